@@ -45,6 +45,8 @@ pub fn path_to_string(path: &[PathSegment]) -> String {
 pub struct PositionIndex {
     /// Position of the node at each path (for a mapping entry, the key's position).
     positions: HashMap<YamlPath, (u32, u32)>,
+    /// Position of scalar values, which messages about a value point at.
+    values: HashMap<YamlPath, (u32, u32)>,
     /// Every scalar value with its path and position, in document order.
     scalars: Vec<(YamlPath, String, u32, u32)>,
 }
@@ -97,6 +99,7 @@ impl PositionIndex {
                     }
                     if let Some(node) = node {
                         index.positions.entry(node.clone()).or_insert(position);
+                        index.values.insert(node.clone(), position);
                         index
                             .scalars
                             .push((node, value.to_string(), position.0, position.1));
@@ -164,8 +167,17 @@ impl PositionIndex {
         index
     }
 
-    /// Position of the node at `path`, or of its nearest ancestor that has one.
+    /// Position of the node at `path` (a scalar's value, else the key introducing it), or
+    /// of its nearest ancestor that has one.
     pub fn position(&self, path: &[PathSegment]) -> Option<(u32, u32)> {
+        if let Some(position) = self.values.get(path) {
+            return Some(*position);
+        }
+        self.key_position(path)
+    }
+
+    /// Position of the key (or sequence item) at `path`, or of its nearest located ancestor.
+    pub fn key_position(&self, path: &[PathSegment]) -> Option<(u32, u32)> {
         let mut probe = path.to_vec();
         loop {
             if let Some(position) = self.positions.get(&probe) {
@@ -431,7 +443,8 @@ mod tests {
     fn index_positions_nested_values() {
         let text = "a:\n  - b: 1\n    c: [x, y]\n  - b: 2\n";
         let index = PositionIndex::build(text);
-        assert_eq!(index.position(&ypath!["a", 1usize, "b"]), Some((4, 5)));
+        assert_eq!(index.key_position(&ypath!["a", 1usize, "b"]), Some((4, 5)));
+        assert_eq!(index.position(&ypath!["a", 1usize, "b"]), Some((4, 8)));
         assert_eq!(
             index.position(&ypath!["a", 0usize, "c", 1usize]),
             Some((3, 12))
@@ -447,4 +460,17 @@ mod tests {
     fn struct_fields_reads_serde_schema() {
         assert_eq!(struct_fields::<Subnet>(), &["prefix", "gateway"]);
     }
+}
+
+/// True when the document's root node is a sequence (an asset file holding several assets).
+pub fn root_is_sequence(text: &str) -> bool {
+    for item in Parser::new_from_str(text) {
+        match item {
+            Ok((Event::SequenceStart(..), _)) => return true,
+            Ok((Event::StreamStart | Event::DocumentStart(..), _)) => continue,
+            #[allow(unreachable_patterns)]
+            Ok(_) | Err(_) => return false,
+        }
+    }
+    false
 }

@@ -1,0 +1,143 @@
+//! `netparc check` as a library call: load, validate, render every asset, audit, validate
+//! every playbook. Touches no device. The report is what both the text and JSON outputs
+//! show.
+
+use crate::diag::{Diagnostic, Diagnostics, SourceLocation};
+use crate::intent::{CachedResolver, render_selected};
+use crate::inventory::{Inventory, Selector};
+use crate::render::TemplateSet;
+use crate::secrets::SecretResolver;
+use serde::Serialize;
+use std::path::Path;
+
+/// What a check found.
+#[derive(Debug, Serialize)]
+pub struct CheckReport {
+    /// The inventory folder.
+    pub inventory: String,
+    /// Assets loaded.
+    pub assets: usize,
+    /// Assets selected by `--limit`.
+    pub selected: usize,
+    /// Configurations rendered.
+    pub rendered: usize,
+    /// Templates loaded.
+    pub templates: usize,
+    /// Playbooks validated.
+    pub playbooks: usize,
+    /// Errors found.
+    pub errors: usize,
+    /// Warnings found.
+    pub warnings: usize,
+    /// Every finding, sorted by file and line.
+    pub diagnostics: Diagnostics,
+}
+
+impl CheckReport {
+    /// The closing line of the text output.
+    pub fn summary(&self) -> String {
+        let verdict = if self.errors > 0 { "FAILED" } else { "ok" };
+        format!(
+            "check {verdict}: {} assets ({} selected), {} rendered, {} templates, {} playbooks — {} errors, {} warnings",
+            self.assets, self.selected, self.rendered, self.templates, self.playbooks, self.errors, self.warnings
+        )
+    }
+}
+
+/// Open the secrets resolver an inventory's settings describe.
+pub fn open_resolver(inventory: &Inventory) -> SecretResolver {
+    let settings = &inventory.settings.value.secrets;
+    SecretResolver::for_inventory(
+        &inventory.root,
+        &settings.store,
+        &settings.recipients,
+        settings.identity.as_deref(),
+    )
+}
+
+/// Load templates, turning a missing folder into a located diagnostic.
+pub fn load_templates(inventory: &Inventory) -> Result<TemplateSet, Diagnostics> {
+    let dir = inventory.templates_dir();
+    if !dir.is_dir() {
+        return Err(Diagnostic::error(
+            "inventory.missing-templates",
+            format!("templates folder {} does not exist", dir.display()),
+        )
+        .at(inventory.settings.origin.locate(&crate::ypath!["templates"]))
+        .hint("set `templates:` in netparc.yml to the folder holding the .tera files")
+        .into());
+    }
+    TemplateSet::load(&dir)
+}
+
+/// Run every check on the inventory at `root`, for the assets `limit` selects.
+pub fn check(root: &Path, limit: &Selector) -> CheckReport {
+    let outcome = Inventory::load(root);
+    let mut diagnostics = outcome.diagnostics;
+    let mut report = CheckReport {
+        inventory: root.display().to_string(),
+        assets: 0,
+        selected: 0,
+        rendered: 0,
+        templates: 0,
+        playbooks: 0,
+        errors: 0,
+        warnings: 0,
+        diagnostics: Diagnostics::new(),
+    };
+    if let Some(inventory) = &outcome.inventory {
+        report.assets = inventory.assets.len();
+        report.selected = inventory.assets.iter().filter(|a| limit.matches(&a.value)).count();
+        if !limit.is_all() && report.selected == 0 {
+            diagnostics.push(Diagnostic::error(
+                "inventory.limit-matches-nothing",
+                format!("--limit `{limit}` matches no asset"),
+            ));
+        }
+        diagnostics.extend(crate::inventory::validate::validate(inventory));
+        let resolver = open_resolver(inventory);
+        match load_templates(inventory) {
+            Ok(templates) => {
+                report.templates = templates.names().len();
+                let (intents, found) = render_selected(inventory, &templates, &resolver, limit);
+                report.rendered = intents.len();
+                diagnostics.extend(found);
+                let mut secrets = CachedResolver::new(&resolver);
+                let mut audit = crate::audit::audit(inventory, limit, &intents, &mut secrets);
+                crate::audit::apply_policy(inventory, &mut audit);
+                diagnostics.extend(audit);
+            }
+            Err(found) => diagnostics.extend(found),
+        }
+        let (count, found) = check_playbooks(&inventory.playbooks_dir(), Some(inventory));
+        report.playbooks = count;
+        diagnostics.extend(found);
+    }
+    diagnostics.sort();
+    report.errors = diagnostics.error_count();
+    report.warnings = diagnostics.warning_count();
+    report.diagnostics = diagnostics;
+    report
+}
+
+/// Validate every playbook of a folder (schema, and targets against the inventory).
+pub fn check_playbooks(dir: &Path, inventory: Option<&Inventory>) -> (usize, Diagnostics) {
+    let mut diagnostics = Diagnostics::new();
+    let files = crate::inventory::load::yaml_files(dir);
+    for file in &files {
+        match crate::playbook::load_playbook(file) {
+            Ok((playbook, origin, found)) => {
+                diagnostics.extend(found);
+                diagnostics.extend(crate::playbook::validate_playbook(&playbook, &origin, inventory));
+            }
+            Err(found) => diagnostics.extend(found),
+        }
+    }
+    if !dir.is_dir() {
+        diagnostics.push(
+            Diagnostic::warning("inventory.missing-playbooks", format!("playbooks folder {} does not exist", dir.display()))
+                .at(SourceLocation::file(dir)),
+        );
+    }
+    (files.len(), diagnostics)
+}

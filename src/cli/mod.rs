@@ -1,0 +1,98 @@
+//! The command line: one file per subcommand, each a thin call into the library. Parsing
+//! only validates; inventories, templates and secrets are opened afterwards by the command.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+mod check;
+mod plan;
+mod render;
+mod secrets;
+
+/// netparc: provision and verify network equipment from a YAML inventory.
+///
+/// An inventory folder holds the addressing plan, the assets, groups and defaults; Tera
+/// templates turn each asset into its intended configuration. Start with `netparc check`:
+/// it validates everything and touches no device.
+#[derive(Debug, Parser)]
+#[command(name = "netparc", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate an inventory, its templates (by rendering every asset) and its playbooks, and
+    /// audit its secrets and policies. Touches no device. Exit code 1 when errors are found.
+    Check(check::Args),
+    /// Render each selected asset's intended configuration (to stdout, or one file per asset).
+    Render(render::Args),
+    /// Show the addressing plan's utilisation per site and VLAN, or allocate an address.
+    Plan(plan::Args),
+    /// Manage the age-encrypted secrets store of an inventory.
+    Secrets(secrets::Args),
+}
+
+/// Options every inventory command shares.
+#[derive(Debug, clap::Args)]
+pub struct InventoryArgs {
+    /// The inventory folder (the one holding netparc.yml).
+    #[arg(short, long, env = "NETPARC_INVENTORY", default_value = ".")]
+    pub inventory: PathBuf,
+    /// Which assets: comma-separated name globs or field:glob terms (kind, site, group,
+    /// platform, role, name); `!term` excludes, `&term` is required.
+    /// Example: 'site:hq,&kind:switch,!sw-hq-03'.
+    #[arg(short, long, value_name = "SELECTOR")]
+    pub limit: Option<String>,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people.
+    Text,
+    /// For pipelines (one JSON document on stdout).
+    Json,
+}
+
+/// Run the command line and turn the outcome into an exit code: 0 success, 1 problems found,
+/// 2 usage or environment errors. A closed stdout (`| head`) is not an error.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Render(args) => render::run(args),
+        Command::Plan(args) => plan::run(args),
+        Command::Secrets(args) => secrets::run(args),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(error) => {
+            if is_broken_pipe(&error) {
+                return ExitCode::SUCCESS;
+            }
+            let _ = writeln!(std::io::stderr(), "netparc: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Print diagnostics for people (stderr) with a closing count line.
+pub fn print_diagnostics(diagnostics: &crate::diag::Diagnostics) -> std::io::Result<()> {
+    let mut err = std::io::stderr().lock();
+    for diagnostic in diagnostics.iter() {
+        writeln!(err, "{diagnostic}\n")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,331 @@
+//! Intended configuration: which template an asset uses, the context it is rendered with
+//! (the asset after precedence, its site's plan, secrets resolved), and the rendering of a
+//! selection of assets. `check` and `render` both come through here.
+
+use crate::diag::{Diagnostic, Diagnostics, SourceLocation};
+use crate::inventory::{Asset, AssetKind, Inventory, Located, Selector, Site, vars};
+use crate::render::TemplateSet;
+use crate::secrets::strength::SecretClass;
+use crate::secrets::{Secret, SecretRef, SecretResolver};
+use crate::yaml::{PathSegment, YamlPath, path_to_string};
+use crate::ypath;
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+
+/// A secret-bearing field of an asset after precedence.
+#[derive(Debug, Clone)]
+pub struct SecretField<'a> {
+    /// Dotted path as seen in the asset's context (`credentials.password`).
+    pub field: String,
+    /// The reference written there.
+    pub reference: &'a SecretRef,
+    /// Which ANSSI length rule applies.
+    pub class: SecretClass,
+    /// Where the reference is written (the asset, a group or the defaults).
+    pub location: SourceLocation,
+    /// Path into the asset's context where the cleartext goes.
+    context_path: YamlPath,
+}
+
+/// Every secret field that applies to an asset.
+pub fn secret_fields<'a>(inventory: &'a Inventory, asset: &'a Located<Asset>) -> Vec<SecretField<'a>> {
+    let mut fields = Vec::new();
+    let mut push = |context_path: YamlPath, reference: &'a SecretRef, class, location| {
+        fields.push(SecretField {
+            field: path_to_string(&context_path),
+            reference,
+            class,
+            location,
+            context_path,
+        });
+    };
+    if let Some(credentials) = vars::credentials(inventory, asset) {
+        if let Some(reference) = &credentials.value.password {
+            push(ypath!["credentials", "password"], reference, SecretClass::Administrator, credentials.locate(&ypath!["password"]));
+        }
+        if let Some(reference) = &credentials.value.enable {
+            push(ypath!["credentials", "enable"], reference, SecretClass::Administrator, credentials.locate(&ypath!["enable"]));
+        }
+    }
+    if let Some(snmp) = vars::snmp(inventory, asset) {
+        for (name, reference) in [
+            ("community", &snmp.value.community),
+            ("auth_password", &snmp.value.auth_password),
+            ("priv_password", &snmp.value.priv_password),
+        ] {
+            if let Some(reference) = reference {
+                push(ypath!["snmp", name], reference, SecretClass::Administrator, snmp.locate(&ypath![name]));
+            }
+        }
+    }
+    for (index, ssid) in asset.value.ssids.iter().enumerate() {
+        if let Some(reference) = &ssid.psk {
+            let path = ypath!["ssids", index, "psk"];
+            push(path.clone(), reference, SecretClass::User, asset.origin.locate(&path));
+        }
+    }
+    if let Some(vpn) = &asset.value.vpn {
+        if let Some(reference) = &vpn.private_key {
+            let path = ypath!["vpn", "private_key"];
+            push(path.clone(), reference, SecretClass::Administrator, asset.origin.locate(&path));
+        }
+        for (index, peer) in vpn.peers.iter().enumerate() {
+            if let Some(reference) = &peer.preshared_key {
+                let path = ypath!["vpn", "peers", index, "preshared_key"];
+                push(path.clone(), reference, SecretClass::Administrator, asset.origin.locate(&path));
+            }
+        }
+    }
+    fields
+}
+
+/// Resolves each reference once per run, however many assets share it (the defaults'
+/// credentials are used by every device).
+pub struct CachedResolver<'r> {
+    resolver: &'r SecretResolver,
+    cache: HashMap<SecretRef, Result<Secret, Diagnostic>>,
+}
+
+impl<'r> CachedResolver<'r> {
+    /// Wrap a resolver.
+    pub fn new(resolver: &'r SecretResolver) -> Self {
+        CachedResolver {
+            resolver,
+            cache: HashMap::new(),
+        }
+    }
+
+    /// The secret behind a field, or a diagnostic located at the field (value never shown).
+    pub fn resolve(&mut self, field: &SecretField<'_>, asset: &str) -> Result<Secret, Diagnostic> {
+        let resolver = self.resolver;
+        let entry = self
+            .cache
+            .entry(field.reference.clone())
+            .or_insert_with(|| resolver.resolve(field.reference).map_err(|e| e.to_diagnostic()));
+        match entry {
+            Ok(secret) => Ok(secret.clone()),
+            Err(diagnostic) => Err(diagnostic
+                .clone()
+                .at(field.location.clone())
+                .asset(asset)
+                .field(&field.field)),
+        }
+    }
+}
+
+/// The template an asset is rendered with, if any: `template:`, else `<platform>/<role>.tera`.
+pub fn template_name(asset: &Asset) -> Option<String> {
+    if let Some(template) = &asset.template {
+        return Some(template.clone());
+    }
+    match (&asset.platform, &asset.role) {
+        (Some(platform), Some(role)) => Some(format!("{platform}/{role}.tera")),
+        _ => None,
+    }
+}
+
+/// Per-inventory pieces of context computed once: each site's plan as JSON, its VLANs by
+/// name, and for each switch the end devices plugged into its ports.
+pub struct ContextBase {
+    sites: HashMap<String, (Value, Value)>,
+    connected: HashMap<String, Map<String, Value>>,
+    inventory: Value,
+}
+
+impl ContextBase {
+    /// Precompute what every asset of the inventory shares.
+    pub fn new(inventory: &Inventory) -> ContextBase {
+        let sites = inventory
+            .sites
+            .iter()
+            .map(|site| (site.value.site.clone(), (site_json(&site.value), vlans_json(&site.value))))
+            .collect();
+        let mut connected: HashMap<String, Map<String, Value>> = HashMap::new();
+        for asset in &inventory.assets {
+            let a = &asset.value;
+            if let Some(link) = &a.connected_to {
+                connected.entry(link.switch.clone()).or_default().insert(
+                    link.port.clone(),
+                    json!({
+                        "name": a.name,
+                        "kind": a.kind,
+                        "mac": a.mac,
+                        "user": a.user,
+                        "address": a.address,
+                        "description": a.description,
+                    }),
+                );
+            }
+        }
+        ContextBase {
+            sites,
+            connected,
+            inventory: json!({
+                "name": inventory.settings.value.name,
+                "description": inventory.settings.value.description,
+            }),
+        }
+    }
+}
+
+fn site_json(site: &Site) -> Value {
+    serde_json::to_value(site).unwrap_or(Value::Null)
+}
+
+fn vlans_json(site: &Site) -> Value {
+    let mut vlans = Map::new();
+    for vlan in &site.vlans {
+        let mut entry = match serde_json::to_value(vlan) {
+            Ok(Value::Object(map)) => map,
+            _ => Map::new(),
+        };
+        let first = |ipv4: bool| {
+            vlan.subnets
+                .iter()
+                .find(|s| s.prefix.0.is_ipv4() == ipv4)
+                .and_then(|s| serde_json::to_value(s).ok())
+                .unwrap_or(Value::Null)
+        };
+        entry.insert(String::from("ipv4"), first(true));
+        entry.insert(String::from("ipv6"), first(false));
+        vlans.insert(vlan.name.clone(), Value::Object(entry));
+    }
+    Value::Object(vlans)
+}
+
+fn set_at(root: &mut Value, path: &[PathSegment], value: Value) {
+    let mut current = root;
+    for segment in path {
+        current = match (segment, current) {
+            (PathSegment::Key(key), Value::Object(map)) => map.entry(key.clone()).or_insert(Value::Null),
+            (PathSegment::Index(index), Value::Array(list)) => match list.get_mut(*index) {
+                Some(item) => item,
+                None => return,
+            },
+            _ => return,
+        };
+    }
+    *current = value;
+}
+
+/// Build the template context of one asset. Secrets are resolved into it (templates need
+/// the SNMP passphrase to configure the agent); a secret that cannot be resolved, or whose
+/// value holds a line break, is a diagnostic and the asset is not rendered.
+pub fn asset_context(
+    inventory: &Inventory,
+    base: &ContextBase,
+    asset: &Located<Asset>,
+    secrets: &mut CachedResolver<'_>,
+) -> Result<Value, Diagnostics> {
+    let a = &asset.value;
+    let mut diagnostics = Diagnostics::new();
+    let mut asset_value = serde_json::to_value(a).unwrap_or(Value::Null);
+    if let Value::Object(map) = &mut asset_value {
+        let credentials = vars::credentials(inventory, asset).map(|c| serde_json::to_value(c.value).unwrap_or(Value::Null));
+        let snmp = vars::snmp(inventory, asset).map(|s| serde_json::to_value(s.value).unwrap_or(Value::Null));
+        map.insert(String::from("credentials"), credentials.unwrap_or(Value::Null));
+        map.insert(String::from("snmp"), snmp.unwrap_or(Value::Null));
+    }
+    for field in secret_fields(inventory, asset) {
+        match secrets.resolve(&field, &a.name) {
+            Ok(secret) => {
+                if secret.expose().chars().any(char::is_control) {
+                    diagnostics.push(
+                        Diagnostic::error(
+                            "inventory.injection",
+                            format!("the secret behind `{}` ({}) contains a line break or control character", field.field, field.reference),
+                        )
+                        .at(field.location.clone())
+                        .asset(&a.name)
+                        .field(&field.field)
+                        .hint("it would end the configuration line and start another; store it again without the line break"),
+                    );
+                    continue;
+                }
+                set_at(&mut asset_value, &field.context_path, Value::String(secret.expose().to_string()));
+            }
+            Err(diagnostic) => diagnostics.push(diagnostic),
+        }
+    }
+    if diagnostics.has_errors() {
+        return Err(diagnostics);
+    }
+    let (site, vlans) = base.sites.get(&a.site).cloned().unwrap_or((Value::Null, Value::Null));
+    let connected = base.connected.get(&a.name).cloned().unwrap_or_default();
+    Ok(json!({
+        "asset": asset_value,
+        "vars": vars::merged_vars(inventory, asset),
+        "site": site,
+        "vlans": vlans,
+        "inventory": base.inventory,
+        "connected": connected,
+    }))
+}
+
+/// One asset's intended configuration.
+#[derive(Debug, Clone)]
+pub struct Intent {
+    /// The asset's name.
+    pub asset: String,
+    /// Its kind.
+    pub kind: AssetKind,
+    /// The template used.
+    pub template: String,
+    /// The rendered configuration (holds secrets: never log it).
+    pub text: String,
+}
+
+/// Render every selected asset that has a template. Assets without a template (printers,
+/// workstations) are skipped; a missing template is an error located at the asset.
+pub fn render_selected(
+    inventory: &Inventory,
+    templates: &TemplateSet,
+    resolver: &SecretResolver,
+    selector: &Selector,
+) -> (Vec<Intent>, Diagnostics) {
+    let base = ContextBase::new(inventory);
+    let mut secrets = CachedResolver::new(resolver);
+    let mut intents = Vec::new();
+    let mut diagnostics = Diagnostics::new();
+    for asset in inventory.assets.iter().filter(|a| selector.matches(&a.value)) {
+        let Some(template) = template_name(&asset.value) else {
+            continue;
+        };
+        if !templates.contains(&template) {
+            let field = if asset.value.template.is_some() { "template" } else { "role" };
+            let names = templates.names();
+            let hint = match crate::diag::did_you_mean(&template, names.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("create {} or fix the asset's platform/role", inventory.templates_dir().join(&template).display()),
+            };
+            diagnostics.push(
+                Diagnostic::error("inventory.unknown-template", format!("template `{template}` does not exist"))
+                    .at(asset.origin.locate(&ypath![field]))
+                    .asset(&asset.value.name)
+                    .field(field)
+                    .hint(hint),
+            );
+            continue;
+        }
+        if inventory.site(&asset.value.site).is_none() {
+            continue; // reported by the reference checks; no site plan to render with
+        }
+        let context = match asset_context(inventory, &base, asset, &mut secrets) {
+            Ok(context) => context,
+            Err(found) => {
+                diagnostics.extend(found);
+                continue;
+            }
+        };
+        match templates.render(&template, &asset.value.name, &context) {
+            Ok(text) => intents.push(Intent {
+                asset: asset.value.name.clone(),
+                kind: asset.value.kind,
+                template,
+                text,
+            }),
+            Err(diagnostic) => diagnostics.push(diagnostic),
+        }
+    }
+    (intents, diagnostics)
+}

@@ -1,0 +1,12 @@
+//! The inventory: model (what people write), loading with positions, precedence of
+//! asset > groups > defaults, selectors shared by every command, and reference checks.
+
+pub mod load;
+pub mod model;
+pub mod select;
+pub mod validate;
+pub mod vars;
+
+pub use load::{Inventory, LoadOutcome, Located, Origin};
+pub use model::*;
+pub use select::Selector;

@@ -1,0 +1,783 @@
+//! The inventory's schema: what a technician writes in the human-owned YAML files. Pure data
+//! with serde derives; loading lives in `load.rs`, checks in `validate.rs` and `crate::plan`.
+//!
+//! Layout of an inventory folder (each file optional except `netparc.yml`):
+//! ```text
+//! netparc.yml        settings: name, templates and playbooks folders, secrets, policy
+//! plan/<site>.yml    addressing plan, one site per file
+//! groups.yml         groups: name -> vars, credentials, snmp   (or groups/*.yml)
+//! defaults.yml       the same shape as a group, applied to every asset
+//! assets/**/*.yml    one asset per file (a mapping) or several (a sequence)
+//! secrets.age        the encrypted secrets store (`vault:NAME` references)
+//! state/             netparc-owned: what netparc writes back; never edited by hand
+//! ```
+
+use crate::secrets::SecretRef;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+/// `netparc.yml`: how this inventory is laid out and which rules apply to it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Settings {
+    /// Short name of the inventory (shown in reports).
+    pub name: String,
+    /// One line saying whose network this is.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Templates folder, relative to the inventory.
+    #[serde(default = "default_templates")]
+    pub templates: String,
+    /// Playbooks folder, relative to the inventory.
+    #[serde(default = "default_playbooks")]
+    pub playbooks: String,
+    /// Where the encrypted secrets live.
+    #[serde(default)]
+    pub secrets: SecretsSettings,
+    /// Fields allowed to hold several lines (banners); every other string is single-line.
+    #[serde(default = "default_multiline_fields")]
+    pub multiline_fields: Vec<String>,
+    /// Audit rule severities, by diagnostic code (`audit.password-weak: error`).
+    #[serde(default)]
+    pub policy: PolicySettings,
+}
+
+fn default_templates() -> String {
+    String::from("templates")
+}
+fn default_playbooks() -> String {
+    String::from("playbooks")
+}
+fn default_multiline_fields() -> Vec<String> {
+    vec![String::from("banner"), String::from("motd")]
+}
+
+/// Where the encrypted store, its recipients and the identity that opens it live.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct SecretsSettings {
+    /// The age-encrypted store, relative to the inventory.
+    #[serde(default = "default_store")]
+    pub store: String,
+    /// Public keys the store is encrypted to, one per line.
+    #[serde(default = "default_recipients")]
+    pub recipients: String,
+    /// Identity (private key) that opens the store; `NETPARC_IDENTITY` overrides it. Left
+    /// empty, `~/.config/netparc/identity.txt` is used. An identity inside the inventory is
+    /// for demos only, and the audit says so.
+    #[serde(default)]
+    pub identity: Option<String>,
+}
+
+fn default_store() -> String {
+    String::from("secrets.age")
+}
+fn default_recipients() -> String {
+    String::from("secrets.recipients")
+}
+
+impl Default for SecretsSettings {
+    fn default() -> Self {
+        SecretsSettings {
+            store: default_store(),
+            recipients: default_recipients(),
+            identity: None,
+        }
+    }
+}
+
+/// Audit configuration.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct PolicySettings {
+    /// Severity per audit code: `error`, `warning` or `note`.
+    #[serde(default)]
+    pub severity: BTreeMap<String, String>,
+}
+
+/// One site of the addressing plan (`plan/<site>.yml`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Site {
+    /// Short identifier used by assets and selectors (`hq`).
+    pub site: String,
+    /// Human name (`Head office, Paris`).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Postal address, for the documentation.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// Subnets must not overlap inside one routing domain; sites joined by the VPN share one.
+    #[serde(default = "default_routing_domain")]
+    pub routing_domain: String,
+    /// DNS resolvers handed to this site's clients.
+    #[serde(default)]
+    pub dns: Vec<IpAddr>,
+    /// NTP servers the devices of this site sync to.
+    #[serde(default)]
+    pub ntp: Vec<IpAddr>,
+    /// Syslog collectors the devices of this site log to.
+    #[serde(default)]
+    pub syslog: Vec<IpAddr>,
+    /// DNS domain of the site.
+    #[serde(default)]
+    pub domain: Option<String>,
+    /// Which DHCP server renders this site's reservations.
+    #[serde(default)]
+    pub dhcp_server: Option<DhcpServerKind>,
+    /// Security requirements the audit enforces for this site.
+    #[serde(default)]
+    pub policy: SitePolicy,
+    /// The VLANs of the site, each with its subnets.
+    #[serde(default)]
+    pub vlans: Vec<Vlan>,
+}
+
+fn default_routing_domain() -> String {
+    String::from("default")
+}
+
+/// DHCP servers whose reservation format netparc writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DhcpServerKind {
+    /// ISC Kea (JSON).
+    Kea,
+    /// dnsmasq (`dhcp-host=` lines).
+    Dnsmasq,
+}
+
+/// Per-site security requirements.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct SitePolicy {
+    /// Minimum SNMP version devices of this site must use.
+    #[serde(default)]
+    pub snmp: Option<SnmpVersion>,
+    /// Wi-Fi security modes allowed at this site; empty = any but open.
+    #[serde(default)]
+    pub wifi: Vec<WifiSecurity>,
+}
+
+/// A VLAN and its addressing.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Vlan {
+    /// 802.1Q id, 1–4094.
+    pub id: u32,
+    /// Name used everywhere else (`users`).
+    pub name: String,
+    /// What the VLAN is for.
+    pub purpose: VlanPurpose,
+    /// Free text for the documentation.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// IPv4 and IPv6 subnets of the VLAN (a VLAN without subnets is layer 2 only).
+    #[serde(default)]
+    pub subnets: Vec<Subnet>,
+}
+
+/// The purpose of a VLAN, as the plan records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VlanPurpose {
+    /// Workstations.
+    Data,
+    /// IP phones.
+    Voice,
+    /// Device management.
+    Management,
+    /// Visitors.
+    Guest,
+    /// Staff Wi-Fi.
+    Wifi,
+    /// Servers.
+    Servers,
+    /// Printers and scanners.
+    Printers,
+    /// VPN clients.
+    Vpn,
+    /// Point-to-point and transit links.
+    Transit,
+    /// Cameras, badges, building systems.
+    Iot,
+}
+
+/// One subnet with its gateway, DHCP pools and reservations.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Subnet {
+    /// The prefix (`10.1.10.0/24`, `2001:db8:1:10::/64`).
+    pub prefix: Prefix,
+    /// Default gateway.
+    #[serde(default)]
+    pub gateway: Option<IpAddr>,
+    /// Address ranges served by DHCP (`10.1.10.100-10.1.10.199`).
+    #[serde(default)]
+    pub dhcp: Vec<IpRange>,
+    /// Ranges kept out of allocation, with why.
+    #[serde(default)]
+    pub reserved: Vec<Reservation>,
+}
+
+/// A range kept out of allocation.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Reservation {
+    /// The addresses.
+    pub range: IpRange,
+    /// Why (shown in the documentation).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// An IP prefix, kept as written so host bits can be reported rather than silently dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Prefix(pub ipnetwork::IpNetwork);
+
+impl FromStr for Prefix {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if !s.contains('/') {
+            return Err(format!(
+                "`{s}` is not a prefix: expected address/length, e.g. 10.1.10.0/24"
+            ));
+        }
+        s.parse::<ipnetwork::IpNetwork>()
+            .map(Prefix)
+            .map_err(|error| format!("`{s}` is not a valid prefix: {error}"))
+    }
+}
+
+impl fmt::Display for Prefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Prefix {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl Serialize for Prefix {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// An inclusive range of addresses: `10.1.10.100-10.1.10.199`, or one address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct IpRange {
+    /// First address.
+    pub start: IpAddr,
+    /// Last address (inclusive).
+    pub end: IpAddr,
+}
+
+impl IpRange {
+    /// True when `address` lies in the range.
+    pub fn contains(&self, address: IpAddr) -> bool {
+        match (address, self.start, self.end) {
+            (IpAddr::V4(a), IpAddr::V4(s), IpAddr::V4(e)) => s <= a && a <= e,
+            (IpAddr::V6(a), IpAddr::V6(s), IpAddr::V6(e)) => s <= a && a <= e,
+            _ => false,
+        }
+    }
+
+    /// True when the two ranges share at least one address.
+    pub fn overlaps(&self, other: &IpRange) -> bool {
+        self.contains(other.start)
+            || self.contains(other.end)
+            || other.contains(self.start)
+            || other.contains(self.end)
+    }
+}
+
+impl FromStr for IpRange {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let parse = |part: &str| {
+            part.trim().parse::<IpAddr>().map_err(|_| {
+                format!("`{s}` is not an address range: expected first-last, e.g. 10.1.10.100-10.1.10.199")
+            })
+        };
+        let (start, end) = match s.split_once('-') {
+            Some((start, end)) => (parse(start)?, parse(end)?),
+            None => {
+                let single = parse(s)?;
+                (single, single)
+            }
+        };
+        if start.is_ipv4() != end.is_ipv4() {
+            return Err(format!("`{s}` mixes IPv4 and IPv6"));
+        }
+        if start > end {
+            return Err(format!("`{s}` ends before it starts"));
+        }
+        Ok(IpRange { start, end })
+    }
+}
+
+impl fmt::Display for IpRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.start == self.end {
+            write!(f, "{}", self.start)
+        } else {
+            write!(f, "{}-{}", self.start, self.end)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for IpRange {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl Serialize for IpRange {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// A group, or the defaults: values shared by many assets. Precedence: the asset's own
+/// value, then its groups in the order it lists them, then the defaults.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct GroupVars {
+    /// What the group is.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Template variables, merged key by key.
+    #[serde(default)]
+    pub vars: BTreeMap<String, serde_json::Value>,
+    /// Login credentials.
+    #[serde(default)]
+    pub credentials: Option<Credentials>,
+    /// SNMP profile.
+    #[serde(default)]
+    pub snmp: Option<SnmpProfile>,
+}
+
+/// What kind of equipment an asset is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssetKind {
+    /// Ethernet switch.
+    Switch,
+    /// Wi-Fi access point.
+    AccessPoint,
+    /// VPN concentrator.
+    VpnGateway,
+    /// Router.
+    Router,
+    /// Firewall.
+    Firewall,
+    /// Server.
+    Server,
+    /// Desktop or laptop.
+    Workstation,
+    /// Printer or multifunction device.
+    Printer,
+    /// IP phone.
+    Phone,
+    /// Anything else with an address.
+    Other,
+}
+
+impl AssetKind {
+    /// Every kind, for selectors' "did you mean".
+    pub const ALL: [(&'static str, AssetKind); 10] = [
+        ("switch", AssetKind::Switch),
+        ("access_point", AssetKind::AccessPoint),
+        ("vpn_gateway", AssetKind::VpnGateway),
+        ("router", AssetKind::Router),
+        ("firewall", AssetKind::Firewall),
+        ("server", AssetKind::Server),
+        ("workstation", AssetKind::Workstation),
+        ("printer", AssetKind::Printer),
+        ("phone", AssetKind::Phone),
+        ("other", AssetKind::Other),
+    ];
+
+    /// The name as written in YAML.
+    pub fn as_str(self) -> &'static str {
+        AssetKind::ALL
+            .iter()
+            .find(|(_, kind)| *kind == self)
+            .map(|(name, _)| *name)
+            .unwrap_or("other")
+    }
+}
+
+impl fmt::Display for AssetKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One piece of equipment.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Asset {
+    /// Unique name (also the hostname configured on the device).
+    pub name: String,
+    /// What it is.
+    pub kind: AssetKind,
+    /// Which driver speaks to it (`ios`, `linux`); absent for things netparc does not configure.
+    #[serde(default)]
+    pub platform: Option<String>,
+    /// Its role, which with the platform picks the template (`ios/access-switch.tera`).
+    #[serde(default)]
+    pub role: Option<String>,
+    /// An explicit template, overriding platform/role.
+    #[serde(default)]
+    pub template: Option<String>,
+    /// The site it belongs to.
+    pub site: String,
+    /// Management address (the workstation's own address for end devices).
+    #[serde(default)]
+    pub address: Option<IpAddr>,
+    /// The VLAN its address belongs to; inferred from the subnets when absent.
+    #[serde(default)]
+    pub vlan: Option<String>,
+    /// Groups, in precedence order (first wins).
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Free text for humans.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Hardware model.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// Serial number, as SNMP's ENTITY-MIB will report it.
+    #[serde(default)]
+    pub serial: Option<String>,
+    /// Fleet-management dates.
+    #[serde(default)]
+    pub lifecycle: Lifecycle,
+    /// MAC address (end devices).
+    #[serde(default)]
+    pub mac: Option<String>,
+    /// Who uses it (workstations).
+    #[serde(default)]
+    pub user: Option<String>,
+    /// The switch port an end device is plugged into.
+    #[serde(default)]
+    pub connected_to: Option<PortRef>,
+    /// Login credentials (references to secrets, never inline).
+    #[serde(default)]
+    pub credentials: Option<Credentials>,
+    /// SNMP profile.
+    #[serde(default)]
+    pub snmp: Option<SnmpProfile>,
+    /// Template variables (highest precedence).
+    #[serde(default)]
+    pub vars: BTreeMap<String, serde_json::Value>,
+    /// Ports (switches, routers, access points' uplinks).
+    #[serde(default)]
+    pub interfaces: Vec<Interface>,
+    /// Wireless networks broadcast (access points).
+    #[serde(default)]
+    pub ssids: Vec<Ssid>,
+    /// VPN service (gateways).
+    #[serde(default)]
+    pub vpn: Option<VpnService>,
+    /// Login banner (multi-line by design).
+    #[serde(default)]
+    pub banner: Option<String>,
+}
+
+/// Dates a fleet manager tracks.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct Lifecycle {
+    /// Purchase date (YYYY-MM-DD).
+    #[serde(default)]
+    pub purchased: Option<String>,
+    /// End of hardware warranty (YYYY-MM-DD).
+    #[serde(default)]
+    pub warranty_end: Option<String>,
+    /// End of software licence or support contract (YYYY-MM-DD).
+    #[serde(default)]
+    pub licence_end: Option<String>,
+    /// Who owns the contract.
+    #[serde(default)]
+    pub supplier: Option<String>,
+}
+
+/// A port on another asset.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct PortRef {
+    /// The switch's asset name.
+    pub switch: String,
+    /// The interface name on it.
+    pub port: String,
+}
+
+/// Login credentials. The secrets are references (`vault:`, `env:`, `file:`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Credentials {
+    /// Login name.
+    pub username: String,
+    /// Login password.
+    #[serde(default)]
+    pub password: Option<SecretRef>,
+    /// Privileged-mode secret (IOS `enable secret`).
+    #[serde(default)]
+    pub enable: Option<SecretRef>,
+}
+
+/// SNMP versions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SnmpVersion {
+    /// SNMPv1 (community, cleartext).
+    V1,
+    /// SNMPv2c (community, cleartext).
+    V2c,
+    /// SNMPv3 (USM).
+    V3,
+}
+
+/// SNMPv3 authentication protocols.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SnmpAuthProtocol {
+    /// HMAC-MD5-96 (weak; legacy devices only).
+    Md5,
+    /// HMAC-SHA-96.
+    Sha,
+    /// HMAC-SHA-224.
+    Sha224,
+    /// HMAC-SHA-256.
+    Sha256,
+    /// HMAC-SHA-384.
+    Sha384,
+    /// HMAC-SHA-512.
+    Sha512,
+}
+
+/// SNMPv3 privacy protocols.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SnmpPrivProtocol {
+    /// DES (weak; legacy devices only).
+    Des,
+    /// AES-128.
+    Aes,
+    /// AES-192.
+    Aes192,
+    /// AES-256.
+    Aes256,
+}
+
+/// How netparc (and the device's agent) speak SNMP.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct SnmpProfile {
+    /// Protocol version.
+    pub version: SnmpVersion,
+    /// v1/v2c community (a secret reference).
+    #[serde(default)]
+    pub community: Option<SecretRef>,
+    /// v3 user name.
+    #[serde(default)]
+    pub user: Option<String>,
+    /// v3 authentication protocol.
+    #[serde(default)]
+    pub auth: Option<SnmpAuthProtocol>,
+    /// v3 authentication passphrase.
+    #[serde(default)]
+    pub auth_password: Option<SecretRef>,
+    /// v3 privacy protocol.
+    #[serde(default)]
+    pub privacy: Option<SnmpPrivProtocol>,
+    /// v3 privacy passphrase.
+    #[serde(default)]
+    pub priv_password: Option<SecretRef>,
+    /// Where to contact the device's owner (sysContact).
+    #[serde(default)]
+    pub contact: Option<String>,
+    /// Physical location (sysLocation).
+    #[serde(default)]
+    pub location: Option<String>,
+}
+
+/// Port modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PortMode {
+    /// One untagged VLAN (plus an optional voice VLAN).
+    Access,
+    /// Several tagged VLANs.
+    Trunk,
+    /// Layer 3 port with its own address.
+    Routed,
+    /// Not in use: shut down in the parking VLAN.
+    Unused,
+}
+
+/// A port of a switch, router or access point.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Interface {
+    /// Interface name as the device knows it (`GigabitEthernet1/0/12`).
+    pub name: String,
+    /// Description (lands in the config: single line, checked).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Port mode.
+    #[serde(default = "default_port_mode")]
+    pub mode: PortMode,
+    /// Access VLAN (name from the plan).
+    #[serde(default)]
+    pub vlan: Option<String>,
+    /// Voice VLAN (name from the plan).
+    #[serde(default)]
+    pub voice_vlan: Option<String>,
+    /// Trunk: VLANs allowed.
+    #[serde(default)]
+    pub allowed_vlans: Vec<String>,
+    /// Trunk: native VLAN.
+    #[serde(default)]
+    pub native_vlan: Option<String>,
+    /// Administratively down.
+    #[serde(default)]
+    pub shutdown: bool,
+    /// Routed ports: address with prefix length.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// PoE budget class or `false`.
+    #[serde(default)]
+    pub poe: Option<bool>,
+}
+
+fn default_port_mode() -> PortMode {
+    PortMode::Access
+}
+
+/// Wi-Fi security modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WifiSecurity {
+    /// No encryption (captive portals only).
+    Open,
+    /// WPA2 with a pre-shared key.
+    Wpa2Psk,
+    /// WPA2 with 802.1X.
+    Wpa2Enterprise,
+    /// WPA3-SAE.
+    Wpa3Sae,
+    /// WPA2/WPA3 transition (PSK and SAE on one SSID).
+    Wpa2Wpa3,
+    /// WPA3 with 802.1X.
+    Wpa3Enterprise,
+}
+
+/// A wireless network.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Ssid {
+    /// Network name as broadcast.
+    pub name: String,
+    /// VLAN its clients land in (name from the plan).
+    pub vlan: String,
+    /// Security mode.
+    pub security: WifiSecurity,
+    /// Pre-shared key, for PSK and SAE modes.
+    #[serde(default)]
+    pub psk: Option<SecretRef>,
+    /// Not broadcast.
+    #[serde(default)]
+    pub hidden: bool,
+    /// Bands (`2.4`, `5`, `6`).
+    #[serde(default)]
+    pub bands: Vec<String>,
+}
+
+/// VPN technologies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VpnType {
+    /// WireGuard.
+    Wireguard,
+    /// OpenVPN.
+    Openvpn,
+}
+
+/// A VPN gateway's service.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct VpnService {
+    /// Technology.
+    #[serde(rename = "type")]
+    pub vpn_type: VpnType,
+    /// Tunnel interface (`wg0`).
+    #[serde(default = "default_vpn_interface")]
+    pub interface: String,
+    /// UDP port.
+    #[serde(default = "default_vpn_port")]
+    pub listen_port: u16,
+    /// Public endpoint clients dial (host:port).
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// The VLAN of VPN client addresses (name from the plan).
+    pub client_vlan: String,
+    /// The gateway's own tunnel address, with prefix length.
+    pub tunnel_address: String,
+    /// The gateway's private key.
+    #[serde(default)]
+    pub private_key: Option<SecretRef>,
+    /// The gateway's public key (given to clients).
+    #[serde(default)]
+    pub public_key: Option<String>,
+    /// Routes pushed to clients.
+    #[serde(default)]
+    pub routes: Vec<String>,
+    /// Clients.
+    #[serde(default)]
+    pub peers: Vec<VpnPeer>,
+}
+
+fn default_vpn_interface() -> String {
+    String::from("wg0")
+}
+fn default_vpn_port() -> u16 {
+    51820
+}
+
+/// A VPN client.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct VpnPeer {
+    /// Who (usually the workstation's name).
+    pub name: String,
+    /// The client's public key.
+    pub public_key: String,
+    /// The client's tunnel address.
+    pub address: IpAddr,
+    /// Optional pre-shared key (post-quantum hardening).
+    #[serde(default)]
+    pub preshared_key: Option<SecretRef>,
+}
+
+/// Every field name the schema knows, for "did you mean" on unknown keys.
+pub fn vocabulary() -> Vec<&'static str> {
+    use crate::yaml::struct_fields;
+    let mut words: Vec<&'static str> = [
+        struct_fields::<Settings>(),
+        struct_fields::<SecretsSettings>(),
+        struct_fields::<PolicySettings>(),
+        struct_fields::<Site>(),
+        struct_fields::<SitePolicy>(),
+        struct_fields::<Vlan>(),
+        struct_fields::<Subnet>(),
+        struct_fields::<Reservation>(),
+        struct_fields::<GroupVars>(),
+        struct_fields::<Asset>(),
+        struct_fields::<Lifecycle>(),
+        struct_fields::<PortRef>(),
+        struct_fields::<Credentials>(),
+        struct_fields::<SnmpProfile>(),
+        struct_fields::<Interface>(),
+        struct_fields::<Ssid>(),
+        struct_fields::<VpnService>(),
+        struct_fields::<VpnPeer>(),
+    ]
+    .concat();
+    words.sort_unstable();
+    words.dedup();
+    words
+}

@@ -1,0 +1,121 @@
+//! Precedence in one place, as Nornir does it: an asset's own value, then its groups in the
+//! order it lists them (first wins), then the defaults. Variables merge key by key; the
+//! credentials and the SNMP profile are taken whole from the first level that has one.
+
+use super::load::{Inventory, Located, Origin};
+use super::model::{Asset, Credentials, GroupVars, SnmpProfile};
+use crate::yaml::{PathSegment, YamlPath};
+use std::collections::BTreeMap;
+
+/// A value and the place it was written, so a finding about an inherited value points at the
+/// group or defaults file that set it.
+#[derive(Debug, Clone)]
+pub struct Sourced<'a, T> {
+    /// The value.
+    pub value: &'a T,
+    /// The file and path of the entity holding it.
+    pub origin: &'a Origin,
+    /// Path of the field below the origin (`credentials`, `vars.ntp_key`).
+    pub field: YamlPath,
+}
+
+impl<T> Sourced<'_, T> {
+    /// Location of a sub-field of this value.
+    pub fn locate(&self, sub: &[PathSegment]) -> crate::diag::SourceLocation {
+        let mut path = self.field.clone();
+        path.extend_from_slice(sub);
+        self.origin.locate(&path)
+    }
+}
+
+/// The levels that apply to an asset, highest precedence first: the asset, its groups in
+/// order, the defaults. Unknown groups are skipped here (validation reports them).
+pub fn levels<'a>(
+    inventory: &'a Inventory,
+    asset: &'a Located<Asset>,
+) -> Vec<(&'a Origin, LevelView<'a>)> {
+    let mut levels = vec![(&asset.origin, LevelView::Asset(&asset.value))];
+    for group in &asset.value.groups {
+        if let Some(found) = inventory.groups.get(group) {
+            levels.push((&found.origin, LevelView::Group(&found.value)));
+        }
+    }
+    levels.push((&inventory.defaults.origin, LevelView::Group(&inventory.defaults.value)));
+    levels
+}
+
+/// One level of precedence.
+#[derive(Debug, Clone, Copy)]
+pub enum LevelView<'a> {
+    /// The asset itself.
+    Asset(&'a Asset),
+    /// A group or the defaults.
+    Group(&'a GroupVars),
+}
+
+impl<'a> LevelView<'a> {
+    fn vars(self) -> &'a BTreeMap<String, serde_json::Value> {
+        match self {
+            LevelView::Asset(asset) => &asset.vars,
+            LevelView::Group(group) => &group.vars,
+        }
+    }
+    fn credentials(self) -> Option<&'a Credentials> {
+        match self {
+            LevelView::Asset(asset) => asset.credentials.as_ref(),
+            LevelView::Group(group) => group.credentials.as_ref(),
+        }
+    }
+    fn snmp(self) -> Option<&'a SnmpProfile> {
+        match self {
+            LevelView::Asset(asset) => asset.snmp.as_ref(),
+            LevelView::Group(group) => group.snmp.as_ref(),
+        }
+    }
+}
+
+/// The asset's variables after precedence.
+pub fn merged_vars(
+    inventory: &Inventory,
+    asset: &Located<Asset>,
+) -> BTreeMap<String, serde_json::Value> {
+    let mut merged = BTreeMap::new();
+    for (_, level) in levels(inventory, asset).into_iter().rev() {
+        for (key, value) in level.vars() {
+            merged.insert(key.clone(), value.clone());
+        }
+    }
+    merged
+}
+
+/// The credentials that apply, and where they were written.
+pub fn credentials<'a>(
+    inventory: &'a Inventory,
+    asset: &'a Located<Asset>,
+) -> Option<Sourced<'a, Credentials>> {
+    levels(inventory, asset)
+        .into_iter()
+        .find_map(|(origin, level)| {
+            level.credentials().map(|value| Sourced {
+                value,
+                origin,
+                field: vec![PathSegment::Key(String::from("credentials"))],
+            })
+        })
+}
+
+/// The SNMP profile that applies, and where it was written.
+pub fn snmp<'a>(
+    inventory: &'a Inventory,
+    asset: &'a Located<Asset>,
+) -> Option<Sourced<'a, SnmpProfile>> {
+    levels(inventory, asset)
+        .into_iter()
+        .find_map(|(origin, level)| {
+            level.snmp().map(|value| Sourced {
+                value,
+                origin,
+                field: vec![PathSegment::Key(String::from("snmp"))],
+            })
+        })
+}

@@ -1,0 +1,7 @@
+//! One integration-test binary: topic files pulled in as modules, sharing `util`.
+
+mod util;
+
+mod check_cli;
+mod inventory;
+mod plan;
