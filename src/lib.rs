@@ -6,9 +6,23 @@
 //! - [`inventory`]: the model people write, loading, precedence, selectors, reference checks.
 //! - [`plan`]: the addressing plan, pure: validation, utilisation, next free address.
 //! - [`secrets`]: secret references, the encrypted store, redaction, ANSSI strength.
+//! - [`render`]: the Tera environment: strict templates, network filters, located errors.
+//! - [`intent`]: per-asset template choice and context; rendering a selection of assets.
+//! - [`audit`]: the policy audit (ANSSI passwords, SNMP, Wi-Fi, management access).
+//! - [`playbook`]: the playbook schema and its validation.
+//! - [`check`]: `netparc check` as a library call.
+//! - [`fsutil`]: atomic file replacement.
+//! - [`cli`]: the command line, one file per subcommand.
 
+pub mod audit;
+pub mod check;
+pub mod cli;
 pub mod diag;
+pub mod fsutil;
+pub mod intent;
 pub mod inventory;
 pub mod plan;
+pub mod playbook;
+pub mod render;
 pub mod secrets;
 pub mod yaml;

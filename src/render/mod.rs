@@ -1,0 +1,23 @@
+//! Rendering: an asset's context in, its intended device configuration out, through Tera 2
+//! templates.
+//!
+//! This module owns the template folder (loading, checking every file in one pass), strict
+//! rendering (an undefined variable is an error naming the template line and the asset; markup
+//! left in the output is an error), and the network filters templates use. It knows nothing of
+//! inventories, drivers or SSH: callers build the JSON context and push the text.
+//!
+//! - [`set`]: [`TemplateSet`], load and render.
+//! - [`filters`]: `netmask`, `wildcard`, `prefix_len`, `network`, `broadcast`, `nth_host`,
+//!   `ip_in`, `ip_address`, `with_prefix`, `ipv6_compress`, `ipv6_explode`, `mac`.
+//! - `report` (private): Tera errors to [`Diagnostic`](crate::diag::Diagnostic)s.
+//!
+//! Diagnostic codes: `render.template-read`, `render.template-syntax`,
+//! `render.template-invalid`, `render.undefined-variable`, `render.failed`,
+//! `render.leftover-markup`.
+
+pub mod filters;
+mod report;
+pub mod set;
+
+pub use filters::FilterError;
+pub use set::TemplateSet;
