@@ -305,11 +305,22 @@ fn expression(source: &str, report: &ReportError) -> Option<String> {
     (!text.is_empty()).then(|| quote(text, MAX_QUOTE))
 }
 
-/// Where a rendering error happened, in words: template, line, column, include chain, asset.
-fn place(name: &str, line: u32, col: u32, included_from: &[String], asset: &str) -> String {
+/// Where a rendering error happened, in words: template, line, column, include chain, the
+/// template being rendered when the error is in a parent or partial of it, and the asset.
+fn place(
+    name: &str,
+    line: u32,
+    col: u32,
+    included_from: &[String],
+    rendering: &str,
+    asset: &str,
+) -> String {
     let mut s = format!("template `{name}`, line {line}, column {col}");
     for from in included_from {
         s.push_str(&format!(", included from {from}"));
+    }
+    if name != rendering {
+        s.push_str(&format!(", rendering `{rendering}`"));
     }
     s.push_str(&format!(", asset `{asset}`"));
     s
@@ -356,7 +367,14 @@ pub(crate) fn render_error<'s>(
     );
     let name = report.filename();
     let location = SourceLocation::new(base_dir.join(name), line, col);
-    let where_ = place(name, line, col, &include_notes(&error.to_string()), asset);
+    // Tera's report text indexes its source by span line; only ask for it when the line is
+    // a real one (always so for parser-made spans, but a panic here would lose the error).
+    let notes = if span.start_line >= 1 {
+        include_notes(&error.to_string())
+    } else {
+        Vec::new()
+    };
+    let where_ = place(name, line, col, &notes, template, asset);
     let message = report.message();
     if !is_undefined(message) {
         return Diagnostic::error("render.failed", format!("{message} ({where_})"))

@@ -582,6 +582,22 @@ mod tests {
     }
 
     #[test]
+    fn components_from_a_partial_are_usable_everywhere() {
+        let s = set(&[
+            (
+                "ios/_components.tera",
+                "{% component access_port(id, vlan) %}interface {{ id }}\n switchport access vlan {{ vlan }}{% endcomponent access_port %}",
+            ),
+            (
+                "ios/sw.tera",
+                "{% for p in asset.ports %}{{ <access_port id={p.id} vlan={p.vlan} /> }}\n{% endfor %}",
+            ),
+        ]);
+        let out = s.render("ios/sw.tera", "sw-hq-01", &ctx()).unwrap();
+        assert_eq!(out, "interface Gi1/0/1\n switchport access vlan 10\n");
+    }
+
+    #[test]
     fn syntax_error_is_located_with_teras_message() {
         let diags = load_err(&[(
             "ios/sw.tera",
@@ -752,6 +768,10 @@ mod tests {
                 "{% if missing is defined %}d{% else %}u{% endif %}{% if asset.name is defined %}D{% endif %}",
             ),
             ("if.tera", "{% if missing %}t{% else %}f{% endif %}"),
+            (
+                "iffield.tera",
+                "{% if asset.voice_vlan %}t{% else %}f{% endif %}",
+            ),
         ]);
         let expected = [
             ("missing.tera", "missing"),
@@ -774,8 +794,10 @@ mod tests {
         }
         assert_eq!(s.render("default.tera", "a1", &ctx()).unwrap(), "y/z");
         assert_eq!(s.render("defined.tera", "a1", &ctx()).unwrap(), "uD");
-        // Tera 2.4: an undefined top-level name in a condition is just false (documented).
+        // Tera 2.4: an undefined name or last field in a condition is just false, not an
+        // error (pinned here so an upgrade that changes it is noticed; documented on render).
         assert_eq!(s.render("if.tera", "a1", &ctx()).unwrap(), "f");
+        assert_eq!(s.render("iffield.tera", "a1", &ctx()).unwrap(), "f");
     }
 
     #[test]
@@ -788,7 +810,31 @@ mod tests {
         assert_eq!(loc(&d), "templates/ios/_ntp.tera:2:15");
         assert_eq!(
             d.message,
-            "undefined variable `ntp` (template `ios/_ntp.tera`, line 2, column 15, included from `ios/sw.tera` line 2, asset `sw-hq-01`)"
+            "undefined variable `ntp` (template `ios/_ntp.tera`, line 2, column 15, included from \
+             `ios/sw.tera` line 2, rendering `ios/sw.tera`, asset `sw-hq-01`)"
+        );
+    }
+
+    #[test]
+    fn error_in_a_parent_names_parent_line_and_rendered_template() {
+        let s = set(&[
+            (
+                "ios/_base.tera",
+                "hostname {{ asset.name }}\nclock timezone {{ tz }}\n{% block body %}{% endblock body %}",
+            ),
+            (
+                "ios/access-switch.tera",
+                "{% extends \"ios/_base.tera\" %}{% block body %}x{% endblock body %}",
+            ),
+        ]);
+        let d = s
+            .render("ios/access-switch.tera", "sw-hq-01", &ctx())
+            .unwrap_err();
+        assert_eq!(loc(&d), "templates/ios/_base.tera:2:19");
+        assert_eq!(
+            d.message,
+            "undefined variable `tz` (template `ios/_base.tera`, line 2, column 19, rendering \
+             `ios/access-switch.tera`, asset `sw-hq-01`)"
         );
     }
 
