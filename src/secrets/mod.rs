@@ -23,7 +23,11 @@
 
 mod error;
 mod fsutil;
+mod reference;
 mod secret;
+pub mod store;
 
 pub use error::SecretError;
+pub use reference::SecretRef;
 pub use secret::Secret;
+pub use store::{IdentityLocation, IdentityOrigin, InitReport, SecretStore};
