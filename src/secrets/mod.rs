@@ -24,10 +24,12 @@
 mod error;
 mod fsutil;
 mod reference;
+mod resolver;
 mod secret;
 pub mod store;
 
 pub use error::SecretError;
 pub use reference::SecretRef;
+pub use resolver::{EnvLookup, SecretResolver, StorePaths};
 pub use secret::Secret;
 pub use store::{IdentityLocation, IdentityOrigin, InitReport, SecretStore};
