@@ -27,9 +27,11 @@ mod reference;
 mod resolver;
 mod secret;
 pub mod store;
+pub mod strength;
 
 pub use error::SecretError;
 pub use reference::SecretRef;
 pub use resolver::{EnvLookup, SecretResolver, StorePaths};
 pub use secret::Secret;
 pub use store::{IdentityLocation, IdentityOrigin, InitReport, SecretStore};
+pub use strength::{Assessment, SecretClass, Strength, assess, is_known_default};
