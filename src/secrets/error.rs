@@ -359,8 +359,8 @@ impl SecretError {
                 .expected("age X25519 secret keys (`AGE-SECRET-KEY-1…`), one per line"),
             SecretError::Undecryptable { .. } => d.hint(
                 "ask someone who can open the store to add your public key to secrets.recipients \
-                 and save the store again (e.g. `netparc secrets edit`), which re-encrypts it to \
-                 every recipient",
+                 and save the store again (`netparc secrets set` or `rm` does), which re-encrypts \
+                 it to every listed recipient",
             ),
             SecretError::Corrupt { path, .. } => d
                 .at(SourceLocation::file(path))

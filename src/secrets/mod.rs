@@ -21,6 +21,7 @@
 //! secret value; the only way to a value is [`Secret::expose`], and the only command that
 //! prints one is `secrets get`.
 
+pub mod cli;
 mod error;
 mod fsutil;
 mod reference;

@@ -559,7 +559,7 @@ fn ensure_recipient(
         None => format!(
             "# age public keys of the people who can open secrets.age, one per line.\n\
              # To give a colleague access: add their key here, then save the store again\n\
-             # (e.g. `netparc secrets edit`) so it is re-encrypted to everyone listed.\n\
+             # (any `netparc secrets set` or `rm`) so it is re-encrypted to everyone listed.\n\
              {public_key}\n"
         ),
     };
