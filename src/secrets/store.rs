@@ -240,7 +240,6 @@ pub struct InitReport {
 }
 
 /// An opened (decrypted) store: entry names and their values, and where to save them.
-#[derive(Debug)]
 pub struct SecretStore {
     /// The `secrets.age` file.
     path: PathBuf,
@@ -256,6 +255,17 @@ pub struct SecretStore {
     /// so two technicians editing at once do not silently lose a change. None for a store
     /// that does not exist yet.
     on_disk: Option<Vec<u8>>,
+}
+
+/// Paths and entry names only: values are redacted anyway, and the ciphertext is noise.
+impl fmt::Debug for SecretStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecretStore")
+            .field("path", &self.path)
+            .field("recipients_path", &self.recipients_path)
+            .field("names", &self.names())
+            .finish_non_exhaustive()
+    }
 }
 
 impl SecretStore {
@@ -858,6 +868,11 @@ pub(crate) mod tests {
             assert_eq!(reopened.get(name).expect("get").expose(), value, "{name}");
         }
         assert_eq!(reopened.names().len(), values.len());
+        let debug = format!("{reopened:?}");
+        assert!(
+            debug.contains("devices/netadmin") && !debug.contains("Xk9#"),
+            "{debug}"
+        );
         assert!(reopened.names().windows(2).all(|w| w[0] < w[1]));
     }
 
