@@ -16,7 +16,9 @@
 
 use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::intent::{CachedResolver, Intent, secret_fields};
-use crate::inventory::{Inventory, Selector, SnmpAuthProtocol, SnmpPrivProtocol, SnmpVersion, WifiSecurity, vars};
+use crate::inventory::{
+    Inventory, Selector, SnmpAuthProtocol, SnmpPrivProtocol, SnmpVersion, WifiSecurity, vars,
+};
 use crate::secrets::strength::{SecretClass, Strength, assess};
 use crate::ypath;
 use std::collections::{BTreeMap, HashSet};
@@ -33,7 +35,11 @@ pub fn audit(
     // A weak password set in the defaults would otherwise be reported once per device:
     // report each (reference, place) once, naming the first asset and how many share it.
     let mut secret_findings: BTreeMap<(String, String), (Diagnostic, usize)> = BTreeMap::new();
-    for asset in inventory.assets.iter().filter(|a| selector.matches(&a.value)) {
+    for asset in inventory
+        .assets
+        .iter()
+        .filter(|a| selector.matches(&a.value))
+    {
         let a = &asset.value;
         for field in secret_fields(inventory, asset) {
             let Ok(secret) = secrets.resolve(&field, &a.name) else {
@@ -75,9 +81,21 @@ pub fn audit(
                 );
             }
             let strength = match assessment.strength {
-                Strength::VeryWeak => Some(("audit.password-very-weak", Severity::Error, "very weak (under 64 bits)")),
-                Strength::Weak => Some(("audit.password-weak", Severity::Warning, "weak (64 to 80 bits)")),
-                Strength::Medium => Some(("audit.password-medium", Severity::Note, "medium (80 to 100 bits)")),
+                Strength::VeryWeak => Some((
+                    "audit.password-very-weak",
+                    Severity::Error,
+                    "very weak (under 64 bits)",
+                )),
+                Strength::Weak => Some((
+                    "audit.password-weak",
+                    Severity::Warning,
+                    "weak (64 to 80 bits)",
+                )),
+                Strength::Medium => Some((
+                    "audit.password-medium",
+                    Severity::Note,
+                    "medium (80 to 100 bits)",
+                )),
                 Strength::Strong => None,
             };
             if let Some((code, severity, words)) = strength {
@@ -95,7 +113,10 @@ pub fn audit(
                 );
             }
             for diagnostic in found {
-                let key = (format!("{}@{}", field.reference, field.location), diagnostic.code.to_string());
+                let key = (
+                    format!("{}@{}", field.reference, field.location),
+                    diagnostic.code.to_string(),
+                );
                 let entry = secret_findings.entry(key).or_insert_with(|| {
                     (
                         diagnostic
@@ -112,10 +133,10 @@ pub fn audit(
         audit_wifi(inventory, asset, &mut diagnostics);
     }
     for (_, (mut diagnostic, count)) in secret_findings {
-        if count > 1 {
-            if let Some(asset) = &diagnostic.asset {
-                diagnostic.asset = Some(format!("{asset} and {} more", count - 1));
-            }
+        if count > 1
+            && let Some(asset) = &diagnostic.asset
+        {
+            diagnostic.asset = Some(format!("{asset} and {} more", count - 1));
         }
         diagnostics.push(diagnostic);
     }
@@ -124,7 +145,10 @@ pub fn audit(
     }
     if let Some(identity) = &inventory.settings.value.secrets.identity {
         let path = inventory.root.join(identity);
-        if path.starts_with(&inventory.root) && !identity.starts_with('~') && !identity.starts_with('/') {
+        if path.starts_with(&inventory.root)
+            && !identity.starts_with('~')
+            && !identity.starts_with('/')
+        {
             diagnostics.push(
                 Diagnostic::warning(
                     "audit.identity-in-inventory",
@@ -138,7 +162,11 @@ pub fn audit(
     diagnostics
 }
 
-fn audit_snmp(inventory: &Inventory, asset: &crate::inventory::Located<crate::inventory::Asset>, diagnostics: &mut Diagnostics) {
+fn audit_snmp(
+    inventory: &Inventory,
+    asset: &crate::inventory::Located<crate::inventory::Asset>,
+    diagnostics: &mut Diagnostics,
+) {
     let Some(snmp) = vars::snmp(inventory, asset) else {
         return;
     };
@@ -163,7 +191,11 @@ fn audit_snmp(inventory: &Inventory, asset: &crate::inventory::Located<crate::in
         diagnostics.push(
             Diagnostic::warning(
                 "audit.snmp-cleartext",
-                format!("SNMP {:?} sends its community in clear text", profile.version).to_lowercase(),
+                format!(
+                    "SNMP {:?} sends its community in clear text",
+                    profile.version
+                )
+                .to_lowercase(),
             )
             .at(snmp.locate(&ypath!["version"]))
             .asset(&a.name)
@@ -192,11 +224,14 @@ fn audit_snmp(inventory: &Inventory, asset: &crate::inventory::Located<crate::in
         }
         if profile.auth.is_none() || profile.privacy.is_none() {
             diagnostics.push(
-                Diagnostic::error("audit.snmp-no-privacy", "SNMPv3 is configured without both authentication and privacy")
-                    .at(snmp.locate(&[]))
-                    .asset(&a.name)
-                    .field("snmp")
-                    .expected("auth and privacy (authPriv)"),
+                Diagnostic::error(
+                    "audit.snmp-no-privacy",
+                    "SNMPv3 is configured without both authentication and privacy",
+                )
+                .at(snmp.locate(&[]))
+                .asset(&a.name)
+                .field("snmp")
+                .expected("auth and privacy (authPriv)"),
             );
         }
     }
@@ -207,7 +242,11 @@ pub fn is_default_community(value: &str) -> bool {
     value.eq_ignore_ascii_case("public") || value.eq_ignore_ascii_case("private")
 }
 
-fn audit_wifi(inventory: &Inventory, asset: &crate::inventory::Located<crate::inventory::Asset>, diagnostics: &mut Diagnostics) {
+fn audit_wifi(
+    inventory: &Inventory,
+    asset: &crate::inventory::Located<crate::inventory::Asset>,
+    diagnostics: &mut Diagnostics,
+) {
     let a = &asset.value;
     let allowed = inventory
         .site(&a.site)
@@ -222,7 +261,11 @@ fn audit_wifi(inventory: &Inventory, asset: &crate::inventory::Located<crate::in
         if !allowed.is_empty() && !allowed.contains(&ssid.security) {
             let names: Vec<String> = allowed
                 .iter()
-                .filter_map(|s| serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_string)))
+                .filter_map(|s| {
+                    serde_json::to_value(s)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                })
                 .collect();
             diagnostics.push(
                 Diagnostic::error(
@@ -237,19 +280,28 @@ fn audit_wifi(inventory: &Inventory, asset: &crate::inventory::Located<crate::in
             );
         } else if ssid.security == WifiSecurity::Open {
             diagnostics.push(
-                Diagnostic::warning("audit.wifi-open", format!("SSID `{}` is open (no encryption)", ssid.name))
-                    .at(at)
-                    .asset(&a.name)
-                    .field(format!("ssids[{index}].security")),
+                Diagnostic::warning(
+                    "audit.wifi-open",
+                    format!("SSID `{}` is open (no encryption)", ssid.name),
+                )
+                .at(at)
+                .asset(&a.name)
+                .field(format!("ssids[{index}].security")),
             );
         }
-        let needs_psk = matches!(ssid.security, WifiSecurity::Wpa2Psk | WifiSecurity::Wpa3Sae | WifiSecurity::Wpa2Wpa3);
+        let needs_psk = matches!(
+            ssid.security,
+            WifiSecurity::Wpa2Psk | WifiSecurity::Wpa3Sae | WifiSecurity::Wpa2Wpa3
+        );
         if needs_psk && ssid.psk.is_none() {
             diagnostics.push(
-                Diagnostic::error("audit.wifi-missing-psk", format!("SSID `{}` uses {security} but has no psk", ssid.name))
-                    .at(asset.origin.locate(&ypath!["ssids", index]))
-                    .asset(&a.name)
-                    .field(format!("ssids[{index}].psk")),
+                Diagnostic::error(
+                    "audit.wifi-missing-psk",
+                    format!("SSID `{}` uses {security} but has no psk", ssid.name),
+                )
+                .at(asset.origin.locate(&ypath!["ssids", index]))
+                .asset(&a.name)
+                .field(format!("ssids[{index}].psk")),
             );
         }
     }
@@ -261,7 +313,8 @@ fn telnet_lines(text: &str) -> Vec<(usize, &str)> {
         .enumerate()
         .filter(|(_, line)| {
             let line = line.trim();
-            line.starts_with("transport input") && (line.contains("telnet") || line.ends_with(" all"))
+            line.starts_with("transport input")
+                && (line.contains("telnet") || line.ends_with(" all"))
                 || line == "ip telnet server"
                 || line.starts_with("telnet server enable")
         })
@@ -297,8 +350,10 @@ pub fn apply_policy(inventory: &Inventory, diagnostics: &mut Diagnostics) {
         match word.parse::<Severity>() {
             Ok(severity) => overrides.push((code.clone(), severity)),
             Err(error) => diagnostics.push(
-                Diagnostic::error("inventory.bad-severity", error)
-                    .at(inventory.settings.origin.locate(&ypath!["policy", "severity", code.as_str()])),
+                Diagnostic::error("inventory.bad-severity", error).at(inventory
+                    .settings
+                    .origin
+                    .locate(&ypath!["policy", "severity", code.as_str()])),
             ),
         }
     }
@@ -315,9 +370,16 @@ mod tests {
 
     #[test]
     fn telnet_detection() {
-        let config = "line vty 0 4\n transport input ssh\nline vty 5 15\n transport input telnet ssh\n";
-        assert_eq!(telnet_lines(config), vec![(4, "transport input telnet ssh")]);
-        assert_eq!(telnet_lines("line vty 0 4\n transport input all\n").len(), 1);
+        let config =
+            "line vty 0 4\n transport input ssh\nline vty 5 15\n transport input telnet ssh\n";
+        assert_eq!(
+            telnet_lines(config),
+            vec![(4, "transport input telnet ssh")]
+        );
+        assert_eq!(
+            telnet_lines("line vty 0 4\n transport input all\n").len(),
+            1
+        );
         assert!(telnet_lines("transport input ssh\n").is_empty());
     }
 }

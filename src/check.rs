@@ -6,7 +6,7 @@ use crate::diag::{Diagnostic, Diagnostics, SourceLocation};
 use crate::intent::{CachedResolver, render_selected};
 use crate::inventory::{Inventory, Selector};
 use crate::render::TemplateSet;
-use crate::secrets::SecretResolver;
+use crate::secrets::{SecretResolver, StorePaths};
 use serde::Serialize;
 use std::path::Path;
 
@@ -39,20 +39,42 @@ impl CheckReport {
         let verdict = if self.errors > 0 { "FAILED" } else { "ok" };
         format!(
             "check {verdict}: {} assets ({} selected), {} rendered, {} templates, {} playbooks — {} errors, {} warnings",
-            self.assets, self.selected, self.rendered, self.templates, self.playbooks, self.errors, self.warnings
+            self.assets,
+            self.selected,
+            self.rendered,
+            self.templates,
+            self.playbooks,
+            self.errors,
+            self.warnings
         )
     }
 }
 
-/// Open the secrets resolver an inventory's settings describe.
+/// Open the secrets resolver an inventory's settings describe. The identity path may be
+/// relative to the inventory or start with `~/`; `NETPARC_IDENTITY` still wins over it.
 pub fn open_resolver(inventory: &Inventory) -> SecretResolver {
     let settings = &inventory.settings.value.secrets;
-    SecretResolver::for_inventory(
+    let identity = identity_path(&inventory.root, settings.identity.as_deref());
+    SecretResolver::new(
         &inventory.root,
-        &settings.store,
-        &settings.recipients,
-        settings.identity.as_deref(),
+        Some(StorePaths {
+            store: inventory.root.join(&settings.store),
+            recipients: inventory.root.join(&settings.recipients),
+            identity,
+        }),
     )
+}
+
+/// The identity named in the settings, made absolute: relative to the inventory, or to the
+/// home folder when it starts with `~/`.
+pub fn identity_path(root: &Path, identity: Option<&str>) -> Option<std::path::PathBuf> {
+    identity.map(|path| match path.strip_prefix("~/") {
+        Some(rest) => std::env::var_os("HOME")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_default()
+            .join(rest),
+        None => root.join(path),
+    })
 }
 
 /// Load templates, turning a missing folder into a located diagnostic.
@@ -63,7 +85,10 @@ pub fn load_templates(inventory: &Inventory) -> Result<TemplateSet, Diagnostics>
             "inventory.missing-templates",
             format!("templates folder {} does not exist", dir.display()),
         )
-        .at(inventory.settings.origin.locate(&crate::ypath!["templates"]))
+        .at(inventory
+            .settings
+            .origin
+            .locate(&crate::ypath!["templates"]))
         .hint("set `templates:` in netparc.yml to the folder holding the .tera files")
         .into());
     }
@@ -87,7 +112,11 @@ pub fn check(root: &Path, limit: &Selector) -> CheckReport {
     };
     if let Some(inventory) = &outcome.inventory {
         report.assets = inventory.assets.len();
-        report.selected = inventory.assets.iter().filter(|a| limit.matches(&a.value)).count();
+        report.selected = inventory
+            .assets
+            .iter()
+            .filter(|a| limit.matches(&a.value))
+            .count();
         if !limit.is_all() && report.selected == 0 {
             diagnostics.push(Diagnostic::error(
                 "inventory.limit-matches-nothing",
@@ -128,15 +157,20 @@ pub fn check_playbooks(dir: &Path, inventory: Option<&Inventory>) -> (usize, Dia
         match crate::playbook::load_playbook(file) {
             Ok((playbook, origin, found)) => {
                 diagnostics.extend(found);
-                diagnostics.extend(crate::playbook::validate_playbook(&playbook, &origin, inventory));
+                diagnostics.extend(crate::playbook::validate_playbook(
+                    &playbook, &origin, inventory,
+                ));
             }
             Err(found) => diagnostics.extend(found),
         }
     }
     if !dir.is_dir() {
         diagnostics.push(
-            Diagnostic::warning("inventory.missing-playbooks", format!("playbooks folder {} does not exist", dir.display()))
-                .at(SourceLocation::file(dir)),
+            Diagnostic::warning(
+                "inventory.missing-playbooks",
+                format!("playbooks folder {} does not exist", dir.display()),
+            )
+            .at(SourceLocation::file(dir)),
         );
     }
     (files.len(), diagnostics)

@@ -286,17 +286,22 @@ impl fmt::Display for Diagnostics {
 }
 
 /// The closest of `candidates` to `word`, for "did you mean …" hints; None when nothing is
-/// close enough to be a plausible typo.
+/// close enough to be a plausible typo (Jaro-Winkler for long words, edit distance for
+/// short ones, where one wrong letter weighs too much for Jaro-Winkler).
 pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
     candidates
         .into_iter()
-        .map(|candidate| (strsim::jaro_winkler(word, candidate), candidate))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, candidate)| candidate)
+        .filter_map(|candidate| {
+            let similarity = strsim::jaro_winkler(word, candidate);
+            let distance = strsim::levenshtein(word, candidate);
+            let allowed = (word.chars().count().max(candidate.chars().count()) / 4).max(1);
+            (similarity > 0.8 || distance <= allowed).then_some((similarity, distance, candidate))
+        })
+        .max_by(|a, b| b.1.cmp(&a.1).then(a.0.total_cmp(&b.0)))
+        .map(|(_, _, candidate)| candidate)
 }
 
 #[cfg(test)]
@@ -326,5 +331,7 @@ mod tests {
             Some("gateway")
         );
         assert_eq!(did_you_mean("zzz", ["gateway", "prefix"]), None);
+        assert_eq!(did_you_mean("hg", ["hq", "lyon"]), Some("hq"));
+        assert_eq!(did_you_mean("lyn", ["hq", "lyon"]), Some("lyon"));
     }
 }

@@ -28,7 +28,10 @@ pub struct SecretField<'a> {
 }
 
 /// Every secret field that applies to an asset.
-pub fn secret_fields<'a>(inventory: &'a Inventory, asset: &'a Located<Asset>) -> Vec<SecretField<'a>> {
+pub fn secret_fields<'a>(
+    inventory: &'a Inventory,
+    asset: &'a Located<Asset>,
+) -> Vec<SecretField<'a>> {
     let mut fields = Vec::new();
     let mut push = |context_path: YamlPath, reference: &'a SecretRef, class, location| {
         fields.push(SecretField {
@@ -39,12 +42,28 @@ pub fn secret_fields<'a>(inventory: &'a Inventory, asset: &'a Located<Asset>) ->
             context_path,
         });
     };
-    if let Some(credentials) = vars::credentials(inventory, asset) {
+    // Credentials matter only for assets netparc logs into (those with a driver).
+    let credentials = asset
+        .value
+        .platform
+        .as_ref()
+        .and_then(|_| vars::credentials(inventory, asset));
+    if let Some(credentials) = credentials {
         if let Some(reference) = &credentials.value.password {
-            push(ypath!["credentials", "password"], reference, SecretClass::Administrator, credentials.locate(&ypath!["password"]));
+            push(
+                ypath!["credentials", "password"].to_vec(),
+                reference,
+                SecretClass::Administrator,
+                credentials.locate(&ypath!["password"]),
+            );
         }
         if let Some(reference) = &credentials.value.enable {
-            push(ypath!["credentials", "enable"], reference, SecretClass::Administrator, credentials.locate(&ypath!["enable"]));
+            push(
+                ypath!["credentials", "enable"].to_vec(),
+                reference,
+                SecretClass::Administrator,
+                credentials.locate(&ypath!["enable"]),
+            );
         }
     }
     if let Some(snmp) = vars::snmp(inventory, asset) {
@@ -54,25 +73,45 @@ pub fn secret_fields<'a>(inventory: &'a Inventory, asset: &'a Located<Asset>) ->
             ("priv_password", &snmp.value.priv_password),
         ] {
             if let Some(reference) = reference {
-                push(ypath!["snmp", name], reference, SecretClass::Administrator, snmp.locate(&ypath![name]));
+                push(
+                    ypath!["snmp", name].to_vec(),
+                    reference,
+                    SecretClass::Administrator,
+                    snmp.locate(&ypath![name]),
+                );
             }
         }
     }
     for (index, ssid) in asset.value.ssids.iter().enumerate() {
         if let Some(reference) = &ssid.psk {
-            let path = ypath!["ssids", index, "psk"];
-            push(path.clone(), reference, SecretClass::User, asset.origin.locate(&path));
+            let path = ypath!["ssids", index, "psk"].to_vec();
+            push(
+                path.clone(),
+                reference,
+                SecretClass::User,
+                asset.origin.locate(&path),
+            );
         }
     }
     if let Some(vpn) = &asset.value.vpn {
         if let Some(reference) = &vpn.private_key {
-            let path = ypath!["vpn", "private_key"];
-            push(path.clone(), reference, SecretClass::Administrator, asset.origin.locate(&path));
+            let path = ypath!["vpn", "private_key"].to_vec();
+            push(
+                path.clone(),
+                reference,
+                SecretClass::Administrator,
+                asset.origin.locate(&path),
+            );
         }
         for (index, peer) in vpn.peers.iter().enumerate() {
             if let Some(reference) = &peer.preshared_key {
-                let path = ypath!["vpn", "peers", index, "preshared_key"];
-                push(path.clone(), reference, SecretClass::Administrator, asset.origin.locate(&path));
+                let path = ypath!["vpn", "peers", index, "preshared_key"].to_vec();
+                push(
+                    path.clone(),
+                    reference,
+                    SecretClass::Administrator,
+                    asset.origin.locate(&path),
+                );
             }
         }
     }
@@ -101,7 +140,11 @@ impl<'r> CachedResolver<'r> {
         let entry = self
             .cache
             .entry(field.reference.clone())
-            .or_insert_with(|| resolver.resolve(field.reference).map_err(|e| e.to_diagnostic()));
+            .or_insert_with(|| {
+                resolver
+                    .resolve(field.reference)
+                    .map_err(|e| e.to_diagnostic())
+            });
         match entry {
             Ok(secret) => Ok(secret.clone()),
             Err(diagnostic) => Err(diagnostic
@@ -138,7 +181,12 @@ impl ContextBase {
         let sites = inventory
             .sites
             .iter()
-            .map(|site| (site.value.site.clone(), (site_json(&site.value), vlans_json(&site.value))))
+            .map(|site| {
+                (
+                    site.value.site.clone(),
+                    (site_json(&site.value), vlans_json(&site.value)),
+                )
+            })
             .collect();
         let mut connected: HashMap<String, Map<String, Value>> = HashMap::new();
         for asset in &inventory.assets {
@@ -197,7 +245,9 @@ fn set_at(root: &mut Value, path: &[PathSegment], value: Value) {
     let mut current = root;
     for segment in path {
         current = match (segment, current) {
-            (PathSegment::Key(key), Value::Object(map)) => map.entry(key.clone()).or_insert(Value::Null),
+            (PathSegment::Key(key), Value::Object(map)) => {
+                map.entry(key.clone()).or_insert(Value::Null)
+            }
             (PathSegment::Index(index), Value::Array(list)) => match list.get_mut(*index) {
                 Some(item) => item,
                 None => return,
@@ -221,9 +271,14 @@ pub fn asset_context(
     let mut diagnostics = Diagnostics::new();
     let mut asset_value = serde_json::to_value(a).unwrap_or(Value::Null);
     if let Value::Object(map) = &mut asset_value {
-        let credentials = vars::credentials(inventory, asset).map(|c| serde_json::to_value(c.value).unwrap_or(Value::Null));
-        let snmp = vars::snmp(inventory, asset).map(|s| serde_json::to_value(s.value).unwrap_or(Value::Null));
-        map.insert(String::from("credentials"), credentials.unwrap_or(Value::Null));
+        let credentials = vars::credentials(inventory, asset)
+            .map(|c| serde_json::to_value(c.value).unwrap_or(Value::Null));
+        let snmp = vars::snmp(inventory, asset)
+            .map(|s| serde_json::to_value(s.value).unwrap_or(Value::Null));
+        map.insert(
+            String::from("credentials"),
+            credentials.unwrap_or(Value::Null),
+        );
         map.insert(String::from("snmp"), snmp.unwrap_or(Value::Null));
     }
     for field in secret_fields(inventory, asset) {
@@ -242,7 +297,11 @@ pub fn asset_context(
                     );
                     continue;
                 }
-                set_at(&mut asset_value, &field.context_path, Value::String(secret.expose().to_string()));
+                set_at(
+                    &mut asset_value,
+                    &field.context_path,
+                    Value::String(secret.expose().to_string()),
+                );
             }
             Err(diagnostic) => diagnostics.push(diagnostic),
         }
@@ -250,7 +309,11 @@ pub fn asset_context(
     if diagnostics.has_errors() {
         return Err(diagnostics);
     }
-    let (site, vlans) = base.sites.get(&a.site).cloned().unwrap_or((Value::Null, Value::Null));
+    let (site, vlans) = base
+        .sites
+        .get(&a.site)
+        .cloned()
+        .unwrap_or((Value::Null, Value::Null));
     let connected = base.connected.get(&a.name).cloned().unwrap_or_default();
     Ok(json!({
         "asset": asset_value,
@@ -287,23 +350,37 @@ pub fn render_selected(
     let mut secrets = CachedResolver::new(resolver);
     let mut intents = Vec::new();
     let mut diagnostics = Diagnostics::new();
-    for asset in inventory.assets.iter().filter(|a| selector.matches(&a.value)) {
+    for asset in inventory
+        .assets
+        .iter()
+        .filter(|a| selector.matches(&a.value))
+    {
         let Some(template) = template_name(&asset.value) else {
             continue;
         };
         if !templates.contains(&template) {
-            let field = if asset.value.template.is_some() { "template" } else { "role" };
+            let field = if asset.value.template.is_some() {
+                "template"
+            } else {
+                "role"
+            };
             let names = templates.names();
             let hint = match crate::diag::did_you_mean(&template, names.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`?"),
-                None => format!("create {} or fix the asset's platform/role", inventory.templates_dir().join(&template).display()),
+                None => format!(
+                    "create {} or fix the asset's platform/role",
+                    inventory.templates_dir().join(&template).display()
+                ),
             };
             diagnostics.push(
-                Diagnostic::error("inventory.unknown-template", format!("template `{template}` does not exist"))
-                    .at(asset.origin.locate(&ypath![field]))
-                    .asset(&asset.value.name)
-                    .field(field)
-                    .hint(hint),
+                Diagnostic::error(
+                    "inventory.unknown-template",
+                    format!("template `{template}` does not exist"),
+                )
+                .at(asset.origin.locate(&ypath![field]))
+                .asset(&asset.value.name)
+                .field(field)
+                .hint(hint),
             );
             continue;
         }

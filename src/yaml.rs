@@ -216,11 +216,12 @@ impl<T> Loaded<T> {
     }
 }
 
-/// Build a path from string keys and indices: `path!["vlans", 2, "gateway"]`.
+/// Build a path (an array; `.to_vec()` for a `YamlPath`) from keys and indices:
+/// `ypath!["vlans", 2, "gateway"]`.
 #[macro_export]
 macro_rules! ypath {
     ($($segment:expr),* $(,)?) => {
-        vec![$($crate::yaml::IntoSegment::into_segment($segment)),*]
+        [$($crate::yaml::IntoSegment::into_segment($segment)),*]
     };
 }
 
@@ -272,9 +273,13 @@ pub fn parse<T: DeserializeOwned>(
             Some(PathSegment::Key(key)) => key.clone(),
             _ => continue,
         };
+        let location = match loaded.index.key_position(&path) {
+            Some((line, column)) => SourceLocation::new(file, line, column),
+            None => SourceLocation::file(file),
+        };
         let mut diagnostic =
             Diagnostic::error("yaml.unknown-field", format!("unknown field `{key}`"))
-                .at(loaded.locate(&path))
+                .at(location)
                 .field(path_to_string(&path));
         diagnostic = match did_you_mean(&key, vocabulary.iter().copied()) {
             Some(suggestion) => diagnostic.hint(format!("did you mean `{suggestion}`?")),
@@ -397,6 +402,21 @@ pub fn struct_fields<T: DeserializeOwned>() -> &'static [&'static str] {
     }
 }
 
+/// True when the document's root node is a sequence (an asset file holding several assets).
+pub fn root_is_sequence(text: &str) -> bool {
+    for item in Parser::new_from_str(text) {
+        match item {
+            Ok((Event::SequenceStart(..), _)) => return true,
+            Ok((Event::MappingStart(..) | Event::Scalar(..) | Event::Alias(..), _)) | Err(_) => {
+                return false;
+            }
+            // Stream and document starts, comments, anchors: keep looking for the root node.
+            Ok(_) => continue,
+        }
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -457,20 +477,14 @@ mod tests {
     }
 
     #[test]
+    fn root_kind_ignores_comments_and_document_markers() {
+        assert!(root_is_sequence("# workstations\n---\n- name: a\n"));
+        assert!(!root_is_sequence("# one asset\nname: a\n"));
+        assert!(!root_is_sequence(""));
+    }
+
+    #[test]
     fn struct_fields_reads_serde_schema() {
         assert_eq!(struct_fields::<Subnet>(), &["prefix", "gateway"]);
     }
-}
-
-/// True when the document's root node is a sequence (an asset file holding several assets).
-pub fn root_is_sequence(text: &str) -> bool {
-    for item in Parser::new_from_str(text) {
-        match item {
-            Ok((Event::SequenceStart(..), _)) => return true,
-            Ok((Event::StreamStart | Event::DocumentStart(..), _)) => continue,
-            #[allow(unreachable_patterns)]
-            Ok(_) | Err(_) => return false,
-        }
-    }
-    false
 }

@@ -15,7 +15,12 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let limit = match args.inventory.limit.as_deref().map(crate::inventory::Selector::parse) {
+    let limit = match args
+        .inventory
+        .limit
+        .as_deref()
+        .map(crate::inventory::Selector::parse)
+    {
         Some(Err(error)) => anyhow::bail!("--limit: {error}"),
         Some(Ok(selector)) => selector,
         None => crate::inventory::Selector::all(),

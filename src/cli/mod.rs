@@ -17,7 +17,12 @@ mod secrets;
 /// templates turn each asset into its intended configuration. Start with `netparc check`:
 /// it validates everything and touches no device.
 #[derive(Debug, Parser)]
-#[command(name = "netparc", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "netparc",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,

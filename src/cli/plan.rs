@@ -44,7 +44,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
             match crate::plan::next_free(&inventory, &site, &vlan, ipv6) {
                 Ok(address) => {
                     if args.format == Format::Json {
-                        let value = serde_json::json!({"site": site, "vlan": vlan, "address": address});
+                        let value =
+                            serde_json::json!({"site": site, "vlan": vlan, "address": address});
                         writeln!(out, "{value}")?;
                     } else {
                         writeln!(out, "{address}")?;
@@ -69,7 +70,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 writeln!(
                     out,
                     "  {:>4}  {:<12} {:<10} {:<22} {:>8} {:>8} {:>8} {:>8} {:>8} {:>6}",
-                    "VLAN", "name", "purpose", "prefix", "size", "dhcp", "reserved", "used", "free", "util"
+                    "VLAN",
+                    "name",
+                    "purpose",
+                    "prefix",
+                    "size",
+                    "dhcp",
+                    "reserved",
+                    "used",
+                    "free",
+                    "util"
                 )?;
                 for u in entries {
                     writeln!(

@@ -56,13 +56,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     match &args.out {
         Some(dir) => {
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
             for intent in &intents {
                 let path = dir.join(format!("{}.cfg", intent.asset));
-                crate::fsutil::write_atomic(&path, intent.text.as_bytes(), 0o600)
+                crate::fsutil::write_file(&path, intent.text.as_bytes(), 0o600)
                     .with_context(|| format!("cannot write {}", path.display()))?;
             }
-            writeln!(std::io::stderr(), "rendered {} configurations into {}", intents.len(), dir.display())?;
+            writeln!(
+                std::io::stderr(),
+                "rendered {} configurations into {}",
+                intents.len(),
+                dir.display()
+            )?;
         }
         None => {
             let mut out = std::io::stdout().lock();

@@ -119,7 +119,10 @@ impl Inventory {
             diagnostics.push(
                 Diagnostic::error(
                     "inventory.missing-settings",
-                    format!("{} is not an inventory: netparc.yml is missing", root.display()),
+                    format!(
+                        "{} is not an inventory: netparc.yml is missing",
+                        root.display()
+                    ),
                 )
                 .at(SourceLocation::file(&settings_path))
                 .hint("create netparc.yml with at least `name: <inventory name>`"),
@@ -262,6 +265,31 @@ impl Inventory {
     }
 }
 
+/// Read only `netparc.yml` (commands such as `secrets` need nothing else, and must work
+/// while an asset file is broken).
+pub fn load_settings(root: &Path) -> Result<Located<Settings>, Diagnostics> {
+    let mut diagnostics = Diagnostics::new();
+    let path = root.join("netparc.yml");
+    if !path.is_file() {
+        diagnostics.push(
+            Diagnostic::error(
+                "inventory.missing-settings",
+                format!(
+                    "{} is not an inventory: netparc.yml is missing",
+                    root.display()
+                ),
+            )
+            .at(SourceLocation::file(&path))
+            .hint("create netparc.yml with at least `name: <inventory name>`"),
+        );
+        return Err(diagnostics);
+    }
+    match read_document::<Settings>(&path, &mut diagnostics) {
+        Some(settings) if !diagnostics.has_errors() => Ok(settings),
+        _ => Err(diagnostics),
+    }
+}
+
 /// `*.yml` and `*.yaml` files under `dir`, recursively, sorted so runs are repeatable.
 pub fn yaml_files(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
@@ -293,8 +321,11 @@ fn read_text(file: &Path, diagnostics: &mut Diagnostics) -> Option<String> {
         Ok(text) => Some(text),
         Err(error) => {
             diagnostics.push(
-                Diagnostic::error("io.read", format!("cannot read {}: {error}", file.display()))
-                    .at(SourceLocation::file(file)),
+                Diagnostic::error(
+                    "io.read",
+                    format!("cannot read {}: {error}", file.display()),
+                )
+                .at(SourceLocation::file(file)),
             );
             None
         }
@@ -368,9 +399,9 @@ fn guard_scalars(file: &SourceFile, multiline: &[String], diagnostics: &mut Diag
             PathSegment::Index(_) => None,
         });
         let allowed_multiline = field.is_some_and(|f| multiline.iter().any(|m| m == f));
-        let bad = value.chars().find(|c| {
-            c.is_control() && !(allowed_multiline && (*c == '\n' || *c == '\t'))
-        });
+        let bad = value
+            .chars()
+            .find(|c| c.is_control() && !(allowed_multiline && (*c == '\n' || *c == '\t')));
         if let Some(bad) = bad {
             let what = match bad {
                 '\n' => String::from("a newline"),

@@ -85,7 +85,11 @@ impl Selector {
         }
         Ok(Selector {
             source: text.trim().to_string(),
-            parts: if terms.is_empty() { Vec::new() } else { vec![terms] },
+            parts: if terms.is_empty() {
+                Vec::new()
+            } else {
+                vec![terms]
+            },
         })
     }
 
@@ -214,7 +218,7 @@ mod tests {
 
     #[test]
     fn union_intersection_exclusion() {
-        let assets = vec![
+        let assets = [
             asset("sw-hq-01", AssetKind::Switch, "hq", &["core"]),
             asset("sw-hq-02", AssetKind::Switch, "hq", &[]),
             asset("ap-hq-01", AssetKind::AccessPoint, "hq", &[]),
@@ -222,15 +226,24 @@ mod tests {
         ];
         assert_eq!(names("", &assets).len(), 4);
         assert_eq!(names("sw-*", &assets), ["sw-hq-01", "sw-hq-02", "sw-br-01"]);
-        assert_eq!(names("site:hq,&kind:switch", &assets), ["sw-hq-01", "sw-hq-02"]);
-        assert_eq!(names("kind:switch,!group:core", &assets), ["sw-hq-02", "sw-br-01"]);
+        assert_eq!(
+            names("site:hq,&kind:switch", &assets),
+            ["sw-hq-01", "sw-hq-02"]
+        );
+        assert_eq!(
+            names("kind:switch,!group:core", &assets),
+            ["sw-hq-02", "sw-br-01"]
+        );
         assert_eq!(names("!site:hq", &assets), ["sw-br-01"]);
-        assert_eq!(names("ap-hq-01,sw-br-01", &assets), ["ap-hq-01", "sw-br-01"]);
+        assert_eq!(
+            names("ap-hq-01,sw-br-01", &assets),
+            ["ap-hq-01", "sw-br-01"]
+        );
     }
 
     #[test]
     fn and_narrows_a_playbook_target() {
-        let assets = vec![
+        let assets = [
             asset("sw-hq-01", AssetKind::Switch, "hq", &[]),
             asset("sw-br-01", AssetKind::Switch, "branch", &[]),
             asset("ap-hq-01", AssetKind::AccessPoint, "hq", &[]),
@@ -238,20 +251,34 @@ mod tests {
         let target = Selector::parse("kind:switch").unwrap();
         let limit = Selector::parse("site:hq").unwrap();
         let both = target.and(&limit);
-        let selected: Vec<_> = assets.iter().filter(|a| both.matches(a)).map(|a| a.name.as_str()).collect();
+        let selected: Vec<_> = assets
+            .iter()
+            .filter(|a| both.matches(a))
+            .map(|a| a.name.as_str())
+            .collect();
         assert_eq!(selected, ["sw-hq-01"]);
         let limit = Selector::parse("sw-br-01,ap-hq-01").unwrap();
         let both = target.and(&limit);
-        let selected: Vec<_> = assets.iter().filter(|a| both.matches(a)).map(|a| a.name.as_str()).collect();
+        let selected: Vec<_> = assets
+            .iter()
+            .filter(|a| both.matches(a))
+            .map(|a| a.name.as_str())
+            .collect();
         assert_eq!(selected, ["sw-br-01"]);
     }
 
     #[test]
     fn bad_selectors_say_what_is_expected() {
         let error = Selector::parse("kidn:switch").unwrap_err();
-        assert!(error.contains("unknown field `kidn` (did you mean `kind`?)"), "{error}");
+        assert!(
+            error.contains("unknown field `kidn` (did you mean `kind`?)"),
+            "{error}"
+        );
         let error = Selector::parse("kind:swtich").unwrap_err();
-        assert!(error.contains("unknown kind `swtich` (did you mean `switch`?)"), "{error}");
+        assert!(
+            error.contains("unknown kind `swtich` (did you mean `switch`?)"),
+            "{error}"
+        );
         assert!(Selector::parse("site:").is_err());
     }
 }

@@ -29,43 +29,55 @@ fn suggestion<'a>(word: &str, known: impl IntoIterator<Item = &'a str> + Clone) 
 fn check_references(inventory: &Inventory) -> Diagnostics {
     let mut diagnostics = Diagnostics::new();
     let mut names: HashMap<&str, crate::diag::SourceLocation> = HashMap::new();
-    let site_names: Vec<&str> = inventory.sites.iter().map(|s| s.value.site.as_str()).collect();
+    let site_names: Vec<&str> = inventory
+        .sites
+        .iter()
+        .map(|s| s.value.site.as_str())
+        .collect();
     let group_names: Vec<&str> = inventory.groups.keys().map(String::as_str).collect();
     for asset in &inventory.assets {
         let a = &asset.value;
-        let at = |path: crate::yaml::YamlPath| asset.origin.locate(&path);
+        let at = |path: &[crate::yaml::PathSegment]| asset.origin.locate(path);
         match names.get(a.name.as_str()) {
             Some(first) => diagnostics.push(
                 Diagnostic::error(
                     "inventory.duplicate-asset",
                     format!("asset name `{}` is used twice", a.name),
                 )
-                .at(at(ypath!["name"]))
+                .at(at(&ypath!["name"]))
                 .asset(&a.name)
-                .hint(format!("the first is at {first}; asset names must be unique")),
+                .hint(format!(
+                    "the first is at {first}; asset names must be unique"
+                )),
             ),
             None => {
-                names.insert(a.name.as_str(), at(ypath!["name"]));
+                names.insert(a.name.as_str(), at(&ypath!["name"]));
             }
         }
         let site = inventory.site(&a.site);
         if site.is_none() {
             diagnostics.push(
-                Diagnostic::error("inventory.unknown-site", format!("unknown site `{}`", a.site))
-                    .at(at(ypath!["site"]))
-                    .asset(&a.name)
-                    .field("site")
-                    .hint(suggestion(&a.site, site_names.iter().copied())),
+                Diagnostic::error(
+                    "inventory.unknown-site",
+                    format!("unknown site `{}`", a.site),
+                )
+                .at(at(&ypath!["site"]))
+                .asset(&a.name)
+                .field("site")
+                .hint(suggestion(&a.site, site_names.iter().copied())),
             );
         }
         for (gi, group) in a.groups.iter().enumerate() {
             if !inventory.groups.contains_key(group) {
                 diagnostics.push(
-                    Diagnostic::error("inventory.unknown-group", format!("unknown group `{group}`"))
-                        .at(at(ypath!["groups", gi]))
-                        .asset(&a.name)
-                        .field(format!("groups[{gi}]"))
-                        .hint(suggestion(group, group_names.iter().copied())),
+                    Diagnostic::error(
+                        "inventory.unknown-group",
+                        format!("unknown group `{group}`"),
+                    )
+                    .at(at(&ypath!["groups", gi]))
+                    .asset(&a.name)
+                    .field(format!("groups[{gi}]"))
+                    .hint(suggestion(group, group_names.iter().copied())),
                 );
             }
         }
@@ -73,34 +85,40 @@ fn check_references(inventory: &Inventory) -> Diagnostics {
             && !PLATFORMS.contains(&platform.as_str())
         {
             diagnostics.push(
-                Diagnostic::error("inventory.unknown-platform", format!("unknown platform `{platform}`"))
-                    .at(at(ypath!["platform"]))
-                    .asset(&a.name)
-                    .field("platform")
-                    .hint(suggestion(platform, PLATFORMS)),
+                Diagnostic::error(
+                    "inventory.unknown-platform",
+                    format!("unknown platform `{platform}`"),
+                )
+                .at(at(&ypath!["platform"]))
+                .asset(&a.name)
+                .field("platform")
+                .hint(suggestion(platform, PLATFORMS)),
             );
         }
         if a.role.is_some() && a.platform.is_none() && a.template.is_none() {
             diagnostics.push(
                 Diagnostic::error(
                     "inventory.role-without-platform",
-                    format!("`{}` has a role but no platform, so no template can be chosen", a.name),
+                    format!(
+                        "`{}` has a role but no platform, so no template can be chosen",
+                        a.name
+                    ),
                 )
-                .at(at(ypath!["role"]))
+                .at(at(&ypath!["role"]))
                 .asset(&a.name)
                 .hint("add `platform: ios` (or linux), or name the template with `template:`"),
             );
         }
         let Some(site) = site else { continue };
         let vlan_names: Vec<&str> = site.value.vlans.iter().map(|v| v.name.as_str()).collect();
-        let mut check_vlan = |name: &str, path: Vec<crate::yaml::PathSegment>, field: String| {
+        let mut check_vlan = |name: &str, path: &[crate::yaml::PathSegment], field: String| {
             if !vlan_names.contains(&name) {
                 diagnostics.push(
                     Diagnostic::error(
                         "inventory.unknown-vlan",
                         format!("site `{}` has no VLAN `{name}`", site.value.site),
                     )
-                    .at(asset.origin.locate(&path))
+                    .at(asset.origin.locate(path))
                     .asset(&a.name)
                     .field(field)
                     .hint(suggestion(name, vlan_names.iter().copied())),
@@ -108,32 +126,52 @@ fn check_references(inventory: &Inventory) -> Diagnostics {
             }
         };
         if let Some(vlan) = &a.vlan {
-            check_vlan(vlan, ypath!["vlan"], String::from("vlan"));
+            check_vlan(vlan, &ypath!["vlan"], String::from("vlan"));
         }
         for (ii, interface) in a.interfaces.iter().enumerate() {
             let base = format!("interfaces[{ii}]");
             if let Some(vlan) = &interface.vlan {
-                check_vlan(vlan, ypath!["interfaces", ii, "vlan"], format!("{base}.vlan"));
+                check_vlan(
+                    vlan,
+                    &ypath!["interfaces", ii, "vlan"],
+                    format!("{base}.vlan"),
+                );
             }
             if let Some(vlan) = &interface.voice_vlan {
-                check_vlan(vlan, ypath!["interfaces", ii, "voice_vlan"], format!("{base}.voice_vlan"));
+                check_vlan(
+                    vlan,
+                    &ypath!["interfaces", ii, "voice_vlan"],
+                    format!("{base}.voice_vlan"),
+                );
             }
             if let Some(vlan) = &interface.native_vlan {
-                check_vlan(vlan, ypath!["interfaces", ii, "native_vlan"], format!("{base}.native_vlan"));
+                check_vlan(
+                    vlan,
+                    &ypath!["interfaces", ii, "native_vlan"],
+                    format!("{base}.native_vlan"),
+                );
             }
             for (vi, vlan) in interface.allowed_vlans.iter().enumerate() {
                 check_vlan(
                     vlan,
-                    ypath!["interfaces", ii, "allowed_vlans", vi],
+                    &ypath!["interfaces", ii, "allowed_vlans", vi],
                     format!("{base}.allowed_vlans[{vi}]"),
                 );
             }
         }
         for (si, ssid) in a.ssids.iter().enumerate() {
-            check_vlan(&ssid.vlan, ypath!["ssids", si, "vlan"], format!("ssids[{si}].vlan"));
+            check_vlan(
+                &ssid.vlan,
+                &ypath!["ssids", si, "vlan"],
+                format!("ssids[{si}].vlan"),
+            );
         }
         if let Some(vpn) = &a.vpn {
-            check_vlan(&vpn.client_vlan, ypath!["vpn", "client_vlan"], String::from("vpn.client_vlan"));
+            check_vlan(
+                &vpn.client_vlan,
+                &ypath!["vpn", "client_vlan"],
+                String::from("vpn.client_vlan"),
+            );
         }
         let mut interface_names: HashMap<&str, usize> = HashMap::new();
         for (ii, interface) in a.interfaces.iter().enumerate() {
@@ -141,9 +179,12 @@ fn check_references(inventory: &Inventory) -> Diagnostics {
                 diagnostics.push(
                     Diagnostic::error(
                         "inventory.duplicate-interface",
-                        format!("interface `{}` is listed twice on `{}`", interface.name, a.name),
+                        format!(
+                            "interface `{}` is listed twice on `{}`",
+                            interface.name, a.name
+                        ),
                     )
-                    .at(at(ypath!["interfaces", ii, "name"]))
+                    .at(at(&ypath!["interfaces", ii, "name"]))
                     .asset(&a.name)
                     .hint(format!("the first is interfaces[{first}]")),
                 );
@@ -154,7 +195,9 @@ fn check_references(inventory: &Inventory) -> Diagnostics {
     let mut claimed: HashMap<(&str, &str), &str> = HashMap::new();
     for asset in &inventory.assets {
         let a = &asset.value;
-        let Some(link) = &a.connected_to else { continue };
+        let Some(link) = &a.connected_to else {
+            continue;
+        };
         let Some(switch) = inventory.asset(&link.switch) else {
             let switches: Vec<&str> = inventory
                 .assets
@@ -165,7 +208,10 @@ fn check_references(inventory: &Inventory) -> Diagnostics {
             diagnostics.push(
                 Diagnostic::error(
                     "inventory.unknown-switch",
-                    format!("`{}` is connected to unknown switch `{}`", a.name, link.switch),
+                    format!(
+                        "`{}` is connected to unknown switch `{}`",
+                        a.name, link.switch
+                    ),
                 )
                 .at(asset.origin.locate(&ypath!["connected_to", "switch"]))
                 .asset(&a.name)
@@ -175,7 +221,12 @@ fn check_references(inventory: &Inventory) -> Diagnostics {
             continue;
         };
         if !switch.value.interfaces.iter().any(|i| i.name == link.port) {
-            let ports: Vec<&str> = switch.value.interfaces.iter().map(|i| i.name.as_str()).collect();
+            let ports: Vec<&str> = switch
+                .value
+                .interfaces
+                .iter()
+                .map(|i| i.name.as_str())
+                .collect();
             diagnostics.push(
                 Diagnostic::error(
                     "inventory.unknown-port",
@@ -191,11 +242,16 @@ fn check_references(inventory: &Inventory) -> Diagnostics {
             );
             continue;
         }
-        if let Some(other) = claimed.insert((link.switch.as_str(), link.port.as_str()), a.name.as_str()) {
+        if let Some(other) =
+            claimed.insert((link.switch.as_str(), link.port.as_str()), a.name.as_str())
+        {
             diagnostics.push(
                 Diagnostic::error(
                     "inventory.port-in-use",
-                    format!("port {} of `{}` is already used by `{other}`", link.port, link.switch),
+                    format!(
+                        "port {} of `{}` is already used by `{other}`",
+                        link.port, link.switch
+                    ),
                 )
                 .at(asset.origin.locate(&ypath!["connected_to", "port"]))
                 .asset(&a.name)

@@ -40,7 +40,10 @@ pub fn levels<'a>(
             levels.push((&found.origin, LevelView::Group(&found.value)));
         }
     }
-    levels.push((&inventory.defaults.origin, LevelView::Group(&inventory.defaults.value)));
+    levels.push((
+        &inventory.defaults.origin,
+        LevelView::Group(&inventory.defaults.value),
+    ));
     levels
 }
 

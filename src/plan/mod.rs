@@ -82,9 +82,12 @@ pub fn validate_sites(sites: &[Located<Site>]) -> Diagnostics {
         let name = site.value.site.as_str();
         if let Some(first) = site_names.get(name) {
             diagnostics.push(
-                Diagnostic::error("plan.duplicate-site", format!("site `{name}` is defined twice"))
-                    .at(site.origin.locate(&ypath!["site"]))
-                    .hint(format!("the first definition is at {first}")),
+                Diagnostic::error(
+                    "plan.duplicate-site",
+                    format!("site `{name}` is defined twice"),
+                )
+                .at(site.origin.locate(&ypath!["site"]))
+                .hint(format!("the first definition is at {first}")),
             );
         } else {
             site_names.insert(name, site.origin.locate(&ypath!["site"]));
@@ -140,12 +143,15 @@ pub fn validate_sites(sites: &[Located<Site>]) -> Diagnostics {
                     start,
                     end,
                     format!("{} (site {name}, VLAN {})", subnet.prefix.0, vlan.name),
-                    site.origin.locate(&ypath!["vlans", vi, "subnets", si, "prefix"]),
+                    site.origin
+                        .locate(&ypath!["vlans", vi, "subnets", si, "prefix"]),
                 ));
             }
         }
     }
-    spans.sort_by(|a, b| (&a.0, a.1, a.2, std::cmp::Reverse(a.3)).cmp(&(&b.0, b.1, b.2, std::cmp::Reverse(b.3))));
+    spans.sort_by(|a, b| {
+        (&a.0, a.1, a.2, std::cmp::Reverse(a.3)).cmp(&(&b.0, b.1, b.2, std::cmp::Reverse(b.3)))
+    });
     // Sweep: remember the subnet reaching furthest; anything starting before its end overlaps.
     let mut widest: Option<usize> = None;
     for index in 0..spans.len() {
@@ -186,9 +192,9 @@ fn validate_subnet(
     diagnostics: &mut Diagnostics,
 ) {
     let prefix = subnet.prefix.0;
-    let at = |sub: Vec<crate::yaml::PathSegment>| {
-        let mut path = ypath!["vlans", vi, "subnets", si];
-        path.extend(sub);
+    let at = |sub: &[crate::yaml::PathSegment]| {
+        let mut path = ypath!["vlans", vi, "subnets", si].to_vec();
+        path.extend_from_slice(sub);
         site.origin.locate(&path)
     };
     if prefix.ip() != prefix.network() {
@@ -197,9 +203,17 @@ fn validate_subnet(
                 "plan.prefix-host-bits",
                 format!("prefix {prefix} has host bits set"),
             )
-            .at(at(ypath!["prefix"]))
-            .expected(format!("the network address: {}/{}", prefix.network(), prefix.prefix()))
-            .hint(format!("did you mean {}/{}?", prefix.network(), prefix.prefix())),
+            .at(at(&ypath!["prefix"]))
+            .expected(format!(
+                "the network address: {}/{}",
+                prefix.network(),
+                prefix.prefix()
+            ))
+            .hint(format!(
+                "did you mean {}/{}?",
+                prefix.network(),
+                prefix.prefix()
+            )),
         );
     }
     let (first, last) = bounds(&prefix);
@@ -213,9 +227,11 @@ fn validate_subnet(
                     "plan.gateway-outside-subnet",
                     format!("gateway {gateway} is outside its subnet {prefix}"),
                 )
-                .at(at(ypath!["gateway"]))
+                .at(at(&ypath!["gateway"]))
                 .expected(format!("an address inside {prefix}"))
-                .hint("fix the gateway or the prefix; usually the gateway is the first or last host"),
+                .hint(
+                    "fix the gateway or the prefix; usually the gateway is the first or last host",
+                ),
             );
         } else if let Some(which) = is_network_or_broadcast(&prefix, gateway) {
             diagnostics.push(
@@ -223,14 +239,14 @@ fn validate_subnet(
                     "plan.gateway-reserved-address",
                     format!("gateway {gateway} is the {which} address of {prefix}"),
                 )
-                .at(at(ypath!["gateway"]))
+                .at(at(&ypath!["gateway"]))
                 .expected(format!("a host address of {prefix}"))
                 .hint("the network and broadcast addresses cannot be given to a router"),
             );
         }
     }
     for (pi, pool) in subnet.dhcp.iter().enumerate() {
-        let pool_at = at(ypath!["dhcp", pi]);
+        let pool_at = at(&ypath!["dhcp", pi]);
         if !inside(pool.start) || !inside(pool.end) {
             diagnostics.push(
                 Diagnostic::error(
@@ -268,14 +284,14 @@ fn validate_subnet(
                         "plan.dhcp-overlap",
                         format!("DHCP pools {pool} and {other} overlap"),
                     )
-                    .at(at(ypath!["dhcp", pj])),
+                    .at(at(&ypath!["dhcp", pj])),
                 );
             }
         }
     }
     for (ri, reservation) in subnet.reserved.iter().enumerate() {
         let range = reservation.range;
-        let reserved_at = at(ypath!["reserved", ri, "range"]);
+        let reserved_at = at(&ypath!["reserved", ri, "range"]);
         if !inside(range.start) || !inside(range.end) {
             diagnostics.push(
                 Diagnostic::error(
@@ -356,12 +372,17 @@ pub fn validate_asset_addresses(inventory: &Inventory) -> Diagnostics {
             Some((other, location)) => diagnostics.push(
                 Diagnostic::error(
                     "plan.duplicate-address",
-                    format!("address {address} of `{}` is also used by `{other}`", asset.value.name),
+                    format!(
+                        "address {address} of `{}` is also used by `{other}`",
+                        asset.value.name
+                    ),
                 )
                 .at(address_at.clone())
                 .asset(&asset.value.name)
                 .field("address")
-                .hint(format!("`{other}` has it at {location}; `netparc plan next-free` gives a free one")),
+                .hint(format!(
+                    "`{other}` has it at {location}; `netparc plan next-free` gives a free one"
+                )),
             ),
             None => {
                 seen.insert(key, (asset.value.name.clone(), address_at.clone()));
@@ -378,13 +399,18 @@ pub fn validate_asset_addresses(inventory: &Inventory) -> Diagnostics {
                     asset.value.name, site.value.site
                 ),
             };
-            let expected = match vlan_name.and_then(|name| site.value.vlans.iter().find(|v| v.name == name)) {
-                Some(vlan) => format!(
-                    "an address in {}",
-                    vlan.subnets.iter().map(|s| s.prefix.to_string()).collect::<Vec<_>>().join(" or ")
-                ),
-                None => String::from("an address in one of the site's subnets"),
-            };
+            let expected =
+                match vlan_name.and_then(|name| site.value.vlans.iter().find(|v| v.name == name)) {
+                    Some(vlan) => format!(
+                        "an address in {}",
+                        vlan.subnets
+                            .iter()
+                            .map(|s| s.prefix.to_string())
+                            .collect::<Vec<_>>()
+                            .join(" or ")
+                    ),
+                    None => String::from("an address in one of the site's subnets"),
+                };
             diagnostics.push(
                 Diagnostic::error("plan.address-outside-vlan", message)
                     .at(address_at)
@@ -399,7 +425,10 @@ pub fn validate_asset_addresses(inventory: &Inventory) -> Diagnostics {
             diagnostics.push(
                 Diagnostic::error(
                     "plan.address-reserved",
-                    format!("address {address} of `{}` is the {which} address of {prefix}", asset.value.name),
+                    format!(
+                        "address {address} of `{}` is the {which} address of {prefix}",
+                        asset.value.name
+                    ),
                 )
                 .at(address_at.clone())
                 .asset(&asset.value.name)
@@ -409,7 +438,10 @@ pub fn validate_asset_addresses(inventory: &Inventory) -> Diagnostics {
             diagnostics.push(
                 Diagnostic::error(
                     "plan.address-reserved",
-                    format!("address {address} of `{}` is the gateway of {prefix}", asset.value.name),
+                    format!(
+                        "address {address} of `{}` is the gateway of {prefix}",
+                        asset.value.name
+                    ),
                 )
                 .at(address_at.clone())
                 .asset(&asset.value.name)
@@ -417,7 +449,12 @@ pub fn validate_asset_addresses(inventory: &Inventory) -> Diagnostics {
                 .hint("an address in two places: give the asset another one"),
             );
         }
-        if let Some(pool) = placement.subnet.dhcp.iter().find(|pool| pool.contains(address)) {
+        if let Some(pool) = placement
+            .subnet
+            .dhcp
+            .iter()
+            .find(|pool| pool.contains(address))
+        {
             diagnostics.push(
                 Diagnostic::error(
                     "plan.static-in-dhcp",
@@ -476,7 +513,9 @@ fn merged(mut intervals: Vec<(u128, u128)>, first: u128, last: u128) -> Vec<(u12
     let mut out: Vec<(u128, u128)> = Vec::with_capacity(intervals.len());
     for (start, end) in intervals {
         match out.last_mut() {
-            Some(previous) if start <= previous.1.saturating_add(1) => previous.1 = previous.1.max(end),
+            Some(previous) if start <= previous.1.saturating_add(1) => {
+                previous.1 = previous.1.max(end)
+            }
             _ => out.push((start, end)),
         }
     }
@@ -514,9 +553,20 @@ fn assigned_addresses(inventory: &Inventory) -> HashMap<String, Vec<u128>> {
     by_domain
 }
 
-/// Everything taken in a subnet, as merged intervals of host addresses, split into the
-/// pools + reservations (`planned`) and the static uses (`used`).
-fn taken(subnet: &Subnet, assigned: &[u128]) -> (Vec<(u128, u128)>, Vec<(u128, u128)>, u128, u128) {
+/// What is taken in a subnet's host range, as merged intervals of address numbers.
+struct Taken {
+    /// DHCP pools and reservations.
+    planned: Vec<(u128, u128)>,
+    /// Pools, reservations, the gateway and assigned addresses.
+    everything: Vec<(u128, u128)>,
+    /// First host address.
+    first: u128,
+    /// Last host address.
+    last: u128,
+}
+
+/// Everything taken in a subnet's host range.
+fn taken(subnet: &Subnet, assigned: &[u128]) -> Taken {
     let prefix = subnet.prefix.0;
     let (first, last) = host_range(&prefix);
     let ipv4 = prefix.is_ipv4();
@@ -539,9 +589,22 @@ fn taken(subnet: &Subnet, assigned: &[u128]) -> (Vec<(u128, u128)>, Vec<(u128, u
     if let Some(gateway) = subnet.gateway.filter(|g| same(*g)) {
         statics.push((to_number(gateway), to_number(gateway)));
     }
-    let planned = merged(pools.iter().chain(&reserved).copied().collect(), first, last);
-    let everything = merged(planned.iter().chain(&statics).copied().collect(), first, last);
-    (planned, everything, first, last)
+    let planned = merged(
+        pools.iter().chain(&reserved).copied().collect(),
+        first,
+        last,
+    );
+    let everything = merged(
+        planned.iter().chain(&statics).copied().collect(),
+        first,
+        last,
+    );
+    Taken {
+        planned,
+        everything,
+        first,
+        last,
+    }
 }
 
 /// Utilisation of every subnet of every site, in plan order.
@@ -554,7 +617,12 @@ pub fn utilisation(inventory: &Inventory) -> Vec<SubnetUsage> {
         for vlan in &site.value.vlans {
             for subnet in &vlan.subnets {
                 let prefix = subnet.prefix.0;
-                let (planned, everything, first, last) = taken(subnet, addresses);
+                let Taken {
+                    planned,
+                    everything,
+                    first,
+                    last,
+                } = taken(subnet, addresses);
                 let size = (last - first).saturating_add(1);
                 let ipv4 = prefix.is_ipv4();
                 let dhcp = covered(&merged(
@@ -667,7 +735,11 @@ pub fn next_free(
     let site = inventory.site(site_name).ok_or_else(|| {
         AllocationError::UnknownSite(
             site_name.to_string(),
-            inventory.sites.iter().map(|s| s.value.site.clone()).collect(),
+            inventory
+                .sites
+                .iter()
+                .map(|s| s.value.site.clone())
+                .collect(),
         )
     })?;
     let vlan = site
@@ -691,7 +763,12 @@ pub fn next_free(
     let assigned = assigned_addresses(inventory);
     let empty = Vec::new();
     let addresses = assigned.get(&site.value.routing_domain).unwrap_or(&empty);
-    let (_, everything, first, last) = taken(subnet, addresses);
+    let Taken {
+        everything,
+        first,
+        last,
+        ..
+    } = taken(subnet, addresses);
     let mut candidate = first;
     for (start, end) in everything {
         if start > candidate {
@@ -702,9 +779,9 @@ pub fn next_free(
     if candidate <= last && candidate >= first {
         return Ok(from_number(candidate, !ipv6));
     }
-    let usage = utilisation(inventory)
-        .into_iter()
-        .find(|u| u.site == site_name && u.vlan == vlan_name && u.prefix == subnet.prefix.0.to_string());
+    let usage = utilisation(inventory).into_iter().find(|u| {
+        u.site == site_name && u.vlan == vlan_name && u.prefix == subnet.prefix.0.to_string()
+    });
     Err(AllocationError::Full {
         vlan: vlan_name.to_string(),
         prefix: subnet.prefix.0.to_string(),

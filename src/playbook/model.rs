@@ -223,7 +223,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         number.clear();
     }
     if !number.is_empty() {
-        return Err(format!("`{text}` is not a duration: `{number}` has no unit"));
+        return Err(format!(
+            "`{text}` is not a duration: `{number}` has no unit"
+        ));
     }
     if text.is_empty() {
         return Err(String::from("empty duration"));
@@ -244,9 +246,7 @@ fn check_batch(value: &serde_json::Value) -> Result<(), String> {
 }
 
 /// Read a playbook file.
-pub fn load_playbook(
-    file: &Path,
-) -> Result<(Playbook, Origin, Diagnostics), Diagnostics> {
+pub fn load_playbook(file: &Path) -> Result<(Playbook, Origin, Diagnostics), Diagnostics> {
     let words = playbook_vocabulary();
     let (loaded, diagnostics) = yaml::load::<Playbook>(file, &words)?;
     let origin = Origin {
@@ -287,11 +287,10 @@ pub fn validate_playbook(
     inventory: Option<&Inventory>,
 ) -> Diagnostics {
     let mut diagnostics = Diagnostics::new();
-    let at = |path: Vec<PathSegment>| origin.locate(&path);
+    let at = |path: &[PathSegment]| origin.locate(path);
     match Selector::parse(&playbook.targets) {
-        Err(error) => diagnostics.push(
-            Diagnostic::error("playbook.bad-targets", error).at(at(ypath!["targets"])),
-        ),
+        Err(error) => diagnostics
+            .push(Diagnostic::error("playbook.bad-targets", error).at(at(&ypath!["targets"]))),
         Ok(selector) => {
             if let Some(inventory) = inventory
                 && !inventory.assets.iter().any(|a| selector.matches(&a.value))
@@ -299,9 +298,12 @@ pub fn validate_playbook(
                 diagnostics.push(
                     Diagnostic::error(
                         "playbook.no-targets",
-                        format!("targets `{}` match no asset of inventory `{}`", playbook.targets, inventory.settings.value.name),
+                        format!(
+                            "targets `{}` match no asset of inventory `{}`",
+                            playbook.targets, inventory.settings.value.name
+                        ),
                     )
-                    .at(at(ypath!["targets"]))
+                    .at(at(&ypath!["targets"]))
                     .hint("check the selector against `netparc render --limit '<selector>'`"),
                 );
             }
@@ -310,8 +312,11 @@ pub fn validate_playbook(
     if playbook.steps.is_empty() {
         diagnostics.push(
             Diagnostic::error("playbook.no-steps", "the playbook has no steps")
-                .at(at(ypath!["steps"]))
-                .expected(format!("a list of steps, each with one of: {}", ACTIONS.join(", "))),
+                .at(at(&ypath!["steps"]))
+                .expected(format!(
+                    "a list of steps, each with one of: {}",
+                    ACTIONS.join(", ")
+                )),
         );
     }
     for (index, step) in playbook.steps.iter().enumerate() {
@@ -323,15 +328,19 @@ pub fn validate_playbook(
                     "playbook.step-without-action",
                     format!("step {} has no action", index + 1),
                 )
-                .at(at(ypath!["steps", index]))
+                .at(at(&ypath!["steps", index]))
                 .expected(format!("exactly one of: {}", ACTIONS.join(", "))),
             ),
             _ => diagnostics.push(
                 Diagnostic::error(
                     "playbook.step-several-actions",
-                    format!("step {} has several actions: {}", index + 1, actions.join(", ")),
+                    format!(
+                        "step {} has several actions: {}",
+                        index + 1,
+                        actions.join(", ")
+                    ),
                 )
-                .at(at(ypath!["steps", index]))
+                .at(at(&ypath!["steps", index]))
                 .hint("split it into one step per action"),
             ),
         }
@@ -343,7 +352,7 @@ pub fn validate_playbook(
                             "playbook.bad-pattern",
                             format!("expected pattern `{pattern}` is not a valid regular expression: {error}"),
                         )
-                        .at(at(ypath!["steps", index, "command", "expect", ei])),
+                        .at(at(&ypath!["steps", index, "command", "expect", ei])),
                     );
                 }
             }
@@ -355,7 +364,7 @@ pub fn validate_playbook(
                 "playbook.change-record-missing",
                 "this playbook changes devices but has no change record",
             )
-            .at(at(vec![]))
+            .at(at(&[]))
             .expected("a `change:` section with requested_by, reason, expected_return, risks, resources, responsible and relations (the 7 R)")
             .hint("every change answers the 7 R so it can be shown in the change review"),
         );
@@ -365,7 +374,7 @@ pub fn validate_playbook(
     {
         diagnostics.push(
             Diagnostic::error("playbook.bad-rollout", "forks must be at least 1")
-                .at(at(ypath!["rollout", "forks"])),
+                .at(at(&ypath!["rollout", "forks"])),
         );
     }
     if let Some(percentage) = playbook.rollout.max_fail_percentage
@@ -376,7 +385,7 @@ pub fn validate_playbook(
                 "playbook.bad-rollout",
                 format!("max_fail_percentage {percentage} is above 100"),
             )
-            .at(at(ypath!["rollout", "max_fail_percentage"]))
+            .at(at(&ypath!["rollout", "max_fail_percentage"]))
             .expected("a percentage from 0 to 100"),
         );
     }
@@ -389,7 +398,7 @@ pub fn validate_playbook(
             if let Err(error) = check_batch(entry) {
                 diagnostics.push(
                     Diagnostic::error("playbook.bad-rollout", format!("serial: {error}"))
-                        .at(at(ypath!["rollout", "serial"]))
+                        .at(at(&ypath!["rollout", "serial"]))
                         .expected("a count (2), a percentage (\"25%\") or a list of them"),
                 );
             }
@@ -400,7 +409,7 @@ pub fn validate_playbook(
     {
         diagnostics.push(
             Diagnostic::error("playbook.bad-rollout", format!("pause: {error}"))
-                .at(at(ypath!["rollout", "pause"]))
+                .at(at(&ypath!["rollout", "pause"]))
                 .expected("a duration such as 30s, 5m or 1h"),
         );
     }
@@ -416,7 +425,11 @@ mod tests {
         assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
         assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
         assert_eq!(parse_duration("45"), Ok(Duration::from_secs(45)));
-        assert!(parse_duration("5 minutes").unwrap_err().contains("unknown unit"));
+        assert!(
+            parse_duration("5 minutes")
+                .unwrap_err()
+                .contains("unknown unit")
+        );
         assert!(parse_duration("10").is_ok());
         assert!(parse_duration("m").is_err());
     }

@@ -15,7 +15,7 @@
 //! - `cli.rs`: the `netparc secrets` subcommands as plain functions.
 //! - `strength.rs`: ANSSI strength assessment and known default credentials (pure).
 //! - `error.rs`: [`SecretError`] and its diagnostics (`secrets.*` codes).
-//! - `fsutil.rs`: atomic replace and private-file reading.
+//! - atomic replace and private-file reading live in `crate::fsutil`.
 //!
 //! Architecture invariant: no error, `Debug` output or log line of this module contains a
 //! secret value; the only way to a value is [`Secret::expose`], and the only command that
@@ -23,7 +23,6 @@
 
 pub mod cli;
 mod error;
-mod fsutil;
 mod reference;
 mod resolver;
 mod secret;

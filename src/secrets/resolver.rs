@@ -4,10 +4,10 @@
 //! run that uses `env:` only never needs an identity.
 
 use super::error::SecretError;
-use super::fsutil::{self, PrivateReadError};
 use super::reference::SecretRef;
 use super::secret::Secret;
 use super::store::{self, RECIPIENTS_FILE, STORE_FILE, SecretStore};
+use crate::fsutil::{self, PrivateReadError};
 use secrecy::zeroize::Zeroizing;
 use std::ffi::OsString;
 use std::fmt;

@@ -8,9 +8,9 @@
 //! encryptor (and, for `secrets edit`, a private tempfile).
 
 use super::error::SecretError;
-use super::fsutil::{self, PrivateReadError};
 use super::secret::Secret;
 use crate::diag::did_you_mean;
+use crate::fsutil::{self, PrivateReadError};
 use age::armor::{ArmoredReader, ArmoredWriter, Format};
 use age::x25519;
 use secrecy::ExposeSecret;
@@ -738,7 +738,7 @@ fn clean_yaml_message(message: &str) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::secrets::fsutil::tests::leftover_tempfiles;
+    use crate::fsutil::tests::leftover_tempfiles;
 
     /// A fresh inventory folder with an identity and an initialised store.
     pub(crate) struct Fixture {

@@ -1,6 +1,6 @@
-//! File helpers the secrets module needs and nobody else should reinvent: atomic replacement
-//! (a failed write never leaves a half-written store) and reading a file that must be private
-//! to its owner.
+//! File helpers nobody should reinvent: atomic replacement (a failed write never leaves a
+//! half-written file: stores, rendered configurations, later the verified state) and reading
+//! a file that must be private to its owner.
 
 use secrecy::zeroize::Zeroizing;
 use std::fs::{self, File};
@@ -16,7 +16,7 @@ pub(crate) const MAX_SECRET_FILE: u64 = 1024 * 1024;
 /// `replace` is false, linked only if `path` does not exist yet), and the folder is fsynced
 /// so the rename survives a crash. On any error the tempfile is removed and `path` keeps its
 /// old content.
-pub(crate) fn write_atomic(
+pub fn write_atomic(
     path: &Path,
     mode: u32,
     replace: bool,
@@ -70,7 +70,7 @@ fn sync_dir(_: &Path) -> io::Result<()> {
 }
 
 /// Create `dir` and its missing parents with mode 0700 (folders holding identities).
-pub(crate) fn create_private_dir(dir: &Path) -> io::Result<()> {
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -143,6 +143,11 @@ pub(crate) fn loose_mode(metadata: &fs::Metadata) -> Option<u32> {
 #[cfg(not(unix))]
 pub(crate) fn loose_mode(_: &fs::Metadata) -> Option<u32> {
     None
+}
+
+/// Write `bytes` to `path` atomically with the given mode, replacing any previous file.
+pub fn write_file(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+    write_atomic(path, mode, true, |file| file.write_all(bytes))
 }
 
 #[cfg(test)]
