@@ -5,3 +5,4 @@ mod util;
 mod check_cli;
 mod inventory;
 mod plan;
+mod secrets;

@@ -1,6 +1,6 @@
 //! `netparc plan`: utilisation per site and VLAN, and `plan next-free <site> <vlan>`.
 
-use super::{Format, InventoryArgs, print_diagnostics};
+use super::{Format, print_diagnostics};
 use crate::inventory::Inventory;
 use anyhow::Result;
 use std::io::Write;
@@ -8,8 +8,9 @@ use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    #[command(flatten)]
-    inventory: InventoryArgs,
+    /// The inventory folder (the one holding netparc.yml).
+    #[arg(short, long, env = "NETPARC_INVENTORY", default_value = ".")]
+    inventory: std::path::PathBuf,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
@@ -33,7 +34,7 @@ enum Action {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let outcome = Inventory::load(&args.inventory.inventory);
+    let outcome = Inventory::load(&args.inventory);
     let Some(inventory) = outcome.inventory else {
         print_diagnostics(&outcome.diagnostics)?;
         return Ok(ExitCode::FAILURE);
