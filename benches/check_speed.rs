@@ -204,6 +204,15 @@ fn main() {
         }
         None => println!("- jinja2 peer skipped (see above)"),
     }
+    if config.breakdown {
+        println!();
+        println!("### Where the time goes");
+        println!();
+        print!(
+            "{}",
+            breakdown(&config, &root, &inventory, &contexts, &intents)
+        );
+    }
     if config.keep {
         let kept = dir.keep();
         println!("- inventory kept at {}", kept.join("inventory").display());
@@ -219,6 +228,7 @@ struct Config {
     python_reps: usize,
     sample_every: usize,
     keep: bool,
+    breakdown: bool,
 }
 
 impl Config {
@@ -240,6 +250,7 @@ impl Config {
             python_reps: number("NETPARC_BENCH_PY_REPS", 3),
             sample_every: number("NETPARC_BENCH_SAMPLE_EVERY", 97),
             keep: std::env::var("NETPARC_BENCH_KEEP").is_ok_and(|v| v == "1"),
+            breakdown: std::env::var("NETPARC_BENCH_BREAKDOWN").map_or(true, |v| v != "0"),
         }
     }
 }
@@ -334,6 +345,400 @@ fn run_binary(root: &Path, runs: usize) -> (Timing, String) {
     };
     run();
     measure(runs, run)
+}
+
+// ---- where the time goes ------------------------------------------------------------------
+
+/// Time the parts of load, context building, rendering and audit one by one, each the way
+/// netparc does it (or a copy of a private step), plus one cheaper variant where it shows
+/// what a change in src/ would gain. Rows are Markdown, like the main table.
+fn breakdown(
+    config: &Config,
+    root: &Path,
+    inventory: &Inventory,
+    contexts: &[(String, String, serde_json::Value)],
+    intents: &[netparc::intent::Intent],
+) -> String {
+    use netparc::inventory::{Asset, GroupVars, Settings, Site};
+    use netparc::yaml::{PositionIndex, root_is_sequence};
+    let reps = config.reps.min(3);
+    let mut table =
+        String::from("| part | min | median | per item (median) |\n|---|---:|---:|---:|\n");
+    let mut row = |name: &str, timing: Timing, count: usize| {
+        let _ = writeln!(
+            table,
+            "| {name} | {} | {} | {:.1} µs |",
+            ms(timing.min),
+            ms(timing.median),
+            timing.median.as_secs_f64() * 1e6 / count.max(1) as f64
+        );
+    };
+
+    // Load: the same files Inventory::load reads.
+    let mut files = vec![
+        root.join("netparc.yml"),
+        root.join("defaults.yml"),
+        root.join("groups.yml"),
+    ];
+    let plans = netparc::inventory::load::yaml_files(&root.join("plan"));
+    let assets = netparc::inventory::load::yaml_files(&root.join("assets"));
+    files.extend(plans.iter().cloned());
+    files.extend(assets.iter().cloned());
+    let (read, texts) = measure(reps, || {
+        files
+            .iter()
+            .map(|f| fs::read_to_string(f).expect("read"))
+            .collect::<Vec<String>>()
+    });
+    row("load: read the YAML files", read, files.len());
+    // Typed parse as netparc::yaml::parse does it (serde-saphyr under serde_ignored), no index.
+    fn typed<T: serde::de::DeserializeOwned>(text: &str) -> T {
+        serde_saphyr::with_deserializer_from_str(text, |d| serde_ignored::deserialize(d, |_| {}))
+            .expect("typed parse")
+    }
+    let (parse, _) = measure(reps, || {
+        let settings: Settings = typed(&texts[0]);
+        let defaults: GroupVars = typed(&texts[1]);
+        let groups: std::collections::BTreeMap<String, GroupVars> = typed(&texts[2]);
+        let sites: Vec<Site> = texts[3..3 + plans.len()].iter().map(|t| typed(t)).collect();
+        let mut count = 0;
+        for text in &texts[3 + plans.len()..] {
+            count += if root_is_sequence(text) {
+                typed::<Vec<Asset>>(text).len()
+            } else {
+                typed::<Asset>(text);
+                1
+            };
+        }
+        (settings, defaults, groups, sites, count)
+    });
+    row(
+        "load: typed parse (serde-saphyr + serde_ignored)",
+        parse,
+        files.len(),
+    );
+    let asset_texts = &texts[3 + plans.len()..];
+    let (parallel, _) = measure(reps, || {
+        let workers = std::thread::available_parallelism().map_or(1, |p| p.get());
+        let chunk = asset_texts.len().div_ceil(workers).max(1);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = asset_texts
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|text| {
+                                if root_is_sequence(text) {
+                                    typed::<Vec<Asset>>(text)
+                                } else {
+                                    vec![typed::<Asset>(text)]
+                                }
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("parse thread").len())
+                .sum::<usize>()
+        })
+    });
+    row(
+        "load: typed parse of the asset files, one thread per core (variant)",
+        parallel,
+        asset_texts.len(),
+    );
+    let (events, _) = measure(reps, || {
+        texts
+            .iter()
+            .map(|t| serde_saphyr::granit_parser::Parser::new_from_str(t).count())
+            .sum::<usize>()
+    });
+    row(
+        "load: YAML parser events alone (floor of one parse)",
+        events,
+        files.len(),
+    );
+    let (index, _) = measure(reps, || {
+        texts
+            .iter()
+            .map(|t| PositionIndex::build(t))
+            .collect::<Vec<_>>()
+    });
+    row(
+        "load: `PositionIndex::build` (second parse, every path)",
+        index,
+        files.len(),
+    );
+    let mut drops = Vec::new();
+    for _ in 0..reps {
+        let loaded = Inventory::load(root);
+        let start = Instant::now();
+        drop(loaded);
+        drops.push(start.elapsed());
+    }
+    row(
+        "load: dropping the loaded inventory",
+        Timing::of(drops),
+        inventory.assets.len(),
+    );
+
+    // Contexts.
+    let rendered: Vec<&netparc::inventory::Located<Asset>> = inventory
+        .assets
+        .iter()
+        .filter(|a| template_name(&a.value).is_some())
+        .collect();
+    let (to_value, _) = measure(reps, || {
+        rendered
+            .iter()
+            .map(|a| serde_json::to_value(&a.value).expect("json"))
+            .collect::<Vec<_>>()
+    });
+    row(
+        "contexts: `serde_json::to_value(asset)`",
+        to_value,
+        rendered.len(),
+    );
+    let (direct, _) = measure(reps, || {
+        rendered
+            .iter()
+            .map(|a| tera::Value::from_serializable(&a.value))
+            .collect::<Vec<_>>()
+    });
+    row(
+        "contexts: asset struct straight to `tera::Value` (variant)",
+        direct,
+        rendered.len(),
+    );
+    let (clone, _) = measure(reps, || {
+        contexts
+            .iter()
+            .map(|(_, _, c)| (c["site"].clone(), c["vlans"].clone()))
+            .collect::<Vec<_>>()
+    });
+    row(
+        "contexts: cloning the site's plan and VLANs per asset",
+        clone,
+        contexts.len(),
+    );
+    let (fields, _) = measure(reps, || {
+        rendered
+            .iter()
+            .map(|a| netparc::intent::secret_fields(inventory, a).len())
+            .sum::<usize>()
+    });
+    row(
+        "contexts and audit: `secret_fields` (locations built eagerly)",
+        fields,
+        rendered.len(),
+    );
+
+    // Rendering: conversion to Tera values, the engine alone, the markup scan.
+    let (convert, prepared) = measure(reps, || {
+        contexts
+            .iter()
+            .map(|(_, _, c)| tera::Context::from_serialize(c).expect("context"))
+            .collect::<Vec<_>>()
+    });
+    row(
+        "render: `tera::Context::from_serialize` (whole context)",
+        convert,
+        contexts.len(),
+    );
+    // The shared parts converted once per site; per asset only asset, vars and connected.
+    let mut shared: HashMap<String, (tera::Value, tera::Value)> = HashMap::new();
+    for (_, _, c) in contexts {
+        let site = c["site"]["site"].as_str().unwrap_or_default().to_string();
+        shared.entry(site).or_insert_with(|| {
+            (
+                tera::Value::from_serializable(&c["site"]),
+                tera::Value::from_serializable(&c["vlans"]),
+            )
+        });
+    }
+    let inventory_value = tera::Value::from_serializable(&contexts[0].2["inventory"]);
+    let (convert_shared, _) = measure(reps, || {
+        contexts
+            .iter()
+            .map(|(_, _, c)| {
+                let (site, vlans) = &shared[c["site"]["site"].as_str().unwrap_or_default()];
+                let mut context = tera::Context::new();
+                context.insert("asset", &c["asset"]);
+                context.insert("vars", &c["vars"]);
+                context.insert("connected", &c["connected"]);
+                context.insert_value("site", site.clone());
+                context.insert_value("vlans", vlans.clone());
+                context.insert_value("inventory", inventory_value.clone());
+                context
+            })
+            .collect::<Vec<_>>()
+    });
+    row(
+        "render: same, site/VLANs converted once per site (variant)",
+        convert_shared,
+        contexts.len(),
+    );
+    let mut engine = tera::Tera::default();
+    engine.autoescape_on(Vec::<&str>::new());
+    netparc::render::filters::register(&mut engine);
+    let dir = inventory.templates_dir().join("ios");
+    let sources: Vec<(String, String)> = fs::read_dir(&dir)
+        .expect("templates")
+        .map(|e| {
+            let path = e.expect("entry").path();
+            let name = format!("ios/{}", path.file_name().expect("name").to_string_lossy());
+            (name, fs::read_to_string(&path).expect("template"))
+        })
+        .collect();
+    engine
+        .add_raw_templates(sources.iter().map(|(n, s)| (n.as_str(), s.as_str())))
+        .expect("templates");
+    let (engine_only, _) = measure(reps, || {
+        contexts
+            .iter()
+            .zip(&prepared)
+            .map(|((_, template, _), context)| {
+                engine.render(template, context).expect("render").len()
+            })
+            .sum::<usize>()
+    });
+    row(
+        "render: Tera engine alone (prepared contexts)",
+        engine_only,
+        contexts.len(),
+    );
+    // The same engine with netparc's filters replaced by pass-throughs: what the filters cost.
+    let mut bare = tera::Tera::default();
+    bare.autoescape_on(Vec::<&str>::new());
+    for name in netparc::render::filters::FILTER_NAMES {
+        bare.register_filter(
+            *name,
+            |v: &tera::Value, _: tera::Kwargs, _: &tera::State| v.clone(),
+        );
+    }
+    bare.register_test(
+        "ip_in",
+        |_: &tera::Value, _: tera::Kwargs, _: &tera::State| true,
+    );
+    bare.add_raw_templates(sources.iter().map(|(n, s)| (n.as_str(), s.as_str())))
+        .expect("templates");
+    let (bare_time, _) = measure(reps, || {
+        contexts
+            .iter()
+            .zip(&prepared)
+            .map(|((_, template, _), context)| {
+                bare.render(template, context).expect("render").len()
+            })
+            .sum::<usize>()
+    });
+    row(
+        "render: Tera engine, netparc filters replaced by pass-throughs (variant)",
+        bare_time,
+        contexts.len(),
+    );
+    let (engine_parallel, _) = measure(reps, || {
+        let workers = std::thread::available_parallelism().map_or(1, |p| p.get());
+        let chunk = contexts.len().div_ceil(workers).max(1);
+        let engine = &engine;
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = contexts
+                .chunks(chunk)
+                .zip(prepared.chunks(chunk))
+                .map(|(jobs, ready)| {
+                    scope.spawn(move || {
+                        jobs.iter()
+                            .zip(ready)
+                            .map(|((_, template, _), context)| {
+                                engine.render(template, context).expect("render").len()
+                            })
+                            .sum::<usize>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("render thread"))
+                .sum::<usize>()
+        })
+    });
+    row(
+        "render: Tera engine, one thread per core (variant)",
+        engine_parallel,
+        contexts.len(),
+    );
+    let (scan, _) = measure(reps, || {
+        intents
+            .iter()
+            .filter(|i| leftover_markup(&i.text).is_some())
+            .count()
+    });
+    row(
+        "render: leftover-markup scan (copy of set.rs)",
+        scan,
+        intents.len(),
+    );
+    let (scan_fast, _) = measure(reps, || {
+        intents
+            .iter()
+            .filter(|i| leftover_markup_fast(&i.text).is_some())
+            .count()
+    });
+    row(
+        "render: same scan, byte-pair match (variant)",
+        scan_fast,
+        intents.len(),
+    );
+
+    // Audit: strength assessed per asset and field, although all share a few references.
+    let resolver = open_resolver(inventory);
+    let mut secrets = CachedResolver::new(&resolver);
+    let pairs: Vec<(String, netparc::secrets::strength::SecretClass)> = inventory
+        .assets
+        .iter()
+        .flat_map(|a| {
+            netparc::intent::secret_fields(inventory, a)
+                .into_iter()
+                .map(|f| (f, a.value.name.clone()))
+                .collect::<Vec<_>>()
+        })
+        .map(|(f, name)| {
+            let secret = secrets.resolve(&f, &name).expect("secret");
+            (secret.expose().to_string(), f.class)
+        })
+        .collect();
+    let (assess, _) = measure(reps, || {
+        pairs
+            .iter()
+            .map(|(value, class)| netparc::secrets::strength::assess(value, *class).entropy_bits)
+            .sum::<f64>()
+    });
+    row(
+        "audit: `strength::assess` per asset and field",
+        assess,
+        pairs.len(),
+    );
+    table
+}
+
+/// A copy of `leftover_markup`'s search in src/render/set.rs (private there).
+fn leftover_markup(output: &str) -> Option<usize> {
+    const MARKERS: [&[u8; 2]; 6] = [b"{{", b"}}", b"{%", b"%}", b"{#", b"#}"];
+    output
+        .as_bytes()
+        .windows(2)
+        .position(|w| MARKERS.iter().any(|m| w == *m))
+}
+
+/// The same search matching the byte pair directly.
+fn leftover_markup_fast(output: &str) -> Option<usize> {
+    output.as_bytes().windows(2).position(|w| {
+        matches!(
+            (w[0], w[1]),
+            (b'{', b'{' | b'%' | b'#') | (b'}' | b'%' | b'#', b'}')
+        )
+    })
 }
 
 // ---- contexts and the Jinja2 peer ---------------------------------------------------------
