@@ -3,6 +3,7 @@
 mod util;
 
 mod check_cli;
+mod examples;
 mod inventory;
 mod plan;
 mod secrets;
