@@ -31,4 +31,5 @@ pub mod plan;
 pub mod playbook;
 pub mod render;
 pub mod secrets;
+pub mod transport;
 pub mod yaml;

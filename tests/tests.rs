@@ -5,5 +5,6 @@ mod util;
 mod check_cli;
 mod examples;
 mod inventory;
+mod lab_ssh;
 mod plan;
 mod secrets;

@@ -4,4 +4,7 @@
 //!
 //! - [`device`]: a twin's spec, state, faults, and the platform traits.
 
+pub mod address;
+pub mod build;
 pub mod device;
+pub mod ssh;
