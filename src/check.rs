@@ -142,6 +142,7 @@ pub fn check(root: &Path, limit: &Selector) -> CheckReport {
         report.playbooks = count;
         diagnostics.extend(found);
     }
+    diagnostics.merge_repeats();
     diagnostics.sort();
     report.errors = diagnostics.error_count();
     report.warnings = diagnostics.warning_count();

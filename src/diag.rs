@@ -255,6 +255,70 @@ impl Diagnostics {
         self.0.iter()
     }
 
+    /// Merge repeats of one problem: the same finding at the same place for several assets
+    /// (a bad value in the defaults is seen by every device), and, for secrets, the same
+    /// message anywhere (a store that cannot be opened fails every `vault:` reference).
+    /// The first is kept, naming the first asset "and N more" and the other places.
+    pub fn merge_repeats(&mut self) {
+        let mut kept: Vec<Diagnostic> = Vec::with_capacity(self.0.len());
+        let mut extra: Vec<(usize, Vec<String>, Vec<SourceLocation>)> = Vec::new();
+        for diagnostic in self.0.drain(..) {
+            let same = kept.iter().position(|k| {
+                k.code == diagnostic.code
+                    && k.message == diagnostic.message
+                    && k.severity == diagnostic.severity
+                    && (k.location == diagnostic.location
+                        || diagnostic.code.starts_with("secrets."))
+            });
+            match same {
+                Some(index) => {
+                    let slot = match extra.iter_mut().find(|(i, ..)| *i == index) {
+                        Some(slot) => slot,
+                        None => {
+                            extra.push((index, Vec::new(), Vec::new()));
+                            extra.last_mut().expect("just pushed")
+                        }
+                    };
+                    if let Some(asset) = diagnostic.asset
+                        && kept[index].asset.as_ref() != Some(&asset)
+                        && !slot.1.contains(&asset)
+                    {
+                        slot.1.push(asset);
+                    }
+                    if let Some(location) = diagnostic.location
+                        && kept[index].location.as_ref() != Some(&location)
+                        && !slot.2.contains(&location)
+                    {
+                        slot.2.push(location);
+                    }
+                }
+                None => kept.push(diagnostic),
+            }
+        }
+        for (index, assets, locations) in extra {
+            let diagnostic = &mut kept[index];
+            if !assets.is_empty() {
+                let first = diagnostic.asset.take().unwrap_or_default();
+                diagnostic.asset = Some(format!("{first} and {} more", assets.len()));
+            }
+            if !locations.is_empty() {
+                let places: Vec<String> =
+                    locations.iter().take(5).map(ToString::to_string).collect();
+                let more = locations.len().saturating_sub(5);
+                let also = if more > 0 {
+                    format!("also at {} and {more} more places", places.join(", "))
+                } else {
+                    format!("also at {}", places.join(", "))
+                };
+                diagnostic.hint = Some(match diagnostic.hint.take() {
+                    Some(hint) => format!("{hint} ({also})"),
+                    None => also,
+                });
+            }
+        }
+        self.0 = kept;
+    }
+
     /// Sort by file, line and column so a long report reads top to bottom like the files.
     pub fn sort(&mut self) {
         self.0
@@ -322,6 +386,33 @@ mod tests {
         assert!(text.contains("--> plan/hq.yml:12:18"));
         assert!(text.contains("= expected: an address inside 10.0.1.0/24"));
         assert!(text.contains("= hint: fix the gateway"));
+    }
+
+    #[test]
+    fn repeats_merge_by_place_and_secrets_by_message() {
+        let at = |line| SourceLocation::new("defaults.yml", line, 3);
+        let mut all = Diagnostics(vec![
+            Diagnostic::error("secrets.env-missing", "VAR unset")
+                .at(at(3))
+                .asset("sw1"),
+            Diagnostic::error("secrets.env-missing", "VAR unset")
+                .at(at(3))
+                .asset("sw2"),
+            Diagnostic::error("secrets.undecryptable", "store")
+                .at(at(4))
+                .asset("sw1"),
+            Diagnostic::error("secrets.undecryptable", "store")
+                .at(at(5))
+                .asset("sw1"),
+            Diagnostic::error("yaml.unknown-field", "unknown field `x`").at(at(7)),
+            Diagnostic::error("yaml.unknown-field", "unknown field `x`").at(at(9)),
+        ]);
+        all.merge_repeats();
+        assert_eq!(all.0.len(), 4, "{all}");
+        assert_eq!(all.0[0].asset.as_deref(), Some("sw1 and 1 more"));
+        assert_eq!(all.0[1].hint.as_deref(), Some("also at defaults.yml:5:3"));
+        assert_eq!(all.0[2].location, Some(at(7)));
+        assert_eq!(all.0[3].location, Some(at(9)));
     }
 
     #[test]

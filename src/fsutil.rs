@@ -96,6 +96,16 @@ pub(crate) enum PrivateReadError {
 /// (like ssh does for private keys). The mode is checked on the opened file, so the file
 /// checked is the file read.
 pub(crate) fn read_private(path: &Path) -> Result<Zeroizing<Vec<u8>>, PrivateReadError> {
+    read_secret_file(path, true)
+}
+
+/// [`read_private`], with the permission check optional: a demo identity committed inside an
+/// inventory is shared by construction, so its file mode protects nothing (git does not even
+/// keep it) and the audit reports the arrangement instead.
+pub(crate) fn read_secret_file(
+    path: &Path,
+    require_private: bool,
+) -> Result<Zeroizing<Vec<u8>>, PrivateReadError> {
     // Check the type before opening: opening a FIFO would block.
     let metadata = fs::metadata(path).map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => PrivateReadError::Missing,
@@ -111,7 +121,7 @@ pub(crate) fn read_private(path: &Path) -> Result<Zeroizing<Vec<u8>>, PrivateRea
     let metadata = file
         .metadata()
         .map_err(|e| PrivateReadError::Other(e.to_string()))?;
-    if let Some(mode) = loose_mode(&metadata) {
+    if let Some(mode) = loose_mode(&metadata).filter(|_| require_private) {
         return Err(PrivateReadError::Loose(mode));
     }
     if metadata.len() > MAX_SECRET_FILE {

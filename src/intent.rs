@@ -23,7 +23,7 @@ pub struct SecretField<'a> {
     pub class: SecretClass,
     /// Where the reference is written (the asset, a group or the defaults).
     pub location: SourceLocation,
-    /// Path into the asset's context where the cleartext goes.
+    /// Path into the template context where the cleartext goes.
     context_path: YamlPath,
 }
 
@@ -33,9 +33,16 @@ pub fn secret_fields<'a>(
     asset: &'a Located<Asset>,
 ) -> Vec<SecretField<'a>> {
     let mut fields = Vec::new();
-    let mut push = |context_path: YamlPath, reference: &'a SecretRef, class, location| {
+    // Paths are given below `asset` (the usual case); named secrets live at the top.
+    let mut push = |path: YamlPath, reference: &'a SecretRef, class, location| {
+        let named = matches!(path.first(), Some(PathSegment::Key(k)) if k == "secrets");
+        let mut context_path = Vec::with_capacity(path.len() + 1);
+        if !named {
+            context_path.push(PathSegment::Key(String::from("asset")));
+        }
+        context_path.extend(path.iter().cloned());
         fields.push(SecretField {
-            field: path_to_string(&context_path),
+            field: path_to_string(&path),
             reference,
             class,
             location,
@@ -114,6 +121,14 @@ pub fn secret_fields<'a>(
                 );
             }
         }
+    }
+    for (name, sourced) in vars::named_secrets(inventory, asset) {
+        push(
+            ypath!["secrets", name.as_str()].to_vec(),
+            sourced.value,
+            SecretClass::Administrator,
+            sourced.locate(&[]),
+        );
     }
     fields
 }
@@ -281,6 +296,21 @@ pub fn asset_context(
         );
         map.insert(String::from("snmp"), snmp.unwrap_or(Value::Null));
     }
+    let (site, vlans) = base
+        .sites
+        .get(&a.site)
+        .cloned()
+        .unwrap_or((Value::Null, Value::Null));
+    let connected = base.connected.get(&a.name).cloned().unwrap_or_default();
+    let mut context = json!({
+        "asset": asset_value,
+        "vars": vars::merged_vars(inventory, asset),
+        "secrets": {},
+        "site": site,
+        "vlans": vlans,
+        "inventory": base.inventory,
+        "connected": connected,
+    });
     for field in secret_fields(inventory, asset) {
         match secrets.resolve(&field, &a.name) {
             Ok(secret) => {
@@ -298,7 +328,7 @@ pub fn asset_context(
                     continue;
                 }
                 set_at(
-                    &mut asset_value,
+                    &mut context,
                     &field.context_path,
                     Value::String(secret.expose().to_string()),
                 );
@@ -309,20 +339,7 @@ pub fn asset_context(
     if diagnostics.has_errors() {
         return Err(diagnostics);
     }
-    let (site, vlans) = base
-        .sites
-        .get(&a.site)
-        .cloned()
-        .unwrap_or((Value::Null, Value::Null));
-    let connected = base.connected.get(&a.name).cloned().unwrap_or_default();
-    Ok(json!({
-        "asset": asset_value,
-        "vars": vars::merged_vars(inventory, asset),
-        "site": site,
-        "vlans": vlans,
-        "inventory": base.inventory,
-        "connected": connected,
-    }))
+    Ok(context)
 }
 
 /// One asset's intended configuration.

@@ -12,6 +12,7 @@
 //! - [`playbook`]: the playbook schema and its validation.
 //! - [`check`]: `netparc check` as a library call.
 //! - [`fsutil`]: atomic file replacement.
+//! - [`lab`]: the twin lab: simulated devices on loopback (SSH, SNMP, faults).
 //! - [`cli`]: the command line, one file per subcommand.
 
 // `Diagnostic` is the error type of user-facing checks: rich on purpose (location, hint,
@@ -25,8 +26,10 @@ pub mod diag;
 pub mod fsutil;
 pub mod intent;
 pub mod inventory;
+pub mod lab;
 pub mod plan;
 pub mod playbook;
 pub mod render;
 pub mod secrets;
+pub mod transport;
 pub mod yaml;

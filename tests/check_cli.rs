@@ -369,3 +369,63 @@ fn limit_narrows_render_and_bad_limits_explain_themselves() {
     let out = f.run(&["check", "-i", ".", "--limit", "site:nowhere"]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn lifecycle_dates_and_when_expressions_are_validated() {
+    let f = Fixture::new();
+    f.edit(
+        "assets/sw1.yml",
+        "serial: FOC0001",
+        "serial: FOC0001\nlifecycle:\n  warranty_end: 2027-13-45",
+    );
+    f.edit(
+        "playbooks/users.yml",
+        "  - name: Check VLANs\n",
+        "  - name: Check VLANs\n    when: \"vars.poe == = true\"\n",
+    );
+    let d = f.check().diagnostics;
+    let e = expect(
+        &d,
+        "inventory.bad-date",
+        "`2027-13-45` is not a date: month 13 does not exist",
+        "assets/sw1.yml:11:17",
+    );
+    assert_eq!(e.field.as_deref(), Some("lifecycle.warranty_end"));
+    expect(
+        &d,
+        "playbook.bad-when",
+        "step 4 has an invalid `when` expression",
+        "playbooks/users.yml:21:11",
+    );
+}
+
+#[test]
+fn named_secrets_reach_templates_and_the_audit() {
+    let f = Fixture::new();
+    f.edit(
+        "groups.yml",
+        "switches:\n  description: every switch\n",
+        "switches:\n  description: every switch\n  secrets:\n    radius_key: file:secrets/radius\n",
+    );
+    f.write_secret("secrets/radius", "Jr4$Wq8!Lm2@Zx6#Vb9kTe");
+    f.edit(
+        "templates/ios/access-switch.tera",
+        "line vty 0 15\n",
+        "radius server nps\n key {{ secrets.radius_key }}\nline vty 0 15\n",
+    );
+    let out = f.run(&["render", "-i", ".", "--limit", "sw1"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(" key Jr4$Wq8!Lm2@Zx6#Vb9kTe"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    f.write_secret("secrets/radius", "radius");
+    let d = f.check().diagnostics;
+    let e = expect(
+        &d,
+        "audit.password-too-short",
+        "`secrets.radius_key` (file:secrets/radius) is 6 characters long",
+        "groups.yml:4:17",
+    );
+    assert_eq!(e.asset.as_deref(), Some("sw1"));
+}

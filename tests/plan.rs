@@ -287,15 +287,15 @@ fn asset_address_in_no_subnet_of_its_site() {
 fn asset_on_the_gateway_address() {
     let f = Fixture::new();
     f.edit(
-        "assets/sw1.yml",
-        "address: 10.0.99.11",
-        "address: 10.0.99.1",
+        "assets/workstations.yml",
+        "address: 10.0.10.30",
+        "address: 10.0.10.1",
     );
     expect(
         &f.validate(),
         "plan.address-reserved",
-        "address 10.0.99.1 of `sw1` is the gateway of 10.0.99.0/24",
-        "assets/sw1.yml:6:10",
+        "address 10.0.10.1 of `printer1` is the gateway of 10.0.10.0/24",
+        "assets/workstations.yml:12:12",
     );
 }
 
@@ -439,4 +439,99 @@ fn plan_commands_through_the_binary() {
     let out = f.run(&["plan", "-i", ".", "next-free", "hq", "nope"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("site `hq` has no VLAN `nope`"));
+}
+
+#[test]
+fn a_router_may_hold_its_subnets_gateway_but_a_printer_may_not() {
+    let f = Fixture::new();
+    f.write(
+        "assets/fw1.yml",
+        "name: fw1\nkind: firewall\nsite: hq\naddress: 10.0.100.1\nvlan: servers\n",
+    );
+    assert_clean(&f.validate());
+    f.edit("assets/fw1.yml", "kind: firewall", "kind: printer");
+    expect(
+        &f.validate(),
+        "plan.address-reserved",
+        "address 10.0.100.1 of `fw1` is the gateway of 10.0.100.0/24",
+        "assets/fw1.yml:4:10",
+    );
+}
+
+const VPN: &str = "\
+name: vpn1
+kind: vpn_gateway
+site: hq
+address: 10.0.99.30
+vlan: management
+vpn:
+  type: wireguard
+  client_vlan: servers
+  tunnel_address: 10.0.100.2/24
+  peers:
+    - name: laptop-1
+      public_key: aGVsbG8gd29ybGQgaGVsbG8gd29ybGQgaGVsbG8gd28=
+      address: 10.0.100.40
+    - name: lyon
+      public_key: bGVsbG8gd29ybGQgaGVsbG8gd29ybGQgaGVsbG8gd28=
+      address: 10.0.100.41
+      allowed_ips: [10.20.0.0/16]
+      endpoint: lyon.example.net:51820
+";
+
+#[test]
+fn vpn_peer_addresses_belong_to_the_plan() {
+    let f = Fixture::new();
+    f.write("assets/vpn1.yml", VPN);
+    assert_clean(&f.validate());
+    let (inventory, _) = f.load();
+    // .1 gateway, then .2 … the peers hold .40 and .41
+    let inventory = inventory.unwrap();
+    let usage = utilisation(&inventory);
+    let servers = usage.iter().find(|u| u.vlan == "servers").unwrap();
+    assert_eq!(servers.used, 4, "gateway, the tunnel address and two peers");
+    f.edit(
+        "assets/vpn1.yml",
+        "address: 10.0.100.41",
+        "address: 10.0.99.11",
+    );
+    let d = f.validate();
+    let e = expect(
+        &d,
+        "plan.address-outside-vlan",
+        "address 10.0.99.11 of `vpn1 peer lyon` is outside the subnets of VLAN `servers`",
+        "assets/vpn1.yml:16:16",
+    );
+    assert_eq!(e.field.as_deref(), Some("vpn.peers[1].address"));
+    expect(
+        &d,
+        "plan.duplicate-address",
+        "address 10.0.99.11 of `vpn1 peer lyon` is also used by `sw1`",
+        "assets/vpn1.yml:16:16",
+    );
+}
+
+#[test]
+fn routed_port_addresses_are_checked_and_counted() {
+    let f = Fixture::new();
+    f.edit(
+        "assets/sw1.yml",
+        "  - name: Gi1/0/48\n",
+        "  - name: Gi1/0/47\n    mode: routed\n    address: 10.0.100.5/24\n  - name: Gi1/0/48\n",
+    );
+    assert_clean(&f.validate());
+    let (inventory, _) = f.load();
+    let usage = utilisation(&inventory.unwrap());
+    assert_eq!(usage.iter().find(|u| u.vlan == "servers").unwrap().used, 2);
+    f.edit(
+        "assets/sw1.yml",
+        "address: 10.0.100.5/24",
+        "address: 10.0.100.5",
+    );
+    expect(
+        &f.validate(),
+        "plan.bad-interface-address",
+        "interface Gi1/0/47 of `sw1` has address `10.0.100.5`, which is not address/length",
+        "assets/sw1.yml:19:14",
+    );
 }

@@ -183,3 +183,42 @@ fn secrets_command_init_set_get_list_rm() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no entry `wifi/staff`"));
 }
+
+#[test]
+fn a_demo_identity_inside_the_inventory_survives_a_checkout_but_an_outside_one_must_be_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = Fixture::new();
+    with_store(&f);
+    // git keeps no mode bits: a fresh checkout gives 0644
+    std::fs::set_permissions(
+        f.file("identity.txt"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let report = f.check();
+    assert_clean(&report.diagnostics);
+    expect(&report.diagnostics, "audit.identity-in-inventory", "", "");
+    let outside = tempfile::tempdir().unwrap();
+    let identity = outside.path().join("identity.txt");
+    std::fs::copy(f.file("identity.txt"), &identity).unwrap();
+    std::fs::set_permissions(&identity, std::fs::Permissions::from_mode(0o644)).unwrap();
+    f.write(
+        "netparc.yml",
+        &format!(
+            "{}secrets:\n  identity: {}\n",
+            crate::util::NETPARC_YML,
+            identity.display()
+        ),
+    );
+    let d = f.check().diagnostics;
+    let e = expect(&d, "secrets.loose-permissions", "", "defaults.yml:3:13");
+    assert!(e.to_string().contains("chmod 600"));
+    let store_errors = d
+        .iter()
+        .filter(|x| x.code == "secrets.loose-permissions")
+        .count();
+    assert_eq!(
+        store_errors, 1,
+        "one store problem is reported once, not per reference:\n{d}"
+    );
+}

@@ -3,6 +3,8 @@
 mod util;
 
 mod check_cli;
+mod examples;
 mod inventory;
+mod lab_ssh;
 mod plan;
 mod secrets;

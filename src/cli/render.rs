@@ -50,6 +50,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let (intents, mut found) = render_selected(&inventory, &templates, &resolver, &limit);
     if found.has_errors() {
         // All or nothing: a half-rendered set of configurations is worse than none.
+        found.merge_repeats();
         found.sort();
         print_diagnostics(&found)?;
         return Ok(ExitCode::FAILURE);

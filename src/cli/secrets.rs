@@ -4,6 +4,7 @@
 use super::print_diagnostics;
 use crate::diag::Diagnostics;
 use crate::inventory::load::load_settings;
+use crate::secrets::store::locate_identity_for_inventory;
 use crate::secrets::{SecretError, SecretStore, cli};
 use anyhow::Result;
 use std::io::Write;
@@ -69,10 +70,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
             Err(error) => fail(error),
         };
     }
-    let mut store = match SecretStore::open(
+    let location = match locate_identity_for_inventory(root, identity.as_deref(), &|name| {
+        std::env::var_os(name)
+    }) {
+        Ok(location) => location,
+        Err(error) => return fail(error),
+    };
+    let mut store = match SecretStore::open_with_identity(
         root.join(&secrets.store),
         root.join(&secrets.recipients),
-        identity.as_deref(),
+        &location,
     ) {
         Ok(store) => store,
         Err(error) => return fail(error),

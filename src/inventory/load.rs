@@ -116,17 +116,7 @@ impl Inventory {
             };
         }
         if !settings_path.is_file() {
-            diagnostics.push(
-                Diagnostic::error(
-                    "inventory.missing-settings",
-                    format!(
-                        "{} is not an inventory: netparc.yml is missing",
-                        root.display()
-                    ),
-                )
-                .at(SourceLocation::file(&settings_path))
-                .hint("create netparc.yml with at least `name: <inventory name>`"),
-            );
+            diagnostics.push(missing_settings(root));
             return LoadOutcome {
                 inventory: None,
                 diagnostics,
@@ -265,23 +255,22 @@ impl Inventory {
     }
 }
 
+fn missing_settings(root: &Path) -> Diagnostic {
+    Diagnostic::error(
+        "inventory.missing-settings",
+        format!("{} is not an inventory: netparc.yml is missing", root.display()),
+    )
+    .at(SourceLocation::file(root.join("netparc.yml")))
+    .hint("create netparc.yml with at least `name: <inventory name>`, or point -i at the inventory folder")
+}
+
 /// Read only `netparc.yml` (commands such as `secrets` need nothing else, and must work
 /// while an asset file is broken).
 pub fn load_settings(root: &Path) -> Result<Located<Settings>, Diagnostics> {
     let mut diagnostics = Diagnostics::new();
     let path = root.join("netparc.yml");
     if !path.is_file() {
-        diagnostics.push(
-            Diagnostic::error(
-                "inventory.missing-settings",
-                format!(
-                    "{} is not an inventory: netparc.yml is missing",
-                    root.display()
-                ),
-            )
-            .at(SourceLocation::file(&path))
-            .hint("create netparc.yml with at least `name: <inventory name>`"),
-        );
+        diagnostics.push(missing_settings(root));
         return Err(diagnostics);
     }
     match read_document::<Settings>(&path, &mut diagnostics) {

@@ -198,6 +198,10 @@ pub enum VlanPurpose {
     Transit,
     /// Cameras, badges, building systems.
     Iot,
+    /// Where unused ports are parked (no routing, no clients).
+    Parking,
+    /// The trunks' untagged VLAN, kept empty on purpose.
+    Native,
 }
 
 /// One subnet with its gateway, DHCP pools and reservations.
@@ -355,6 +359,10 @@ pub struct GroupVars {
     /// SNMP profile.
     #[serde(default)]
     pub snmp: Option<SnmpProfile>,
+    /// Named secrets templates need (RADIUS keys, NTP keys…), as references; a template
+    /// sees them as `secrets.<name>`. Merged key by key like `vars`.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, SecretRef>,
 }
 
 /// What kind of equipment an asset is.
@@ -471,6 +479,9 @@ pub struct Asset {
     /// Template variables (highest precedence).
     #[serde(default)]
     pub vars: BTreeMap<String, serde_json::Value>,
+    /// Named secrets for templates (`secrets.<name>`), as references.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, SecretRef>,
     /// Ports (switches, routers, access points' uplinks).
     #[serde(default)]
     pub interfaces: Vec<Interface>,
@@ -642,7 +653,7 @@ pub struct Interface {
     /// Routed ports: address with prefix length.
     #[serde(default)]
     pub address: Option<String>,
-    /// PoE budget class or `false`.
+    /// Power over Ethernet enabled on the port (absent: the device's default).
     #[serde(default)]
     pub poe: Option<bool>,
 }
@@ -751,6 +762,12 @@ pub struct VpnPeer {
     /// Optional pre-shared key (post-quantum hardening).
     #[serde(default)]
     pub preshared_key: Option<SecretRef>,
+    /// Networks reachable through this peer besides its own address (site-to-site).
+    #[serde(default)]
+    pub allowed_ips: Vec<Prefix>,
+    /// Where the gateway reaches the peer (site-to-site peers with a fixed address).
+    #[serde(default)]
+    pub endpoint: Option<String>,
 }
 
 /// Every field name the schema knows, for "did you mean" on unknown keys.

@@ -109,6 +109,23 @@ fn check_references(inventory: &Inventory) -> Diagnostics {
                 .hint("add `platform: ios` (or linux), or name the template with `template:`"),
             );
         }
+        for (name, value) in [
+            ("purchased", &a.lifecycle.purchased),
+            ("warranty_end", &a.lifecycle.warranty_end),
+            ("licence_end", &a.lifecycle.licence_end),
+        ] {
+            if let Some(text) = value
+                && let Err(error) = text.parse::<super::date::Date>()
+            {
+                diagnostics.push(
+                    Diagnostic::error("inventory.bad-date", error)
+                        .at(at(&ypath!["lifecycle", name]))
+                        .asset(&a.name)
+                        .field(format!("lifecycle.{name}"))
+                        .expected("a date written YYYY-MM-DD"),
+                );
+            }
+        }
         let Some(site) = site else { continue };
         let vlan_names: Vec<&str> = site.value.vlans.iter().map(|v| v.name.as_str()).collect();
         let mut check_vlan = |name: &str, path: &[crate::yaml::PathSegment], field: String| {

@@ -4,6 +4,7 @@
 
 use super::load::{Inventory, Located, Origin};
 use super::model::{Asset, Credentials, GroupVars, SnmpProfile};
+use crate::secrets::SecretRef;
 use crate::yaml::{PathSegment, YamlPath};
 use std::collections::BTreeMap;
 
@@ -61,6 +62,12 @@ impl<'a> LevelView<'a> {
         match self {
             LevelView::Asset(asset) => &asset.vars,
             LevelView::Group(group) => &group.vars,
+        }
+    }
+    fn secrets(self) -> &'a BTreeMap<String, SecretRef> {
+        match self {
+            LevelView::Asset(asset) => &asset.secrets,
+            LevelView::Group(group) => &group.secrets,
         }
     }
     fn credentials(self) -> Option<&'a Credentials> {
@@ -121,4 +128,29 @@ pub fn snmp<'a>(
                 field: vec![PathSegment::Key(String::from("snmp"))],
             })
         })
+}
+
+/// The named secrets that apply (`secrets:` maps, merged key by key like `vars`), each with
+/// where its reference is written.
+pub fn named_secrets<'a>(
+    inventory: &'a Inventory,
+    asset: &'a Located<Asset>,
+) -> BTreeMap<String, Sourced<'a, SecretRef>> {
+    let mut merged = BTreeMap::new();
+    for (origin, level) in levels(inventory, asset).into_iter().rev() {
+        for (name, reference) in level.secrets() {
+            merged.insert(
+                name.clone(),
+                Sourced {
+                    value: reference,
+                    origin,
+                    field: vec![
+                        PathSegment::Key(String::from("secrets")),
+                        PathSegment::Key(name.clone()),
+                    ],
+                },
+            );
+        }
+    }
+    merged
 }

@@ -348,106 +348,243 @@ pub fn place<'a>(
         })
 }
 
-/// Validate the addresses assets use against the plan: inside their VLAN, not a network,
-/// broadcast or gateway address, not inside a DHCP pool, not used twice.
+/// Where an address in use comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddressUse {
+    /// An asset's own (management) address.
+    Asset,
+    /// A routed port's address.
+    RoutedPort,
+    /// A VPN client's tunnel address.
+    VpnPeer,
+    /// A VPN gateway's own tunnel address.
+    VpnTunnel,
+}
+
+/// One address the inventory gives out, with everything the rules need.
+#[derive(Debug, Clone)]
+pub struct UsedAddress<'a> {
+    /// The address.
+    pub address: IpAddr,
+    /// Who holds it, as shown in messages (`sw1`, `fw1 Gi0/1`, `vpn1 peer laptop-3`).
+    pub holder: String,
+    /// The asset it belongs to.
+    pub asset: &'a str,
+    /// The site whose plan it must fit.
+    pub site: &'a str,
+    /// The VLAN it must be in, when the inventory says.
+    pub vlan: Option<&'a str>,
+    /// Where it is written.
+    pub location: SourceLocation,
+    /// The field, as a path below the asset (`vpn.peers[2].address`).
+    pub field: String,
+    /// Which kind of use.
+    pub usage: AddressUse,
+    /// Routers, firewalls, layer-3 switches and VPN gateways may hold their subnet's
+    /// gateway address: they are the gateway.
+    pub may_be_gateway: bool,
+}
+
+/// Every address the inventory gives out: assets' addresses, routed ports, VPN peers.
+pub fn used_addresses(inventory: &Inventory) -> Vec<UsedAddress<'_>> {
+    use crate::inventory::AssetKind;
+    let mut used = Vec::new();
+    for asset in &inventory.assets {
+        let a = &asset.value;
+        let routing = matches!(
+            a.kind,
+            AssetKind::Router | AssetKind::Firewall | AssetKind::Switch | AssetKind::VpnGateway
+        );
+        if let Some(address) = a.address {
+            used.push(UsedAddress {
+                address,
+                holder: a.name.clone(),
+                asset: &a.name,
+                site: &a.site,
+                vlan: a.vlan.as_deref(),
+                location: asset.origin.locate(&ypath!["address"]),
+                field: String::from("address"),
+                usage: AddressUse::Asset,
+                may_be_gateway: routing,
+            });
+        }
+        for (index, interface) in a.interfaces.iter().enumerate() {
+            let Some(Ok(network)) = interface.address.as_deref().map(str::parse::<IpNetwork>)
+            else {
+                continue; // a malformed routed address is reported by `validate_interfaces`
+            };
+            used.push(UsedAddress {
+                address: network.ip(),
+                holder: format!("{} {}", a.name, interface.name),
+                asset: &a.name,
+                site: &a.site,
+                vlan: None,
+                location: asset.origin.locate(&ypath!["interfaces", index, "address"]),
+                field: format!("interfaces[{index}].address"),
+                usage: AddressUse::RoutedPort,
+                may_be_gateway: routing,
+            });
+        }
+        if let Some(vpn) = &a.vpn {
+            if let Ok(network) = vpn.tunnel_address.parse::<IpNetwork>() {
+                used.push(UsedAddress {
+                    address: network.ip(),
+                    holder: format!("{} tunnel", a.name),
+                    asset: &a.name,
+                    site: &a.site,
+                    vlan: Some(&vpn.client_vlan),
+                    location: asset.origin.locate(&ypath!["vpn", "tunnel_address"]),
+                    field: String::from("vpn.tunnel_address"),
+                    usage: AddressUse::VpnTunnel,
+                    may_be_gateway: true,
+                });
+            }
+            for (index, peer) in vpn.peers.iter().enumerate() {
+                used.push(UsedAddress {
+                    address: peer.address,
+                    holder: format!("{} peer {}", a.name, peer.name),
+                    asset: &a.name,
+                    site: &a.site,
+                    vlan: Some(&vpn.client_vlan),
+                    location: asset
+                        .origin
+                        .locate(&ypath!["vpn", "peers", index, "address"]),
+                    field: format!("vpn.peers[{index}].address"),
+                    usage: AddressUse::VpnPeer,
+                    may_be_gateway: false,
+                });
+            }
+        }
+    }
+    used
+}
+
+fn is_interface_address(text: &str) -> bool {
+    text.contains('/') && text.parse::<IpNetwork>().is_ok()
+}
+
+/// Routed ports and tunnels carry `address/length`; check the form before the plan rules
+/// use it.
+fn validate_interfaces(inventory: &Inventory, diagnostics: &mut Diagnostics) {
+    for asset in &inventory.assets {
+        if let Some(vpn) = &asset.value.vpn
+            && !is_interface_address(&vpn.tunnel_address)
+        {
+            diagnostics.push(
+                Diagnostic::error(
+                    "plan.bad-interface-address",
+                    format!(
+                        "the tunnel address `{}` of `{}` is not address/length",
+                        vpn.tunnel_address, asset.value.name
+                    ),
+                )
+                .at(asset.origin.locate(&ypath!["vpn", "tunnel_address"]))
+                .asset(&asset.value.name)
+                .field("vpn.tunnel_address")
+                .expected("an address with its prefix length, e.g. 10.10.200.1/24"),
+            );
+        }
+        for (index, interface) in asset.value.interfaces.iter().enumerate() {
+            let Some(text) = &interface.address else {
+                continue;
+            };
+            if !is_interface_address(text) {
+                diagnostics.push(
+                    Diagnostic::error(
+                        "plan.bad-interface-address",
+                        format!("interface {} of `{}` has address `{text}`, which is not address/length", interface.name, asset.value.name),
+                    )
+                    .at(asset.origin.locate(&ypath!["interfaces", index, "address"]))
+                    .asset(&asset.value.name)
+                    .field(format!("interfaces[{index}].address"))
+                    .expected("an address with its prefix length, e.g. 10.10.250.2/29"),
+                );
+            }
+        }
+    }
+}
+
+/// Validate every address the inventory gives out against the plan: inside its VLAN, not a
+/// network, broadcast or (unless it is a router) gateway address, not inside a DHCP pool,
+/// never given twice in a routing domain.
 pub fn validate_asset_addresses(inventory: &Inventory) -> Diagnostics {
     let mut diagnostics = Diagnostics::new();
+    validate_interfaces(inventory, &mut diagnostics);
     let mut seen: HashMap<(String, IpAddr), (String, SourceLocation)> = HashMap::new();
-    for asset in &inventory.assets {
-        let Some(address) = asset.value.address else {
-            continue;
-        };
-        let address_at = asset.origin.locate(&ypath!["address"]);
-        let Some(site) = inventory.site(&asset.value.site) else {
+    for used in used_addresses(inventory) {
+        let address = used.address;
+        let holder = &used.holder;
+        let Some(site) = inventory.site(used.site) else {
             continue; // reported as an unknown site by the reference checks
         };
-        let vlan_name = asset.value.vlan.as_deref();
-        if let Some(name) = vlan_name
+        if let Some(name) = used.vlan
             && !site.value.vlans.iter().any(|vlan| vlan.name == name)
         {
             continue; // reported as an unknown VLAN by the reference checks
         }
+        let located = |d: Diagnostic| {
+            d.at(used.location.clone())
+                .asset(used.asset)
+                .field(used.field.clone())
+        };
         let key = (site.value.routing_domain.clone(), address);
         match seen.get(&key) {
-            Some((other, location)) => diagnostics.push(
+            Some((other, location)) => diagnostics.push(located(
                 Diagnostic::error(
                     "plan.duplicate-address",
-                    format!(
-                        "address {address} of `{}` is also used by `{other}`",
-                        asset.value.name
-                    ),
+                    format!("address {address} of `{holder}` is also used by `{other}`"),
                 )
-                .at(address_at.clone())
-                .asset(&asset.value.name)
-                .field("address")
                 .hint(format!(
                     "`{other}` has it at {location}; `netparc plan next-free` gives a free one"
                 )),
-            ),
+            )),
             None => {
-                seen.insert(key, (asset.value.name.clone(), address_at.clone()));
+                seen.insert(key, (holder.clone(), used.location.clone()));
             }
         }
-        let Some(placement) = place(site, vlan_name, address) else {
-            let message = match vlan_name {
+        let Some(placement) = place(site, used.vlan, address) else {
+            let message = match used.vlan {
                 Some(name) => format!(
-                    "address {address} of `{}` is outside the subnets of VLAN `{name}`",
-                    asset.value.name
+                    "address {address} of `{holder}` is outside the subnets of VLAN `{name}`"
                 ),
                 None => format!(
-                    "address {address} of `{}` is in no subnet of site `{}`",
-                    asset.value.name, site.value.site
+                    "address {address} of `{holder}` is in no subnet of site `{}`",
+                    site.value.site
                 ),
             };
-            let expected =
-                match vlan_name.and_then(|name| site.value.vlans.iter().find(|v| v.name == name)) {
-                    Some(vlan) => format!(
-                        "an address in {}",
-                        vlan.subnets
-                            .iter()
-                            .map(|s| s.prefix.to_string())
-                            .collect::<Vec<_>>()
-                            .join(" or ")
-                    ),
-                    None => String::from("an address in one of the site's subnets"),
-                };
-            diagnostics.push(
-                Diagnostic::error("plan.address-outside-vlan", message)
-                    .at(address_at)
-                    .asset(&asset.value.name)
-                    .field("address")
-                    .expected(expected),
-            );
+            let expected = match used
+                .vlan
+                .and_then(|name| site.value.vlans.iter().find(|v| v.name == name))
+            {
+                Some(vlan) => format!(
+                    "an address in {}",
+                    vlan.subnets
+                        .iter()
+                        .map(|s| s.prefix.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                ),
+                None => String::from("an address in one of the site's subnets"),
+            };
+            diagnostics.push(located(
+                Diagnostic::error("plan.address-outside-vlan", message).expected(expected),
+            ));
             continue;
         };
         let prefix = placement.subnet.prefix.0;
         if let Some(which) = is_network_or_broadcast(&prefix, address) {
-            diagnostics.push(
+            diagnostics.push(located(Diagnostic::error(
+                "plan.address-reserved",
+                format!("address {address} of `{holder}` is the {which} address of {prefix}"),
+            )));
+        } else if placement.subnet.gateway == Some(address) && !used.may_be_gateway {
+            diagnostics.push(located(
                 Diagnostic::error(
                     "plan.address-reserved",
-                    format!(
-                        "address {address} of `{}` is the {which} address of {prefix}",
-                        asset.value.name
-                    ),
+                    format!("address {address} of `{holder}` is the gateway of {prefix}"),
                 )
-                .at(address_at.clone())
-                .asset(&asset.value.name)
-                .field("address"),
-            );
-        } else if placement.subnet.gateway == Some(address) {
-            diagnostics.push(
-                Diagnostic::error(
-                    "plan.address-reserved",
-                    format!(
-                        "address {address} of `{}` is the gateway of {prefix}",
-                        asset.value.name
-                    ),
-                )
-                .at(address_at.clone())
-                .asset(&asset.value.name)
-                .field("address")
-                .hint("an address in two places: give the asset another one"),
-            );
+                .hint("an address in two places: give it another one (only a router, firewall, layer-3 switch or VPN gateway may hold its subnet's gateway address)"),
+            ));
         }
         if let Some(pool) = placement
             .subnet
@@ -455,19 +592,13 @@ pub fn validate_asset_addresses(inventory: &Inventory) -> Diagnostics {
             .iter()
             .find(|pool| pool.contains(address))
         {
-            diagnostics.push(
+            diagnostics.push(located(
                 Diagnostic::error(
                     "plan.static-in-dhcp",
-                    format!(
-                        "static address {address} of `{}` lies inside DHCP pool {pool}",
-                        asset.value.name
-                    ),
+                    format!("static address {address} of `{holder}` lies inside DHCP pool {pool}"),
                 )
-                .at(address_at)
-                .asset(&asset.value.name)
-                .field("address")
                 .hint("the DHCP server could lease it to another client: pick an address outside the pool (`netparc plan next-free`)"),
-            );
+            ));
         }
     }
     diagnostics
@@ -537,14 +668,12 @@ fn assigned_addresses(inventory: &Inventory) -> HashMap<String, Vec<u128>> {
         .map(|s| (s.value.site.as_str(), s.value.routing_domain.as_str()))
         .collect();
     let mut by_domain: HashMap<String, Vec<u128>> = HashMap::new();
-    for asset in &inventory.assets {
-        if let (Some(address), Some(domain)) =
-            (asset.value.address, domains.get(asset.value.site.as_str()))
-        {
+    for used in used_addresses(inventory) {
+        if let Some(domain) = domains.get(used.site) {
             by_domain
                 .entry(domain.to_string())
                 .or_default()
-                .push(to_number(address));
+                .push(to_number(used.address));
         }
     }
     for addresses in by_domain.values_mut() {

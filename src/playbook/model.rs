@@ -344,6 +344,21 @@ pub fn validate_playbook(
                 .hint("split it into one step per action"),
             ),
         }
+        if let Some(when) = &step.when
+            && let Err(error) = crate::render::check_expression(when)
+        {
+            diagnostics.push(
+                Diagnostic::error(
+                    "playbook.bad-when",
+                    format!(
+                        "step {} has an invalid `when` expression: {error}",
+                        index + 1
+                    ),
+                )
+                .at(at(&ypath!["steps", index, "when"]))
+                .expected("a Tera expression over the asset's context, e.g. vars.poe == true"),
+            );
+        }
         if let Some(command) = &step.command {
             for (ei, pattern) in command.expect.iter().enumerate() {
                 if let Err(error) = regex::Regex::new(pattern) {

@@ -21,3 +21,26 @@ pub mod set;
 
 pub use filters::FilterError;
 pub use set::TemplateSet;
+
+/// Check that `expression` is a valid Tera expression (a playbook step's `when`), with our
+/// filters known, without evaluating it. The error is Tera's message.
+pub fn check_expression(expression: &str) -> Result<(), String> {
+    let mut tera = tera::Tera::new();
+    filters::register(&mut tera);
+    tera.add_raw_template("when", &format!("{{% if {expression} %}}{{% endif %}}"))
+        .map_err(|error| {
+            let text = error.to_string();
+            text.lines().next().unwrap_or(&text).to_string()
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn expressions_are_checked_without_a_context() {
+        assert!(super::check_expression("vars.poe == true").is_ok());
+        assert!(super::check_expression("asset.address is ip_in(prefix=\"10.0.0.0/8\")").is_ok());
+        assert!(super::check_expression("vars.poe == = true").is_err());
+        assert!(super::check_expression("x | no_such_filter").is_err());
+    }
+}

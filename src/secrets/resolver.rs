@@ -172,7 +172,11 @@ impl SecretResolver {
             });
         };
         let opened = self.vault.get_or_init(|| {
-            let location = store::locate_identity_with(paths.identity.as_deref(), &*self.env)?;
+            let location = store::locate_identity_for_inventory(
+                &self.root,
+                paths.identity.as_deref(),
+                &*self.env,
+            )?;
             SecretStore::open_with_identity(&paths.store, &paths.recipients, &location)
         });
         match opened {

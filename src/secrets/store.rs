@@ -46,6 +46,10 @@ pub enum IdentityOrigin {
     Explicit,
     /// `~/.config/netparc/identity.txt`.
     Default,
+    /// Named by the inventory settings and kept inside the inventory folder: a demo or lab
+    /// arrangement, shared with whoever has the inventory (the audit reports it). Its file
+    /// mode is not checked, since a checkout cannot keep it private anyway.
+    Inventory,
 }
 
 impl fmt::Display for IdentityOrigin {
@@ -54,6 +58,7 @@ impl fmt::Display for IdentityOrigin {
             IdentityOrigin::Env => "from NETPARC_IDENTITY",
             IdentityOrigin::Explicit => "the identity path given for this inventory",
             IdentityOrigin::Default => "the default location; NETPARC_IDENTITY is not set",
+            IdentityOrigin::Inventory => "the demo identity kept inside the inventory",
         })
     }
 }
@@ -71,6 +76,28 @@ pub struct IdentityLocation {
 /// `~/.config/netparc/identity.txt`. Reads the process environment.
 pub fn locate_identity(explicit: Option<&Path>) -> Result<IdentityLocation, SecretError> {
     locate_identity_with(explicit, &|name| std::env::var_os(name))
+}
+
+/// [`locate_identity`] for an inventory at `root`: an explicit identity inside the inventory
+/// folder is marked [`IdentityOrigin::Inventory`].
+pub fn locate_identity_for_inventory(
+    root: &Path,
+    explicit: Option<&Path>,
+    env: &dyn Fn(&str) -> Option<OsString>,
+) -> Result<IdentityLocation, SecretError> {
+    let mut location = locate_identity_with(explicit, env)?;
+    if location.origin == IdentityOrigin::Explicit && inside(root, &location.path) {
+        location.origin = IdentityOrigin::Inventory;
+    }
+    Ok(location)
+}
+
+/// True when `path` lies inside the folder `root` (both made absolute and normalised).
+fn inside(root: &Path, path: &Path) -> bool {
+    match (root.canonicalize(), path.canonicalize()) {
+        (Ok(root), Ok(path)) => path.starts_with(root),
+        _ => false,
+    }
 }
 
 /// [`locate_identity`] with the environment given as a lookup function (tests, and the
@@ -140,7 +167,8 @@ pub fn validate_name(name: &str) -> Result<(), SecretError> {
 /// `#` comments, blank lines). Refuses a file accessible by group or others.
 pub fn load_identities(location: &IdentityLocation) -> Result<Vec<x25519::Identity>, SecretError> {
     let path = &location.path;
-    let content = match fsutil::read_private(path) {
+    let require_private = location.origin != IdentityOrigin::Inventory;
+    let content = match fsutil::read_secret_file(path, require_private) {
         Ok(content) => content,
         Err(PrivateReadError::Missing) => {
             return Err(SecretError::NoIdentity {

@@ -1,0 +1,304 @@
+//! One twin device: what it is (`DeviceSpec`, fixed at start), what it is now
+//! (`DeviceState`, behind a lock shared by its SSH sessions, its SNMP agent and the fault
+//! controls), and the two interfaces a simulated platform implements: its state
+//! (`PlatformState`) and its command line (`CliSession`). A new simulated platform is one
+//! new file implementing both, plus one line in `platform_for`.
+
+use crate::inventory::AssetKind;
+use std::net::IpAddr;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// Which simulated platform a twin runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Platform {
+    /// IOS-style CLI: switches and access points (`platform: ios`).
+    Ios,
+    /// Linux shell: VPN gateways, Linux access points (`platform: linux`).
+    Linux,
+    /// An end device (workstation, printer): answers ping when its port allows, nothing else.
+    Host,
+}
+
+/// SNMP access the twin's agent grants (from the inventory's effective SNMP profile).
+#[derive(Debug, Clone)]
+pub enum SnmpAccess {
+    /// v2c with this community.
+    V2c {
+        /// The community.
+        community: String,
+    },
+    /// v3 USM user with authentication and privacy.
+    V3 {
+        /// User name.
+        user: String,
+        /// Authentication protocol.
+        auth: crate::inventory::SnmpAuthProtocol,
+        /// Authentication passphrase.
+        auth_password: String,
+        /// Privacy protocol.
+        privacy: crate::inventory::SnmpPrivProtocol,
+        /// Privacy passphrase.
+        priv_password: String,
+    },
+}
+
+/// A hardware port of the twin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortSpec {
+    /// Full interface name (`GigabitEthernet1/0/12`).
+    pub name: String,
+    /// Nominal speed in Mbit/s (ifHighSpeed).
+    pub speed_mbps: u32,
+}
+
+/// What a twin is: fixed for its lifetime (taken from the inventory at start).
+#[derive(Debug, Clone)]
+pub struct DeviceSpec {
+    /// Asset name.
+    pub name: String,
+    /// Asset kind.
+    pub kind: AssetKind,
+    /// Simulated platform.
+    pub platform: Platform,
+    /// The twin's loopback address (where its SSH and SNMP listen).
+    pub address: IpAddr,
+    /// The address the inventory gives the real device (shown, never contacted).
+    pub real_address: Option<IpAddr>,
+    /// Hardware model (show version, show inventory, sysDescr).
+    pub model: String,
+    /// Serial number (show inventory, ENTITY-MIB).
+    pub serial: String,
+    /// Login user.
+    pub username: String,
+    /// Login password (cleartext: the twin checks it like a device would).
+    pub password: String,
+    /// Privileged-mode secret, for `enable`.
+    pub enable_secret: Option<String>,
+    /// OpenSSH-format public keys accepted for public-key authentication.
+    pub authorized_keys: Vec<String>,
+    /// SNMP access, when the inventory gives the asset an SNMP profile.
+    pub snmp: Option<SnmpAccess>,
+    /// sysContact.
+    pub contact: String,
+    /// sysLocation.
+    pub location: String,
+    /// Hardware ports, in order (ifIndex = position + 1 for IOS-style devices).
+    pub ports: Vec<PortSpec>,
+    /// Management VLAN id, for the factory configuration's SVI.
+    pub management_vlan: Option<u32>,
+    /// Management address with prefix length, for the factory configuration's SVI.
+    pub management_prefix: Option<(IpAddr, u8)>,
+}
+
+/// Faults a test or `netparc lab fault` can switch on. All off by default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Faults {
+    /// Nothing answers: SSH and SNMP drop everything (and ping, where namespaces allow).
+    pub down: bool,
+    /// SSH connections are refused.
+    pub ssh_refused: bool,
+    /// Every authentication attempt fails.
+    pub auth_failure: bool,
+    /// Each CLI line is answered after this delay.
+    pub slow_cli: Option<Duration>,
+    /// The SSH connection is dropped after this many configuration lines.
+    pub drop_after_config_lines: Option<u32>,
+    /// SNMP requests are not answered.
+    pub snmp_timeout: bool,
+    /// sysName is reported as this instead of the hostname.
+    pub wrong_sysname: Option<String>,
+    /// These interfaces are operationally down whatever their configuration.
+    pub interfaces_down: Vec<String>,
+}
+
+/// Facts every platform exposes, for its SNMP agent and for verification.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeviceFacts {
+    /// sysDescr.
+    pub descr: String,
+    /// sysObjectID, dotted.
+    pub object_id: String,
+    /// sysName (the configured hostname).
+    pub name: String,
+    /// sysContact.
+    pub contact: String,
+    /// sysLocation.
+    pub location: String,
+    /// ENTITY-MIB entPhysicalSerialNum of the chassis.
+    pub serial: String,
+    /// Interfaces, in ifIndex order.
+    pub interfaces: Vec<InterfaceFacts>,
+}
+
+/// One row of IF-MIB's ifTable/ifXTable.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InterfaceFacts {
+    /// ifIndex.
+    pub index: u32,
+    /// ifDescr / ifName (full name).
+    pub name: String,
+    /// ifAlias (the configured description).
+    pub alias: String,
+    /// ifAdminStatus up (not `shutdown`).
+    pub admin_up: bool,
+    /// ifOperStatus up.
+    pub oper_up: bool,
+    /// ifHighSpeed, Mbit/s.
+    pub speed_mbps: u32,
+    /// ifType (6 ethernetCsmacd, 53 propVirtual, 24 softwareLoopback, 131 tunnel).
+    pub if_type: u32,
+    /// ifHCInOctets.
+    pub in_octets: u64,
+    /// ifHCOutOctets.
+    pub out_octets: u64,
+}
+
+/// The state of a simulated platform. Implemented once per platform.
+pub trait PlatformState: Send {
+    /// The facts SNMP and verification read, computed from the live state.
+    fn facts(&self, spec: &DeviceSpec) -> DeviceFacts;
+    /// A reload: unsaved configuration is lost, the saved one becomes the running one.
+    fn reboot(&mut self, spec: &DeviceSpec);
+    /// Let the platform downcast itself (tests and end-device reachability read details).
+    fn as_any(&self) -> &dyn std::any::Any;
+    /// Mutable downcast.
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any;
+}
+
+/// What a twin is now.
+pub struct DeviceState {
+    /// The platform's own state (configuration, files…).
+    pub platform: Box<dyn PlatformState>,
+    /// When the device last booted (sysUpTime counts from here).
+    pub booted: Instant,
+    /// How many times it booted (SNMPv3 engine boots).
+    pub boots: u32,
+    /// Faults in effect.
+    pub faults: Faults,
+}
+
+/// One twin device.
+pub struct Device {
+    /// What it is.
+    pub spec: DeviceSpec,
+    state: Mutex<DeviceState>,
+}
+
+impl Device {
+    /// A device in the given platform state, just booted.
+    pub fn new(spec: DeviceSpec, platform: Box<dyn PlatformState>) -> Device {
+        Device {
+            spec,
+            state: Mutex::new(DeviceState {
+                platform,
+                booted: Instant::now(),
+                boots: 1,
+                faults: Faults::default(),
+            }),
+        }
+    }
+
+    /// Lock the state. A poisoned lock (a panicking session) still yields the state: one
+    /// broken session must not take the twin down with it.
+    pub fn state(&self) -> MutexGuard<'_, DeviceState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The live facts, with faults applied (wrong sysName, interfaces forced down).
+    pub fn facts(&self) -> DeviceFacts {
+        let state = self.state();
+        let mut facts = state.platform.facts(&self.spec);
+        if let Some(name) = &state.faults.wrong_sysname {
+            facts.name = name.clone();
+        }
+        for interface in &mut facts.interfaces {
+            if state
+                .faults
+                .interfaces_down
+                .iter()
+                .any(|n| n == &interface.name)
+            {
+                interface.oper_up = false;
+            }
+        }
+        facts
+    }
+
+    /// Hundredths of a second since boot (sysUpTime).
+    pub fn uptime_ticks(&self) -> u32 {
+        let elapsed = self.state().booted.elapsed();
+        (elapsed.as_millis() / 10).min(u128::from(u32::MAX)) as u32
+    }
+
+    /// Reload the device: uptime restarts, unsaved configuration is lost.
+    pub fn reboot(&self) {
+        let mut state = self.state();
+        state.platform.reboot(&self.spec);
+        state.booted = Instant::now();
+        state.boots += 1;
+    }
+
+    /// Current faults.
+    pub fn faults(&self) -> Faults {
+        self.state().faults.clone()
+    }
+
+    /// Change the faults.
+    pub fn set_faults(&self, change: impl FnOnce(&mut Faults)) {
+        change(&mut self.state().faults);
+    }
+}
+
+/// What a line typed at a CLI produced.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CliOutput {
+    /// Text to print before the next prompt (lines end with `\n`; the SSH layer turns them
+    /// into `\r\n`).
+    pub text: String,
+    /// The session ends (`exit` at the top level, `reload`).
+    pub close: bool,
+    /// The device reloads after this output is sent (the SSH layer drops the connection).
+    pub reload: bool,
+}
+
+/// What a command run over an exec channel produced.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExecOutput {
+    /// Standard output.
+    pub stdout: Vec<u8>,
+    /// Standard error.
+    pub stderr: Vec<u8>,
+    /// Exit status.
+    pub status: u32,
+}
+
+/// One interactive session on a twin's command line: its mode and context (privileged or
+/// not, inside which `interface`…). The SSH layer owns echo, line editing, paging and the
+/// connection; the session owns meaning. Implemented once per platform.
+pub trait CliSession: Send {
+    /// Text sent when the session opens (banner, MOTD), before the first prompt.
+    fn greeting(&mut self, device: &Device) -> String;
+    /// The prompt to show now (`sw1#`, `sw1(config-if)#`, `root@gw:~# `).
+    fn prompt(&self, device: &Device) -> String;
+    /// Run one line typed at the prompt.
+    fn execute(&mut self, device: &Device, line: &str) -> CliOutput;
+    /// Lines per page for `--More--` paging (0 = no paging); `terminal length` sets it.
+    fn page_length(&self) -> usize;
+    /// True while the session waits for a secret (`enable`'s `Password:`): no echo.
+    fn hides_input(&self) -> bool {
+        false
+    }
+    /// Run a command over an exec channel (no PTY, no prompt), e.g. `show version` or a
+    /// shell command line; the default runs it as a line in a fresh session context.
+    fn exec(&mut self, device: &Device, command: &str) -> ExecOutput {
+        let output = self.execute(device, command);
+        ExecOutput {
+            stdout: output.text.into_bytes(),
+            stderr: Vec::new(),
+            status: 0,
+        }
+    }
+}

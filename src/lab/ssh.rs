@@ -1,0 +1,383 @@
+//! The twins' SSH server (russh): one listener per device on its loopback address; password
+//! and public-key authentication against the device's credentials; PTY + shell sessions with
+//! echo, line editing and `--More--` paging around the platform's `CliSession`; exec
+//! channels with stdout, stderr and exit status. Faults (down, refused, authentication
+//! failure, slow CLI, dropped connection, reload) are applied here, at the protocol edge.
+
+use super::device::{CliSession, Device};
+use russh::keys::{PrivateKey, PublicKey};
+use russh::server::{Auth, Msg, Session};
+use russh::{Channel, ChannelId, Disconnect};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// Creates a fresh CLI session for the device's platform.
+pub type SessionFactory = Arc<dyn Fn() -> Box<dyn CliSession> + Send + Sync>;
+
+/// The SSH side of one twin.
+pub struct SshTwin {
+    /// The device.
+    pub device: Arc<Device>,
+    /// Its host key (persisted by the lab so known_hosts works from run to run).
+    pub host_key: PrivateKey,
+    /// How to start a CLI session on it.
+    pub sessions: SessionFactory,
+}
+
+/// Server settings shared by every twin: Nagle off (CRATE-NOTES: 27–32 ms per round trip
+/// otherwise), quick rejections (a twin has no brute-force to slow down).
+fn config(host_key: PrivateKey) -> russh::server::Config {
+    russh::server::Config {
+        server_id: russh::SshId::Standard(String::from("SSH-2.0-Cisco-1.25").into()),
+        keys: vec![host_key],
+        nodelay: true,
+        auth_rejection_time: Duration::from_millis(20),
+        auth_rejection_time_initial: Some(Duration::ZERO),
+        inactivity_timeout: Some(Duration::from_secs(3600)),
+        ..Default::default()
+    }
+}
+
+/// Bind the twin's SSH port; the returned future serves until `shutdown` resolves. Binding
+/// happens before this returns, so a caller can connect as soon as it has the address.
+pub async fn bind(
+    twin: SshTwin,
+    address: SocketAddr,
+) -> std::io::Result<(SocketAddr, impl Future<Output = ()> + Send)> {
+    let listener = TcpListener::bind(address).await?;
+    let local = listener.local_addr()?;
+    let config = Arc::new(config(twin.host_key.clone()));
+    let twin = Arc::new(twin);
+    let serve = async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let faults = twin.device.faults();
+            if faults.down || faults.ssh_refused {
+                // Linger 0 turns the close into a reset: the client sees a refusal, as with
+                // a closed port, rather than a protocol error.
+                let _ = stream.set_zero_linger();
+                drop(stream);
+                continue;
+            }
+            let _ = stream.set_nodelay(true);
+            let handler = Connection {
+                twin: twin.clone(),
+                channels: HashMap::new(),
+            };
+            let config = config.clone();
+            tokio::spawn(async move {
+                if let Ok(session) = russh::server::run_stream(config, stream, handler).await {
+                    let _ = session.await;
+                }
+            });
+        }
+    };
+    Ok((local, serve))
+}
+
+/// Per-channel terminal state.
+struct Terminal {
+    cli: Box<dyn CliSession>,
+    /// The line being typed.
+    line: Vec<u8>,
+    /// The previous byte was `\r` (so a following `\n` is not a second Enter).
+    after_cr: bool,
+    /// Lines still to show after a `--More--`.
+    pending_pages: Vec<String>,
+    /// Configuration lines executed so far (for the dropped-connection fault).
+    config_lines: u32,
+}
+
+struct Connection {
+    twin: Arc<SshTwin>,
+    channels: HashMap<ChannelId, Terminal>,
+}
+
+impl Connection {
+    fn device(&self) -> &Device {
+        &self.twin.device
+    }
+}
+
+/// `\n` → `\r\n`, as a terminal expects.
+fn crlf(text: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len() + text.len() / 16);
+    let mut previous = 0u8;
+    for &byte in text.as_bytes() {
+        if byte == b'\n' && previous != b'\r' {
+            out.push(b'\r');
+        }
+        out.push(byte);
+        previous = byte;
+    }
+    out
+}
+
+const MORE: &str = " --More-- ";
+
+impl russh::server::Handler for Connection {
+    type Error = russh::Error;
+
+    async fn auth_password(&mut self, user: &str, password: &str) -> Result<Auth, Self::Error> {
+        let spec = &self.device().spec;
+        let faults = self.device().faults();
+        if !faults.auth_failure && user == spec.username && password == spec.password {
+            Ok(Auth::Accept)
+        } else {
+            Ok(Auth::reject())
+        }
+    }
+
+    async fn auth_publickey(
+        &mut self,
+        user: &str,
+        key: russh::server::VerifiedPublicKey<'_>,
+    ) -> Result<Auth, Self::Error> {
+        let spec = &self.device().spec;
+        if self.device().faults().auth_failure || user != spec.username {
+            return Ok(Auth::reject());
+        }
+        let offered = key.public_key.key_data();
+        let known = spec.authorized_keys.iter().any(|line| {
+            line.parse::<PublicKey>()
+                .is_ok_and(|k| k.key_data() == offered)
+        });
+        Ok(if known { Auth::Accept } else { Auth::reject() })
+    }
+
+    async fn channel_open_session(
+        &mut self,
+        channel: Channel<Msg>,
+        reply: russh::server::ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        self.channels.insert(
+            channel.id(),
+            Terminal {
+                cli: (self.twin.sessions)(),
+                line: Vec::new(),
+                after_cr: false,
+                pending_pages: Vec::new(),
+                config_lines: 0,
+            },
+        );
+        reply.accept().await;
+        Ok(())
+    }
+
+    async fn pty_request(
+        &mut self,
+        channel: ChannelId,
+        _term: &str,
+        _col_width: u32,
+        _row_height: u32,
+        _pix_width: u32,
+        _pix_height: u32,
+        _modes: &[(russh::Pty, u32)],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        session.channel_success(channel)?;
+        Ok(())
+    }
+
+    async fn shell_request(
+        &mut self,
+        channel: ChannelId,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        session.channel_success(channel)?;
+        let twin = self.twin.clone();
+        let Some(terminal) = self.channels.get_mut(&channel) else {
+            return Ok(());
+        };
+        let greeting = terminal.cli.greeting(&twin.device);
+        let prompt = terminal.cli.prompt(&twin.device);
+        let mut out = crlf(&greeting);
+        out.extend_from_slice(prompt.as_bytes());
+        session.data(channel, out)?;
+        Ok(())
+    }
+
+    async fn exec_request(
+        &mut self,
+        channel: ChannelId,
+        data: &[u8],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        session.channel_success(channel)?;
+        let twin = self.twin.clone();
+        let Some(terminal) = self.channels.get_mut(&channel) else {
+            return Ok(());
+        };
+        if let Some(delay) = twin.device.faults().slow_cli {
+            tokio::time::sleep(delay).await;
+        }
+        let command = String::from_utf8_lossy(data);
+        let output = terminal.cli.exec(&twin.device, &command);
+        if !output.stdout.is_empty() {
+            session.data(channel, output.stdout)?;
+        }
+        if !output.stderr.is_empty() {
+            session.extended_data(channel, 1, output.stderr)?;
+        }
+        session.exit_status_request(channel, output.status)?;
+        session.eof(channel)?;
+        session.close(channel)?;
+        Ok(())
+    }
+
+    async fn data(
+        &mut self,
+        channel: ChannelId,
+        data: &[u8],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let twin = self.twin.clone();
+        let device = &twin.device;
+        let Some(terminal) = self.channels.get_mut(&channel) else {
+            return Ok(());
+        };
+        let mut out: Vec<u8> = Vec::new();
+        for &byte in data {
+            if !terminal.pending_pages.is_empty() {
+                // At a --More--: space shows a page, Enter a line, anything else stops.
+                out.extend_from_slice(b"\r          \r");
+                match byte {
+                    b' ' => show_page(terminal, &mut out),
+                    b'\r' | b'\n' => show_lines(terminal, 1, &mut out),
+                    _ => terminal.pending_pages.clear(),
+                }
+                if terminal.pending_pages.is_empty() {
+                    out.extend_from_slice(terminal.cli.prompt(device).as_bytes());
+                }
+                continue;
+            }
+            match byte {
+                b'\n' if terminal.after_cr => {
+                    terminal.after_cr = false;
+                }
+                b'\r' | b'\n' => {
+                    terminal.after_cr = byte == b'\r';
+                    let line = String::from_utf8_lossy(&terminal.line).into_owned();
+                    terminal.line.clear();
+                    out.extend_from_slice(b"\r\n");
+                    session.data(channel, std::mem::take(&mut out))?;
+                    let faults = device.faults();
+                    if faults.down {
+                        return Err(russh::Error::Disconnect);
+                    }
+                    if let Some(delay) = faults.slow_cli {
+                        tokio::time::sleep(delay).await;
+                    }
+                    let in_config = terminal.cli.prompt(device).contains("(config");
+                    let output = terminal.cli.execute(device, &line);
+                    if in_config && !line.trim().is_empty() {
+                        terminal.config_lines += 1;
+                        if faults
+                            .drop_after_config_lines
+                            .is_some_and(|limit| terminal.config_lines >= limit)
+                        {
+                            // The line is applied, then the link drops: the worst moment.
+                            session.disconnect(
+                                Disconnect::ConnectionLost,
+                                "connection lost",
+                                "",
+                            )?;
+                            return Err(russh::Error::Disconnect);
+                        }
+                    }
+                    let lines: Vec<String> = output
+                        .text
+                        .split_inclusive('\n')
+                        .map(str::to_string)
+                        .collect();
+                    let page = terminal.cli.page_length();
+                    if page > 0 && lines.len() > page {
+                        terminal.pending_pages = lines;
+                        show_lines(terminal, page.saturating_sub(1).max(1), &mut out);
+                    } else {
+                        out.extend(crlf(&output.text));
+                    }
+                    if output.reload {
+                        session.data(channel, std::mem::take(&mut out))?;
+                        device.reboot();
+                        session.disconnect(Disconnect::ByApplication, "reload", "")?;
+                        return Err(russh::Error::Disconnect);
+                    }
+                    if output.close {
+                        session.data(channel, std::mem::take(&mut out))?;
+                        session.eof(channel)?;
+                        session.close(channel)?;
+                        return Ok(());
+                    }
+                    if terminal.pending_pages.is_empty() {
+                        out.extend_from_slice(terminal.cli.prompt(device).as_bytes());
+                    }
+                }
+                // Backspace and delete erase the last character.
+                0x08 | 0x7f => {
+                    terminal.after_cr = false;
+                    if terminal.line.pop().is_some() && !terminal.cli.hides_input() {
+                        out.extend_from_slice(b"\x08 \x08");
+                    }
+                }
+                // Ctrl-C abandons the line.
+                0x03 => {
+                    terminal.after_cr = false;
+                    terminal.line.clear();
+                    out.extend_from_slice(b"^C\r\n");
+                    out.extend_from_slice(terminal.cli.prompt(device).as_bytes());
+                }
+                // Ctrl-Z ends configuration mode, like `end`.
+                0x1a => {
+                    terminal.after_cr = false;
+                    terminal.line.clear();
+                    let output = terminal.cli.execute(device, "end");
+                    out.extend_from_slice(b"^Z\r\n");
+                    out.extend(crlf(&output.text));
+                    out.extend_from_slice(terminal.cli.prompt(device).as_bytes());
+                }
+                _ => {
+                    terminal.after_cr = false;
+                    terminal.line.push(byte);
+                    if !terminal.cli.hides_input() {
+                        out.push(byte);
+                    }
+                }
+            }
+        }
+        if !out.is_empty() {
+            session.data(channel, out)?;
+        }
+        Ok(())
+    }
+
+    async fn channel_eof(
+        &mut self,
+        channel: ChannelId,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        self.channels.remove(&channel);
+        session.close(channel)?;
+        Ok(())
+    }
+}
+
+fn show_lines(terminal: &mut Terminal, count: usize, out: &mut Vec<u8>) {
+    let count = count.min(terminal.pending_pages.len());
+    let shown: String = terminal.pending_pages.drain(..count).collect();
+    out.extend(crlf(&shown));
+    if !terminal.pending_pages.is_empty() {
+        out.extend_from_slice(MORE.as_bytes());
+    }
+}
+
+fn show_page(terminal: &mut Terminal, out: &mut Vec<u8>) {
+    let page = terminal.cli.page_length().saturating_sub(1).max(1);
+    show_lines(terminal, page, out);
+}

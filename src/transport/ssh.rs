@@ -1,0 +1,494 @@
+//! The SSH client (russh): connect and authenticate with timeouts, verify the host key
+//! against a known_hosts file (unknown keys refused unless accept-new, which records them;
+//! a changed key always refused, with both fingerprints), run exec commands, and drive an
+//! interactive shell by reading until a prompt pattern. In lab mode any destination outside
+//! loopback is refused before a packet leaves.
+
+use crate::secrets::Secret;
+use regex::Regex;
+use russh::client::{self, Handle};
+use russh::keys::{HashAlg, PrivateKey, PublicKey};
+use russh::{ChannelMsg, Disconnect};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How to prove who we are.
+#[derive(Clone)]
+pub enum Credential {
+    /// Password authentication.
+    Password(Secret),
+    /// Public-key authentication with this private key.
+    Key(Arc<PrivateKey>),
+}
+
+/// How host keys are checked.
+#[derive(Debug, Clone)]
+pub struct HostKeyPolicy {
+    /// The known_hosts file (the user's, or one kept in the inventory).
+    pub known_hosts: PathBuf,
+    /// Record an unknown key on first contact instead of refusing it.
+    pub accept_new: bool,
+}
+
+/// Everything a connection needs.
+#[derive(Clone)]
+pub struct SshOptions {
+    /// Login name.
+    pub username: String,
+    /// Password or key.
+    pub credential: Credential,
+    /// Host key checking.
+    pub host_keys: HostKeyPolicy,
+    /// Time allowed for TCP connect and the SSH handshake.
+    pub connect_timeout: Duration,
+    /// Time allowed for authentication.
+    pub auth_timeout: Duration,
+    /// Keepalive interval (None: no keepalives).
+    pub keepalive: Option<Duration>,
+    /// Refuse any destination outside loopback (the twin lab).
+    pub lab_mode: bool,
+}
+
+/// Why a transport operation failed. Messages never contain secrets.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TransportError {
+    /// Lab mode and a non-loopback destination.
+    #[error("{0}")]
+    LabDestination(String),
+    /// TCP connection refused or reset.
+    #[error("{target}: connection refused ({reason})")]
+    Refused {
+        /// Device name and address.
+        target: String,
+        /// What the system said.
+        reason: String,
+    },
+    /// A stage took too long.
+    #[error("{target}: timed out after {seconds:.1} s while {stage}")]
+    Timeout {
+        /// Device name and address.
+        target: String,
+        /// What was going on.
+        stage: &'static str,
+        /// The limit.
+        seconds: f64,
+    },
+    /// The host key is not in known_hosts and accept-new is off.
+    #[error(
+        "{target}: unknown host key {fingerprint}; not in {known_hosts}; run again with --accept-new to record it after checking it"
+    )]
+    HostKeyUnknown {
+        /// Device name and address.
+        target: String,
+        /// The offered key's SHA256 fingerprint.
+        fingerprint: String,
+        /// The known_hosts file consulted.
+        known_hosts: String,
+    },
+    /// The host key differs from the recorded one: never accepted.
+    #[error(
+        "{target}: HOST KEY CHANGED: known_hosts {known_hosts} line {line} records {expected}, the device offered {offered}; refusing to connect (a replaced device, or someone in the middle): check, then remove the old line"
+    )]
+    HostKeyChanged {
+        /// Device name and address.
+        target: String,
+        /// Recorded fingerprint.
+        expected: String,
+        /// Offered fingerprint.
+        offered: String,
+        /// known_hosts line of the recorded key.
+        line: usize,
+        /// The known_hosts file.
+        known_hosts: String,
+    },
+    /// Authentication was rejected.
+    #[error("{target}: authentication failed for user `{user}`")]
+    AuthFailed {
+        /// Device name and address.
+        target: String,
+        /// The login name.
+        user: String,
+    },
+    /// The connection dropped.
+    #[error("{target}: connection lost{detail}")]
+    Disconnected {
+        /// Device name and address.
+        target: String,
+        /// More words, when known.
+        detail: String,
+    },
+    /// Anything else the SSH layer reported.
+    #[error("{target}: SSH error: {reason}")]
+    Protocol {
+        /// Device name and address.
+        target: String,
+        /// russh's message.
+        reason: String,
+    },
+}
+
+/// What the host key check decided (the russh handler cannot return rich errors).
+#[derive(Debug, Clone)]
+enum Verdict {
+    Unknown(String),
+    Changed {
+        expected: String,
+        offered: String,
+        line: usize,
+    },
+    Failed(String),
+}
+
+struct Checker {
+    host: String,
+    port: u16,
+    policy: HostKeyPolicy,
+    verdict: Arc<Mutex<Option<Verdict>>>,
+}
+
+fn fingerprint(key: &PublicKey) -> String {
+    key.fingerprint(HashAlg::Sha256).to_string()
+}
+
+impl client::Handler for Checker {
+    type Error = russh::Error;
+
+    async fn check_server_key(
+        &mut self,
+        offered: &russh::keys::PublicKeyOrCertificate,
+    ) -> Result<bool, Self::Error> {
+        let key = &offered.public_key();
+        let path = &self.policy.known_hosts;
+        let verdict = match russh::keys::check_known_hosts_path(&self.host, self.port, key, path) {
+            Ok(true) => return Ok(true),
+            Ok(false) if self.policy.accept_new => {
+                match russh::keys::known_hosts::learn_known_hosts_path(
+                    &self.host, self.port, key, path,
+                ) {
+                    Ok(()) => return Ok(true),
+                    Err(error) => Verdict::Failed(format!(
+                        "cannot record the host key in {}: {error}",
+                        path.display()
+                    )),
+                }
+            }
+            Ok(false) => Verdict::Unknown(fingerprint(key)),
+            Err(russh::keys::Error::KeyChanged { line }) => {
+                let expected =
+                    russh::keys::known_hosts::known_host_keys_path(&self.host, self.port, path)
+                        .ok()
+                        .and_then(|keys| keys.into_iter().find(|(l, _)| *l == line))
+                        .map(|(_, k)| fingerprint(&k))
+                        .unwrap_or_else(|| String::from("another key"));
+                Verdict::Changed {
+                    expected,
+                    offered: fingerprint(key),
+                    line,
+                }
+            }
+            Err(error) => Verdict::Failed(format!("cannot read {}: {error}", path.display())),
+        };
+        if let Ok(mut slot) = self.verdict.lock() {
+            *slot = Some(verdict);
+        }
+        Ok(false)
+    }
+}
+
+/// An authenticated SSH connection to one device.
+pub struct SshSession {
+    handle: Handle<Checker>,
+    target: String,
+}
+
+/// The output of a command run over an exec channel.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExecResult {
+    /// Standard output.
+    pub stdout: Vec<u8>,
+    /// Standard error.
+    pub stderr: Vec<u8>,
+    /// Exit status (None when the device sent none).
+    pub status: Option<u32>,
+}
+
+impl SshSession {
+    /// Connect to `address` (the device `name`, for messages) and authenticate.
+    pub async fn connect(
+        name: &str,
+        address: SocketAddr,
+        options: &SshOptions,
+    ) -> Result<SshSession, TransportError> {
+        let target = format!("{name} ({address})");
+        if options.lab_mode {
+            crate::lab::address::guard_lab_destination(address.ip())
+                .map_err(TransportError::LabDestination)?;
+        }
+        let config = Arc::new(client::Config {
+            nodelay: true,
+            inactivity_timeout: None,
+            keepalive_interval: options.keepalive,
+            keepalive_max: 3,
+            ..Default::default()
+        });
+        let verdict = Arc::new(Mutex::new(None));
+        let checker = Checker {
+            host: address.ip().to_string(),
+            port: address.port(),
+            policy: options.host_keys.clone(),
+            verdict: verdict.clone(),
+        };
+        let connect = client::connect(config, address, checker);
+        let mut handle = match tokio::time::timeout(options.connect_timeout, connect).await {
+            Err(_) => {
+                return Err(TransportError::Timeout {
+                    target,
+                    stage: "connecting",
+                    seconds: options.connect_timeout.as_secs_f64(),
+                });
+            }
+            Ok(Ok(handle)) => handle,
+            Ok(Err(error)) => {
+                let verdict = verdict.lock().ok().and_then(|mut v| v.take());
+                return Err(match verdict {
+                    Some(Verdict::Unknown(fingerprint)) => TransportError::HostKeyUnknown {
+                        target,
+                        fingerprint,
+                        known_hosts: options.host_keys.known_hosts.display().to_string(),
+                    },
+                    Some(Verdict::Changed {
+                        expected,
+                        offered,
+                        line,
+                    }) => TransportError::HostKeyChanged {
+                        target,
+                        expected,
+                        offered,
+                        line,
+                        known_hosts: options.host_keys.known_hosts.display().to_string(),
+                    },
+                    Some(Verdict::Failed(reason)) => TransportError::Protocol { target, reason },
+                    None => classify(target, &error),
+                });
+            }
+        };
+        let user = options.username.clone();
+        let authenticate = async {
+            match &options.credential {
+                Credential::Password(secret) => {
+                    handle
+                        .authenticate_password(user.clone(), secret.expose())
+                        .await
+                }
+                Credential::Key(key) => {
+                    let hash = handle
+                        .best_supported_rsa_hash()
+                        .await
+                        .ok()
+                        .flatten()
+                        .flatten();
+                    handle
+                        .authenticate_publickey(
+                            user.clone(),
+                            russh::keys::PrivateKeyWithHashAlg::new(key.clone(), hash),
+                        )
+                        .await
+                }
+            }
+        };
+        match tokio::time::timeout(options.auth_timeout, authenticate).await {
+            Err(_) => Err(TransportError::Timeout {
+                target,
+                stage: "authenticating",
+                seconds: options.auth_timeout.as_secs_f64(),
+            }),
+            Ok(Err(error)) => Err(classify(target, &error)),
+            Ok(Ok(result)) if result.success() => Ok(SshSession { handle, target }),
+            Ok(Ok(_)) => Err(TransportError::AuthFailed { target, user }),
+        }
+    }
+
+    /// Run a command over an exec channel and collect its output, within `timeout`.
+    pub async fn exec(
+        &self,
+        command: &str,
+        timeout: Duration,
+    ) -> Result<ExecResult, TransportError> {
+        let run = async {
+            let mut channel = self
+                .handle
+                .channel_open_session()
+                .await
+                .map_err(|e| classify(self.target.clone(), &e))?;
+            channel
+                .exec(true, command)
+                .await
+                .map_err(|e| classify(self.target.clone(), &e))?;
+            let mut result = ExecResult::default();
+            while let Some(message) = channel.wait().await {
+                match message {
+                    ChannelMsg::Data { data } => result.stdout.extend_from_slice(&data),
+                    ChannelMsg::ExtendedData { data, ext: 1 } => {
+                        result.stderr.extend_from_slice(&data)
+                    }
+                    ChannelMsg::ExitStatus { exit_status } => result.status = Some(exit_status),
+                    _ => {}
+                }
+            }
+            Ok(result)
+        };
+        tokio::time::timeout(timeout, run)
+            .await
+            .unwrap_or_else(|_| {
+                Err(TransportError::Timeout {
+                    target: self.target.clone(),
+                    stage: "running a command",
+                    seconds: timeout.as_secs_f64(),
+                })
+            })
+    }
+
+    /// Open an interactive shell with a PTY (what network CLIs expect).
+    pub async fn shell(&self) -> Result<Shell, TransportError> {
+        let channel = self
+            .handle
+            .channel_open_session()
+            .await
+            .map_err(|e| classify(self.target.clone(), &e))?;
+        channel
+            .request_pty(true, "vt100", 511, 24, 0, 0, &[])
+            .await
+            .map_err(|e| classify(self.target.clone(), &e))?;
+        channel
+            .request_shell(true)
+            .await
+            .map_err(|e| classify(self.target.clone(), &e))?;
+        Ok(Shell {
+            channel,
+            buffer: Vec::new(),
+            target: self.target.clone(),
+            closed: false,
+        })
+    }
+
+    /// Close the connection politely.
+    pub async fn close(self) {
+        let _ = self
+            .handle
+            .disconnect(Disconnect::ByApplication, "bye", "")
+            .await;
+    }
+}
+
+fn classify(target: String, error: &russh::Error) -> TransportError {
+    match error {
+        russh::Error::IO(io)
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::ConnectionReset
+            ) =>
+        {
+            TransportError::Refused {
+                target,
+                reason: io.to_string(),
+            }
+        }
+        russh::Error::IO(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            TransportError::Refused {
+                target,
+                reason: String::from("closed before the SSH handshake"),
+            }
+        }
+        russh::Error::Disconnect | russh::Error::HUP => TransportError::Disconnected {
+            target,
+            detail: String::new(),
+        },
+        other => TransportError::Protocol {
+            target,
+            reason: other.to_string(),
+        },
+    }
+}
+
+/// An interactive shell: send text, read until a pattern.
+pub struct Shell {
+    channel: russh::Channel<client::Msg>,
+    buffer: Vec<u8>,
+    target: String,
+    closed: bool,
+}
+
+/// Remove terminal escape sequences (bracketed paste, colours) before matching prompts.
+pub fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                // CSI: parameters and intermediates until a final byte in @..~
+                for next in chars.by_ref() {
+                    if ('@'..='~').contains(&next) {
+                        break;
+                    }
+                }
+            } else {
+                chars.next();
+            }
+            continue;
+        }
+        if c != '\r' {
+            out.push(c);
+        }
+    }
+    out
+}
+
+impl Shell {
+    /// Send raw text (add `\n` yourself for a line).
+    pub async fn send(&mut self, text: &str) -> Result<(), TransportError> {
+        self.channel
+            .data_bytes(text.as_bytes().to_vec())
+            .await
+            .map_err(|e| classify(self.target.clone(), &e))
+    }
+
+    /// Read until the text received (ANSI and `\r` stripped) matches `pattern`; returns that
+    /// text and consumes it. A closed channel or the timeout is an error naming the stage.
+    pub async fn read_until(
+        &mut self,
+        pattern: &Regex,
+        timeout: Duration,
+    ) -> Result<String, TransportError> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let text = strip_ansi(&String::from_utf8_lossy(&self.buffer));
+            if let Some(found) = pattern.find(&text) {
+                let consumed = text[..found.end()].to_string();
+                let rest = text[found.end()..].to_string();
+                self.buffer = rest.into_bytes();
+                return Ok(consumed);
+            }
+            if self.closed {
+                return Err(TransportError::Disconnected {
+                    target: self.target.clone(),
+                    detail: format!(" while waiting for {pattern}"),
+                });
+            }
+            match tokio::time::timeout_at(deadline, self.channel.wait()).await {
+                Err(_) => {
+                    return Err(TransportError::Timeout {
+                        target: self.target.clone(),
+                        stage: "waiting for the device's prompt",
+                        seconds: timeout.as_secs_f64(),
+                    });
+                }
+                Ok(None) | Ok(Some(ChannelMsg::Close | ChannelMsg::Eof)) => self.closed = true,
+                Ok(Some(ChannelMsg::Data { data })) => self.buffer.extend_from_slice(&data),
+                Ok(Some(_)) => {}
+            }
+        }
+    }
+}
