@@ -471,6 +471,23 @@ fn breakdown(
         index,
         files.len(),
     );
+    // What a parse cache (typed values stored as JSON, keyed by file) would cost to read back.
+    let cached: Vec<String> = inventory
+        .assets
+        .iter()
+        .map(|a| serde_json::to_string(&a.value).expect("json"))
+        .collect();
+    let (decode, _) = measure(reps, || {
+        cached
+            .iter()
+            .map(|text| serde_json::from_str::<Asset>(text).expect("decode"))
+            .collect::<Vec<_>>()
+    });
+    row(
+        "load: assets decoded from a JSON parse cache instead (variant)",
+        decode,
+        inventory.assets.len(),
+    );
     let mut drops = Vec::new();
     for _ in 0..reps {
         let loaded = Inventory::load(root);
