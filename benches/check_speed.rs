@@ -29,6 +29,11 @@
 //! (every `NETPARC_BENCH_SAMPLE_EVERY`-th asset, default 97) must be identical text from both
 //! engines, or the comparison is reported as meaningless.
 //!
+//! A breakdown ("Where the time goes") then times the parts of load, context building,
+//! rendering and audit one by one, each beside a cheaper variant that shows what a change in
+//! src/ would gain (parallel parsing, a parse cache, direct Tera contexts, parallel
+//! rendering...); `NETPARC_BENCH_BREAKDOWN=0` skips it.
+//!
 //! Figures are printed (as Markdown rows, for docs/benchmarks.md); nothing is asserted on
 //! time. `NETPARC_BENCH_KEEP=1` keeps the generated inventory for profiling.
 
@@ -53,6 +58,8 @@ fn main() {
         .prefix("netparc-bench-")
         .tempdir()
         .expect("temporary folder");
+    // Secrets, contexts and rendered samples live here in clear: owner-only.
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o700)).expect("chmod");
     let root = dir.path().join("inventory");
     let started = Instant::now();
     let generated = generate(&root, config.assets);

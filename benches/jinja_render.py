@@ -21,6 +21,7 @@ Usage: jinja_render.py CONTEXTS.json TEMPLATE_DIR [--reps N] [--samples FILE --s
 import argparse
 import ipaddress
 import json
+import os
 import platform
 import sys
 import time
@@ -186,7 +187,9 @@ def main():
         for index, item in enumerate(renders):
             if index % args.sample_every == 0 or index == len(renders) - 1:
                 picked[item["asset"]] = templates[item["template"]].render(item["context"])
-        with open(args.samples, "w", encoding="utf-8") as handle:
+        # Rendered configurations hold secrets in clear: owner-only, like netparc's.
+        descriptor = os.open(args.samples, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(descriptor, "w", encoding="utf-8") as handle:
             json.dump(picked, handle)
 
     json.dump(
