@@ -3,5 +3,7 @@
 //! safe preview behind `--lab`.
 //!
 //! - [`device`]: a twin's spec, state, faults, and the platform traits.
+//! - [`snmp`]: a twin's SNMP agent (v2c / v3 USM) answering from its live state.
 
 pub mod device;
+pub mod snmp;
