@@ -941,8 +941,9 @@ async fn net_snmp_every_auth_and_privacy_protocol() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Scale: run with
-//   cargo test --release --lib lab::snmp::tests::scale_1000_agents -- --ignored --nocapture
+// Scale. Each in its own process, for a clean RSS baseline:
+//   cargo test --release --lib lab::snmp::tests::scale_1000_v2c -- --ignored --nocapture
+//   cargo test --release --lib lab::snmp::tests::scale_1000_v3 -- --ignored --nocapture
 
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -957,50 +958,81 @@ fn rss_kib() -> u64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "measurement: 1,000 agents; run explicitly with --ignored --nocapture"]
-async fn scale_1000_agents() {
-    for (label, access) in [("v2c", v2c()), ("v3 SHA-256/AES", v3_default())] {
-        let before = rss_kib();
-        let started = Instant::now();
-        let mut agents = Vec::new();
-        for i in 0..1000u32 {
-            let ip = [127, 78, (i / 250) as u8, (i % 250) as u8 + 1];
-            let device = device(&format!("scale{i}"), ip, access.clone());
-            agents.push((Running::start(&device).await, device));
-        }
-        let elapsed = started.elapsed();
-        let after_start = rss_kib();
+#[ignore = "measurement: 1,000 v2c agents; run alone with --ignored --nocapture"]
+async fn scale_1000_v2c() {
+    scale(v2c(), "v2c").await;
+}
 
-        // One request to each (v3: discovery + get), so every agent has a relay too.
-        let asked = Instant::now();
-        for (agent, device) in &agents {
-            let client = match &access {
-                SnmpAccess::V2c { .. } => v2c_client(agent.addr, COMMUNITY, PATIENT).await,
-                SnmpAccess::V3 { .. } => {
-                    v3_client(
-                        agent.addr,
-                        usm(SnmpAuthProtocol::Sha256, SnmpPrivProtocol::Aes, AUTH_PASS),
-                        PATIENT,
-                    )
-                    .await
-                }
-            };
-            let name = get(&client, SYS_NAME).await.expect("get");
-            assert_eq!(string(&name), device.spec.name);
-        }
-        let asked = asked.elapsed();
-        let after_use = rss_kib();
-        println!(
-            "{label}: 1000 agents started in {:.2} s; RSS +{} KiB after start \
-             (+{} B/agent), +{} KiB after one get each ({:.2} s)",
-            elapsed.as_secs_f64(),
-            after_start.saturating_sub(before),
-            after_start.saturating_sub(before) * 1024 / 1000,
-            after_use.saturating_sub(before),
-            asked.as_secs_f64(),
-        );
-        for (agent, _) in agents {
-            agent.stop().await;
-        }
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "measurement: 1,000 v3 agents; run alone with --ignored --nocapture"]
+async fn scale_1000_v3() {
+    scale(v3_default(), "v3 SHA-256/AES-128").await;
+}
+
+/// Starts 1,000 agents on 127.78.x.y, then asks each for sysName once (so each also holds a
+/// relay), printing start time and RSS growth.
+async fn scale(access: SnmpAccess, label: &str) {
+    let before = rss_kib();
+    let started = Instant::now();
+    let mut agents = Vec::new();
+    for i in 0..1000u32 {
+        let ip = [127, 78, (i / 250) as u8, (i % 250) as u8 + 1];
+        let device = device(&format!("scale{i}"), ip, access.clone());
+        agents.push((Running::start(&device).await, device));
     }
+    let elapsed = started.elapsed();
+    let after_start = rss_kib();
+
+    // One client for all (as a poller would): v3 discovery per agent, keys derived once.
+    let transport = async_snmp::UdpTransport::bind("127.78.255.1:0")
+        .await
+        .expect("client transport");
+    let asked = Instant::now();
+    for (agent, device) in &agents {
+        let builder = match &access {
+            SnmpAccess::V2c { .. } => Client::builder(agent.addr, Auth::v2c(COMMUNITY)),
+            SnmpAccess::V3 {
+                auth,
+                auth_password,
+                privacy,
+                priv_password,
+                ..
+            } => Client::builder(
+                agent.addr,
+                UsmConfig::new(USER)
+                    .with_master_keys(
+                        master_keys(*auth, auth_password, *privacy, priv_password).expect("keys"),
+                    )
+                    .expect("usm"),
+            ),
+        };
+        let client = builder
+            .request_timeout(PATIENT)
+            .retry(Retry::none())
+            .build_with(&transport)
+            .await
+            .expect("client");
+        let name = get(&client, SYS_NAME).await.expect("get");
+        assert_eq!(string(&name), device.spec.name);
+    }
+    let asked = asked.elapsed();
+    let after_use = rss_kib();
+    println!(
+        "{label}: 1000 agents started in {:.3} s, RSS +{} KiB ({} B/agent); \
+         one get each in {:.2} s, then RSS +{} KiB ({} B/agent)",
+        elapsed.as_secs_f64(),
+        after_start.saturating_sub(before),
+        after_start.saturating_sub(before) * 1024 / 1000,
+        asked.as_secs_f64(),
+        after_use.saturating_sub(before),
+        after_use.saturating_sub(before) * 1024 / 1000,
+    );
+    let stopping = Instant::now();
+    for (agent, _) in agents {
+        agent.stop().await;
+    }
+    println!(
+        "{label}: stopped in {:.3} s",
+        stopping.elapsed().as_secs_f64()
+    );
 }
