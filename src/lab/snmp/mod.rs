@@ -13,7 +13,7 @@
 //!   device state once: a drop fault discards the datagram; a changed `DeviceState.boots`
 //!   first replaces the engine; otherwise the datagram goes on to
 //! - an **engine**: an async-snmp `Agent` on the same loopback address, ephemeral port, with
-//!   [`mib::DeviceMib`] serving mib-2. It is rebuilt with
+//!   `mib::DeviceMib` serving mib-2. It is rebuilt with
 //!   `AuthoritativeEngine::restart(PersistedAuthoritativeEngine::new(id, boots - 1))` when
 //!   the device reboots, so long-lived v3 clients get a notInTimeWindow report carrying the
 //!   new boots and carry on.
