@@ -58,7 +58,12 @@ async fn run_async(args: Args) -> Result<ExitCode> {
     };
     let mut options = LabOptions::for_inventory(&inventory);
     let socket = options.state_dir.join("control.sock");
-    if let Some(Action::Fault { asset, fault, state }) = args.action {
+    if let Some(Action::Fault {
+        asset,
+        fault,
+        state,
+    }) = args.action
+    {
         let request = FaultRequest {
             asset,
             fault,
@@ -113,9 +118,15 @@ async fn run_async(args: Args) -> Result<ExitCode> {
                 "{:<16} {:<13} {:<16} {:<22} {:<22} {}",
                 spec.name,
                 spec.kind.as_str(),
-                spec.real_address.map(|a| a.to_string()).unwrap_or_else(|| "-".into()),
-                twin.ssh.map(|a| a.to_string()).unwrap_or_else(|| "-".into()),
-                twin.snmp.map(|a| a.to_string()).unwrap_or_else(|| "-".into()),
+                spec.real_address
+                    .map(|a| a.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                twin.ssh
+                    .map(|a| a.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                twin.snmp
+                    .map(|a| a.to_string())
+                    .unwrap_or_else(|| "-".into()),
                 twin.host_key_fingerprint.as_deref().unwrap_or("-"),
             )?;
         }
@@ -127,7 +138,9 @@ async fn run_async(args: Args) -> Result<ExitCode> {
         )?;
         out.flush()?;
     }
-    tokio::signal::ctrl_c().await.context("cannot wait for Ctrl-C")?;
+    tokio::signal::ctrl_c()
+        .await
+        .context("cannot wait for Ctrl-C")?;
     lab.stop().await;
     let _ = std::fs::remove_file(&socket);
     Ok(ExitCode::SUCCESS)

@@ -49,7 +49,11 @@ pub trait FaultHost {
 }
 
 /// Apply a fault to a device. Returns a line saying what changed.
-pub fn apply(device: &Device, request: &FaultRequest, host: &dyn FaultHost) -> Result<String, String> {
+pub fn apply(
+    device: &Device,
+    request: &FaultRequest,
+    host: &dyn FaultHost,
+) -> Result<String, String> {
     let (name, value) = match request.fault.split_once('=') {
         Some((name, value)) => (name, Some(value)),
         None => (request.fault.as_str(), None),
@@ -82,7 +86,9 @@ pub fn apply(device: &Device, request: &FaultRequest, host: &dyn FaultHost) -> R
         }
         "interface-down" => {
             let Some(interface) = value else {
-                return Err(String::from("interface-down needs the interface: interface-down=GigabitEthernet1/0/1"));
+                return Err(String::from(
+                    "interface-down needs the interface: interface-down=GigabitEthernet1/0/1",
+                ));
             };
             device.set_faults(|f| {
                 f.interfaces_down.retain(|i| i != interface);
@@ -93,18 +99,27 @@ pub fn apply(device: &Device, request: &FaultRequest, host: &dyn FaultHost) -> R
         }
         "reboot" => {
             device.reboot();
-            return Ok(format!("{} rebooted: uptime reset, unsaved configuration lost", device.spec.name));
+            return Ok(format!(
+                "{} rebooted: uptime reset, unsaved configuration lost",
+                device.spec.name
+            ));
         }
         "host-key-changed" => {
             let fingerprint = host.change_host_key(&device.spec.name)?;
-            return Ok(format!("{} now offers host key {fingerprint}", device.spec.name));
+            return Ok(format!(
+                "{} now offers host key {fingerprint}",
+                device.spec.name
+            ));
         }
         "clear" => device.set_faults(|f| *f = Default::default()),
         other => {
             let hint = crate::diag::did_you_mean(other, FAULTS)
                 .map(|s| format!(" (did you mean `{s}`?)"))
                 .unwrap_or_default();
-            return Err(format!("unknown fault `{other}`{hint}; known faults: {}", FAULTS.join(", ")));
+            return Err(format!(
+                "unknown fault `{other}`{hint}; known faults: {}",
+                FAULTS.join(", ")
+            ));
         }
     }
     Ok(format!(
@@ -126,6 +141,8 @@ pub async fn send(socket: &std::path::Path, request: &FaultRequest) -> std::io::
     let mut lines = BufReader::new(read).lines();
     match lines.next_line().await? {
         Some(line) => serde_json::from_str(&line).map_err(std::io::Error::other),
-        None => Err(std::io::Error::other("the lab closed the control socket without a reply")),
+        None => Err(std::io::Error::other(
+            "the lab closed the control socket without a reply",
+        )),
     }
 }

@@ -8,6 +8,7 @@
 //! - [`address`]: stable loopback addresses per asset; the lab-mode destination guard.
 //! - [`build`]: twin specs from the inventory (secrets resolved).
 //! - [`ssh`]: the twins' SSH server.
+//! - [`snmp`]: the twins' SNMP agents (v2c, v3 USM), answering from live state.
 //! - [`control`]: faults by name, and the control socket of a running lab.
 
 pub mod address;
@@ -16,6 +17,7 @@ pub mod control;
 pub mod device;
 pub mod host;
 pub mod platforms;
+pub mod snmp;
 pub mod ssh;
 
 use crate::diag::{Diagnostic, Diagnostics};
@@ -138,7 +140,8 @@ fn load_or_create_host_key(dir: &Path, asset: &str) -> Result<PrivateKey, LabErr
         let text = std::fs::read_to_string(&path).map_err(|e| fail(e.to_string()))?;
         return PrivateKey::from_openssh(&text).map_err(|e| fail(e.to_string()));
     }
-    let key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).map_err(|e| fail(e.to_string()))?;
+    let key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519)
+        .map_err(|e| fail(e.to_string()))?;
     save_host_key(dir, asset, &key)?;
     Ok(key)
 }
@@ -169,11 +172,14 @@ impl Lab {
             .iter()
             .filter(|a| options.selector.matches(&a.value))
             .collect();
-        let addresses = address::assign(&options.salt, selected.iter().map(|a| a.value.name.clone()));
+        let addresses =
+            address::assign(&options.salt, selected.iter().map(|a| a.value.name.clone()));
         let mut problems = Diagnostics::new();
         let mut devices = Vec::new();
         for asset in &selected {
-            let Some(address) = addresses.get(&asset.value.name) else { continue };
+            let Some(address) = addresses.get(&asset.value.name) else {
+                continue;
+            };
             match build::spec_for(inventory, asset, resolver, *address) {
                 Ok(spec) => {
                     let state = platforms::state_for(&spec);
@@ -206,7 +212,8 @@ impl Lab {
             };
             if let Some(sessions) = platforms::sessions_for(device.spec.platform) {
                 let key = load_or_create_host_key(&key_dir, &device.spec.name)?;
-                twin.host_key_fingerprint = Some(key.public_key().fingerprint(HashAlg::Sha256).to_string());
+                twin.host_key_fingerprint =
+                    Some(key.public_key().fingerprint(HashAlg::Sha256).to_string());
                 let shared = Arc::new(Mutex::new(key));
                 let bind_at = SocketAddr::new(device.spec.address, options.ssh_port);
                 let ssh_twin = ssh::SshTwin {
@@ -214,11 +221,35 @@ impl Lab {
                     host_key: shared.clone(),
                     sessions,
                 };
-                let (local, serve) = ssh::bind(ssh_twin, bind_at).await.map_err(|e| bind_error(&device, bind_at, &e))?;
+                let (local, serve) = ssh::bind(ssh_twin, bind_at)
+                    .await
+                    .map_err(|e| bind_error(&device, bind_at, &e))?;
                 twin.ssh = Some(local);
                 lab.spawn_until_shutdown(serve);
                 if let Ok(mut keys) = lab.host_keys.lock() {
                     keys.keys.insert(device.spec.name.clone(), shared);
+                }
+            }
+            if device.spec.snmp.is_some() {
+                let bind_at = SocketAddr::new(device.spec.address, options.snmp_port);
+                let agent = snmp::SnmpAgent::bind(device.clone(), bind_at)
+                    .await
+                    .map_err(|e| LabError::Bind {
+                        asset: device.spec.name.clone(),
+                        address: bind_at,
+                        reason: e.to_string(),
+                    })?;
+                twin.snmp = Some(agent.local_addr());
+                let mut watcher = lab.shutdown.subscribe();
+                let task = tokio::spawn(async move {
+                    let _ = agent
+                        .run(async move {
+                            let _ = watcher.wait_for(|stop| *stop).await;
+                        })
+                        .await;
+                });
+                if let Ok(mut tasks) = lab.tasks.lock() {
+                    tasks.push(task);
                 }
             }
             lab.twins.push(twin);
@@ -273,7 +304,9 @@ impl Lab {
         let lab = Arc::downgrade(self);
         let serve = async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
                 let Some(lab) = lab.upgrade() else { return };
                 tokio::spawn(async move {
                     let (read, mut write) = stream.into_split();
@@ -284,7 +317,10 @@ impl Lab {
                                 Ok(message) => control::FaultReply { ok: true, message },
                                 Err(message) => control::FaultReply { ok: false, message },
                             },
-                            Err(error) => control::FaultReply { ok: false, message: format!("bad request: {error}") },
+                            Err(error) => control::FaultReply {
+                                ok: false,
+                                message: format!("bad request: {error}"),
+                            },
                         };
                         let mut text = serde_json::to_string(&reply).unwrap_or_default();
                         text.push('\n');
@@ -314,12 +350,16 @@ impl Lab {
 
 impl control::FaultHost for Lab {
     fn change_host_key(&self, asset: &str) -> Result<String, String> {
-        let keys = self.host_keys.lock().map_err(|_| String::from("host keys unavailable"))?;
+        let keys = self
+            .host_keys
+            .lock()
+            .map_err(|_| String::from("host keys unavailable"))?;
         let shared = keys
             .keys
             .get(asset)
             .ok_or_else(|| format!("`{asset}` has no SSH server"))?;
-        let key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).map_err(|e| e.to_string())?;
+        let key =
+            PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).map_err(|e| e.to_string())?;
         save_host_key(&keys.dir, asset, &key).map_err(|e| e.to_string())?;
         let fingerprint = key.public_key().fingerprint(HashAlg::Sha256).to_string();
         if let Ok(mut current) = shared.lock() {
@@ -332,8 +372,12 @@ impl control::FaultHost for Lab {
 fn bind_error(device: &Device, address: SocketAddr, error: &std::io::Error) -> LabError {
     let hint = match error.kind() {
         std::io::ErrorKind::PermissionDenied => " (ports under 1024 need root: pass a higher port)",
-        std::io::ErrorKind::AddrInUse => " (another lab, or another program, already listens there)",
-        std::io::ErrorKind::AddrNotAvailable => " (this address is not configured on this machine: is the loopback interface limited to 127.0.0.1?)",
+        std::io::ErrorKind::AddrInUse => {
+            " (another lab, or another program, already listens there)"
+        }
+        std::io::ErrorKind::AddrNotAvailable => {
+            " (this address is not configured on this machine: is the loopback interface limited to 127.0.0.1?)"
+        }
         _ => "",
     };
     LabError::Bind {
