@@ -117,7 +117,7 @@ async fn start(name: &str, address: &str, spec_change: impl FnOnce(&mut DeviceSp
     let host_key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).unwrap();
     let twin = SshTwin {
         device: device.clone(),
-        host_key: host_key.clone(),
+        host_key: Arc::new(std::sync::Mutex::new(host_key.clone())),
         sessions: Arc::new(|| Box::new(ToyCli::default())),
     };
     let (address, serve) = bind(twin, format!("{address}:0").parse().unwrap())

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod check;
+mod lab;
 mod plan;
 mod render;
 mod secrets;
@@ -39,6 +40,9 @@ enum Command {
     Plan(plan::Args),
     /// Manage the age-encrypted secrets store of an inventory.
     Secrets(secrets::Args),
+    /// Start the twin lab: one simulated device per asset on loopback (SSH and SNMP), until
+    /// Ctrl-C; or switch faults on a running lab.
+    Lab(lab::Args),
 }
 
 /// Options every inventory command shares.
@@ -72,6 +76,7 @@ pub fn main() -> ExitCode {
         Command::Render(args) => render::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Secrets(args) => secrets::run(args),
+        Command::Lab(args) => lab::run(args),
     };
     match outcome {
         Ok(code) => code,

@@ -21,8 +21,9 @@ pub type SessionFactory = Arc<dyn Fn() -> Box<dyn CliSession> + Send + Sync>;
 pub struct SshTwin {
     /// The device.
     pub device: Arc<Device>,
-    /// Its host key (persisted by the lab so known_hosts works from run to run).
-    pub host_key: PrivateKey,
+    /// Its host key (persisted by the lab so known_hosts works from run to run); behind a
+    /// lock so the `host-key-changed` fault can replace it for the next connections.
+    pub host_key: Arc<std::sync::Mutex<PrivateKey>>,
     /// How to start a CLI session on it.
     pub sessions: SessionFactory,
 }
@@ -49,7 +50,6 @@ pub async fn bind(
 ) -> std::io::Result<(SocketAddr, impl Future<Output = ()> + Send)> {
     let listener = TcpListener::bind(address).await?;
     let local = listener.local_addr()?;
-    let config = Arc::new(config(twin.host_key.clone()));
     let twin = Arc::new(twin);
     let serve = async move {
         loop {
@@ -65,11 +65,15 @@ pub async fn bind(
                 continue;
             }
             let _ = stream.set_nodelay(true);
+            let key = match twin.host_key.lock() {
+                Ok(key) => key.clone(),
+                Err(poisoned) => poisoned.into_inner().clone(),
+            };
+            let config = Arc::new(config(key));
             let handler = Connection {
                 twin: twin.clone(),
                 channels: HashMap::new(),
             };
-            let config = config.clone();
             tokio::spawn(async move {
                 if let Ok(session) = russh::server::run_stream(config, stream, handler).await {
                     let _ = session.await;
