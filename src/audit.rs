@@ -35,6 +35,10 @@ pub fn audit(
     // A weak password set in the defaults would otherwise be reported once per device:
     // report each (reference, place) once, naming the first asset and how many share it.
     let mut secret_findings: BTreeMap<(String, String), (Diagnostic, usize)> = BTreeMap::new();
+    let mut assessments: std::collections::HashMap<
+        (crate::secrets::SecretRef, SecretClass),
+        crate::secrets::Assessment,
+    > = std::collections::HashMap::new();
     for asset in inventory
         .assets
         .iter()
@@ -45,7 +49,11 @@ pub fn audit(
             let Ok(secret) = secrets.resolve(&field, &a.name) else {
                 continue; // unresolvable secrets are reported by the render pass
             };
-            let assessment = assess(secret.expose(), field.class);
+            // A handful of secrets serve thousands of devices: assess each once.
+            let assessment = assessments
+                .entry((field.reference.clone(), field.class))
+                .or_insert_with(|| assess(secret.expose(), field.class))
+                .clone();
             let who = match field.class {
                 SecretClass::User => "user",
                 SecretClass::Administrator => "administrator or device",
@@ -114,13 +122,18 @@ pub fn audit(
             }
             for diagnostic in found {
                 let key = (
-                    format!("{}@{}", field.reference, field.location),
+                    format!(
+                        "{}@{}:{}",
+                        field.reference,
+                        field.origin.file.path.display(),
+                        crate::yaml::path_to_string(&field.written_at)
+                    ),
                     diagnostic.code.to_string(),
                 );
                 let entry = secret_findings.entry(key).or_insert_with(|| {
                     (
                         diagnostic
-                            .at(field.location.clone())
+                            .at(field.location())
                             .asset(&a.name)
                             .field(&field.field),
                         0,
@@ -253,7 +266,7 @@ fn audit_wifi(
         .map(|s| s.value.policy.wifi.clone())
         .unwrap_or_default();
     for (index, ssid) in a.ssids.iter().enumerate() {
-        let at = asset.origin.locate(&ypath!["ssids", index, "security"]);
+        let at = || asset.origin.locate(&ypath!["ssids", index, "security"]);
         let security = serde_json::to_value(ssid.security)
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
@@ -272,7 +285,7 @@ fn audit_wifi(
                     "audit.wifi-security",
                     format!("SSID `{}` uses {security}, which site `{}` does not allow", ssid.name, a.site),
                 )
-                .at(at)
+                .at(at())
                 .asset(&a.name)
                 .field(format!("ssids[{index}].security"))
                 .expected(format!("one of: {}", names.join(", ")))
@@ -284,7 +297,7 @@ fn audit_wifi(
                     "audit.wifi-open",
                     format!("SSID `{}` is open (no encryption)", ssid.name),
                 )
-                .at(at)
+                .at(at())
                 .asset(&a.name)
                 .field(format!("ssids[{index}].security")),
             );

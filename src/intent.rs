@@ -21,10 +21,19 @@ pub struct SecretField<'a> {
     pub reference: &'a SecretRef,
     /// Which ANSSI length rule applies.
     pub class: SecretClass,
-    /// Where the reference is written (the asset, a group or the defaults).
-    pub location: SourceLocation,
+    /// The entity the reference is written in (the asset, a group or the defaults).
+    pub origin: &'a crate::inventory::Origin,
+    /// The reference's path below that entity.
+    pub written_at: YamlPath,
     /// Path into the template context where the cleartext goes.
     context_path: YamlPath,
+}
+
+impl SecretField<'_> {
+    /// Where the reference is written (computed on demand: most fields never need it).
+    pub fn location(&self) -> SourceLocation {
+        self.origin.locate(&self.written_at)
+    }
 }
 
 /// Every secret field that applies to an asset.
@@ -34,21 +43,26 @@ pub fn secret_fields<'a>(
 ) -> Vec<SecretField<'a>> {
     let mut fields = Vec::new();
     // Paths are given below `asset` (the usual case); named secrets live at the top.
-    let mut push = |path: YamlPath, reference: &'a SecretRef, class, location| {
-        let named = matches!(path.first(), Some(PathSegment::Key(k)) if k == "secrets");
-        let mut context_path = Vec::with_capacity(path.len() + 1);
-        if !named {
-            context_path.push(PathSegment::Key(String::from("asset")));
-        }
-        context_path.extend(path.iter().cloned());
-        fields.push(SecretField {
-            field: path_to_string(&path),
-            reference,
-            class,
-            location,
-            context_path,
-        });
-    };
+    let mut push =
+        |path: YamlPath,
+         reference: &'a SecretRef,
+         class,
+         (origin, written_at): (&'a crate::inventory::Origin, YamlPath)| {
+            let named = matches!(path.first(), Some(PathSegment::Key(k)) if k == "secrets");
+            let mut context_path = Vec::with_capacity(path.len() + 1);
+            if !named {
+                context_path.push(PathSegment::Key(String::from("asset")));
+            }
+            context_path.extend(path.iter().cloned());
+            fields.push(SecretField {
+                field: path_to_string(&path),
+                reference,
+                class,
+                origin,
+                written_at,
+                context_path,
+            });
+        };
     // Credentials matter only for assets netparc logs into (those with a driver).
     let credentials = asset
         .value
@@ -61,7 +75,7 @@ pub fn secret_fields<'a>(
                 ypath!["credentials", "password"].to_vec(),
                 reference,
                 SecretClass::Administrator,
-                credentials.locate(&ypath!["password"]),
+                credentials.at(&ypath!["password"]),
             );
         }
         if let Some(reference) = &credentials.value.enable {
@@ -69,7 +83,7 @@ pub fn secret_fields<'a>(
                 ypath!["credentials", "enable"].to_vec(),
                 reference,
                 SecretClass::Administrator,
-                credentials.locate(&ypath!["enable"]),
+                credentials.at(&ypath!["enable"]),
             );
         }
     }
@@ -84,7 +98,7 @@ pub fn secret_fields<'a>(
                     ypath!["snmp", name].to_vec(),
                     reference,
                     SecretClass::Administrator,
-                    snmp.locate(&ypath![name]),
+                    snmp.at(&ypath![name]),
                 );
             }
         }
@@ -96,7 +110,7 @@ pub fn secret_fields<'a>(
                 path.clone(),
                 reference,
                 SecretClass::User,
-                asset.origin.locate(&path),
+                (&asset.origin, path),
             );
         }
     }
@@ -107,7 +121,7 @@ pub fn secret_fields<'a>(
                 path.clone(),
                 reference,
                 SecretClass::Administrator,
-                asset.origin.locate(&path),
+                (&asset.origin, path),
             );
         }
         for (index, peer) in vpn.peers.iter().enumerate() {
@@ -117,7 +131,7 @@ pub fn secret_fields<'a>(
                     path.clone(),
                     reference,
                     SecretClass::Administrator,
-                    asset.origin.locate(&path),
+                    (&asset.origin, path),
                 );
             }
         }
@@ -127,7 +141,7 @@ pub fn secret_fields<'a>(
             ypath!["secrets", name.as_str()].to_vec(),
             sourced.value,
             SecretClass::Administrator,
-            sourced.locate(&[]),
+            sourced.at(&[]),
         );
     }
     fields
@@ -164,7 +178,7 @@ impl<'r> CachedResolver<'r> {
             Ok(secret) => Ok(secret.clone()),
             Err(diagnostic) => Err(diagnostic
                 .clone()
-                .at(field.location.clone())
+                .at(field.location())
                 .asset(asset)
                 .field(&field.field)),
         }
@@ -320,7 +334,7 @@ pub fn asset_context(
                             "inventory.injection",
                             format!("the secret behind `{}` ({}) contains a line break or control character", field.field, field.reference),
                         )
-                        .at(field.location.clone())
+                        .at(field.location())
                         .asset(&a.name)
                         .field(&field.field)
                         .hint("it would end the configuration line and start another; store it again without the line break"),

@@ -195,24 +195,75 @@ impl PositionIndex {
     }
 }
 
-/// A parsed human-owned YAML file: the typed value and what is needed to point into it.
-#[derive(Debug, Clone)]
+/// A human-owned file as read: its text, and the position index built from it on first
+/// use. Most files are never pointed into (no finding), so the index, which costs as much
+/// as the parse itself, is only built for the files a message needs.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// Path as shown to the user.
+    pub path: PathBuf,
+    /// The text, kept to build the index on demand.
+    text: String,
+    /// Positions of keys and scalars, built on first use.
+    index: std::sync::OnceLock<PositionIndex>,
+}
+
+impl SourceFile {
+    /// A file with its text.
+    pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> SourceFile {
+        SourceFile {
+            path: path.into(),
+            text: text.into(),
+            index: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The text as read.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The position index (built now if it was not yet).
+    pub fn index(&self) -> &PositionIndex {
+        self.index.get_or_init(|| PositionIndex::build(&self.text))
+    }
+
+    /// Location of the node at `path` (or its nearest located ancestor).
+    pub fn locate(&self, path: &[PathSegment]) -> SourceLocation {
+        match self.index().position(path) {
+            Some((line, column)) => SourceLocation::new(&self.path, line, column),
+            None => SourceLocation::file(&self.path),
+        }
+    }
+
+    /// True when some scalar of the file may hold a control character: only an escape in a
+    /// double-quoted scalar, a block scalar (`|`, `>`) or a raw control character in the
+    /// text can produce one. A cheap byte scan, so the injection guard indexes only the files
+    /// that need a closer look.
+    pub fn may_hold_control_characters(&self) -> bool {
+        let bytes = self.text.as_bytes();
+        bytes.iter().enumerate().any(|(i, &b)| match b {
+            b'\\' | b'|' | b'>' | b'\t' => true,
+            b'\r' => bytes.get(i + 1) != Some(&b'\n'),
+            b'\n' => false,
+            other => other < 0x20 || other == 0x7f,
+        })
+    }
+}
+
+/// A parsed human-owned YAML file: the typed value and its source.
+#[derive(Debug)]
 pub struct Loaded<T> {
     /// The typed document.
     pub value: T,
-    /// The file, as it will be shown in messages.
-    pub file: PathBuf,
-    /// Positions of keys and scalars.
-    pub index: PositionIndex,
+    /// The file it came from.
+    pub source: std::sync::Arc<SourceFile>,
 }
 
 impl<T> Loaded<T> {
     /// Location of the node at `path` (or its nearest located ancestor).
     pub fn locate(&self, path: &[PathSegment]) -> SourceLocation {
-        match self.index.position(path) {
-            Some((line, column)) => SourceLocation::new(&self.file, line, column),
-            None => SourceLocation::file(&self.file),
-        }
+        self.source.locate(path)
     }
 }
 
@@ -264,8 +315,7 @@ pub fn parse<T: DeserializeOwned>(
     };
     let loaded = Loaded {
         value,
-        file: file.to_path_buf(),
-        index: PositionIndex::build(text),
+        source: std::sync::Arc::new(SourceFile::new(file, text)),
     };
     let mut diagnostics = Diagnostics::new();
     for path in unknown {
@@ -273,7 +323,7 @@ pub fn parse<T: DeserializeOwned>(
             Some(PathSegment::Key(key)) => key.clone(),
             _ => continue,
         };
-        let location = match loaded.index.key_position(&path) {
+        let location = match loaded.source.index().key_position(&path) {
             Some((line, column)) => SourceLocation::new(file, line, column),
             None => SourceLocation::file(file),
         };

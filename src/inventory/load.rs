@@ -4,20 +4,13 @@
 
 use super::model::{Asset, GroupVars, Settings, Site, vocabulary};
 use crate::diag::{Diagnostic, Diagnostics, SourceLocation};
-use crate::yaml::{self, PathSegment, PositionIndex, YamlPath, path_to_string};
+use crate::yaml::{self, PathSegment, YamlPath, path_to_string};
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-/// A parsed file: its path (as shown in messages) and where each node sits.
-#[derive(Debug)]
-pub struct SourceFile {
-    /// Path as shown to the user.
-    pub path: PathBuf,
-    /// Positions of keys and scalars.
-    pub index: PositionIndex,
-}
+pub use crate::yaml::SourceFile;
 
 /// Where a value came from: a file and the path of the value inside it.
 #[derive(Debug, Clone)]
@@ -33,10 +26,7 @@ impl Origin {
     pub fn locate(&self, sub: &[PathSegment]) -> SourceLocation {
         let mut full = self.path.clone();
         full.extend_from_slice(sub);
-        match self.file.index.position(&full) {
-            Some((line, column)) => SourceLocation::new(&self.file.path, line, column),
-            None => SourceLocation::file(&self.file.path),
-        }
+        self.file.locate(&full)
     }
 
     /// The location of this value itself.
@@ -47,10 +37,7 @@ impl Origin {
     /// An origin for a value that has no file (built-in defaults).
     pub fn none() -> Origin {
         Origin {
-            file: Arc::new(SourceFile {
-                path: PathBuf::new(),
-                index: PositionIndex::default(),
-            }),
+            file: Arc::new(SourceFile::new(PathBuf::new(), String::new())),
             path: Vec::new(),
         }
     }
@@ -340,10 +327,7 @@ fn parse_document<T: DeserializeOwned>(
             Some(Located {
                 value: loaded.value,
                 origin: Origin {
-                    file: Arc::new(SourceFile {
-                        path: loaded.file,
-                        index: loaded.index,
-                    }),
+                    file: loaded.source,
                     path: Vec::new(),
                 },
             })
@@ -382,7 +366,10 @@ fn read_assets(file: &Path, diagnostics: &mut Diagnostics) -> Option<Vec<Located
 /// The injection guard: a value that lands in a config line must be one line. A newline in a
 /// port description would otherwise end the `description` command and start another one.
 fn guard_scalars(file: &SourceFile, multiline: &[String], diagnostics: &mut Diagnostics) {
-    for (path, value, line, column) in file.index.scalars() {
+    if !file.may_hold_control_characters() {
+        return;
+    }
+    for (path, value, line, column) in file.index().scalars() {
         let field = path.iter().rev().find_map(|segment| match segment {
             PathSegment::Key(key) => Some(key.as_str()),
             PathSegment::Index(_) => None,

@@ -28,7 +28,9 @@ fn suggestion<'a>(word: &str, known: impl IntoIterator<Item = &'a str> + Clone) 
 
 fn check_references(inventory: &Inventory) -> Diagnostics {
     let mut diagnostics = Diagnostics::new();
-    let mut names: HashMap<&str, crate::diag::SourceLocation> = HashMap::new();
+    // Locations are computed only for findings: building a file's position index costs as
+    // much as parsing it.
+    let mut names: HashMap<&str, &super::Origin> = HashMap::new();
     let site_names: Vec<&str> = inventory
         .sites
         .iter()
@@ -47,11 +49,12 @@ fn check_references(inventory: &Inventory) -> Diagnostics {
                 .at(at(&ypath!["name"]))
                 .asset(&a.name)
                 .hint(format!(
-                    "the first is at {first}; asset names must be unique"
+                    "the first is at {}; asset names must be unique",
+                    first.locate(&ypath!["name"])
                 )),
             ),
             None => {
-                names.insert(a.name.as_str(), at(&ypath!["name"]));
+                names.insert(a.name.as_str(), &asset.origin);
             }
         }
         let site = inventory.site(&a.site);
@@ -209,13 +212,18 @@ fn check_references(inventory: &Inventory) -> Diagnostics {
         }
     }
     // Links from end devices to switch ports, and ports claimed twice.
+    let by_name: HashMap<&str, &super::Located<super::Asset>> = inventory
+        .assets
+        .iter()
+        .map(|a| (a.value.name.as_str(), a))
+        .collect();
     let mut claimed: HashMap<(&str, &str), &str> = HashMap::new();
     for asset in &inventory.assets {
         let a = &asset.value;
         let Some(link) = &a.connected_to else {
             continue;
         };
-        let Some(switch) = inventory.asset(&link.switch) else {
+        let Some(switch) = by_name.get(link.switch.as_str()) else {
             let switches: Vec<&str> = inventory
                 .assets
                 .iter()

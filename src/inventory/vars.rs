@@ -20,7 +20,14 @@ pub struct Sourced<'a, T> {
     pub field: YamlPath,
 }
 
-impl<T> Sourced<'_, T> {
+impl<'a, T> Sourced<'a, T> {
+    /// The entity and full path of a sub-field, for locating it later if needed.
+    pub fn at(&self, sub: &[PathSegment]) -> (&'a Origin, YamlPath) {
+        let mut path = self.field.clone();
+        path.extend_from_slice(sub);
+        (self.origin, path)
+    }
+
     /// Location of a sub-field of this value.
     pub fn locate(&self, sub: &[PathSegment]) -> crate::diag::SourceLocation {
         let mut path = self.field.clone();

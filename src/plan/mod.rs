@@ -374,8 +374,10 @@ pub struct UsedAddress<'a> {
     pub site: &'a str,
     /// The VLAN it must be in, when the inventory says.
     pub vlan: Option<&'a str>,
-    /// Where it is written.
-    pub location: SourceLocation,
+    /// The entity it is written in.
+    pub origin: &'a crate::inventory::Origin,
+    /// Its path below the entity (located only when a finding needs it).
+    pub path: crate::yaml::YamlPath,
     /// The field, as a path below the asset (`vpn.peers[2].address`).
     pub field: String,
     /// Which kind of use.
@@ -383,6 +385,13 @@ pub struct UsedAddress<'a> {
     /// Routers, firewalls, layer-3 switches and VPN gateways may hold their subnet's
     /// gateway address: they are the gateway.
     pub may_be_gateway: bool,
+}
+
+impl UsedAddress<'_> {
+    /// Where it is written.
+    pub fn location(&self) -> SourceLocation {
+        self.origin.locate(&self.path)
+    }
 }
 
 /// Every address the inventory gives out: assets' addresses, routed ports, VPN peers.
@@ -402,7 +411,8 @@ pub fn used_addresses(inventory: &Inventory) -> Vec<UsedAddress<'_>> {
                 asset: &a.name,
                 site: &a.site,
                 vlan: a.vlan.as_deref(),
-                location: asset.origin.locate(&ypath!["address"]),
+                origin: &asset.origin,
+                path: ypath!["address"].to_vec(),
                 field: String::from("address"),
                 usage: AddressUse::Asset,
                 may_be_gateway: routing,
@@ -419,7 +429,8 @@ pub fn used_addresses(inventory: &Inventory) -> Vec<UsedAddress<'_>> {
                 asset: &a.name,
                 site: &a.site,
                 vlan: None,
-                location: asset.origin.locate(&ypath!["interfaces", index, "address"]),
+                origin: &asset.origin,
+                path: ypath!["interfaces", index, "address"].to_vec(),
                 field: format!("interfaces[{index}].address"),
                 usage: AddressUse::RoutedPort,
                 may_be_gateway: routing,
@@ -433,7 +444,8 @@ pub fn used_addresses(inventory: &Inventory) -> Vec<UsedAddress<'_>> {
                     asset: &a.name,
                     site: &a.site,
                     vlan: Some(&vpn.client_vlan),
-                    location: asset.origin.locate(&ypath!["vpn", "tunnel_address"]),
+                    origin: &asset.origin,
+                    path: ypath!["vpn", "tunnel_address"].to_vec(),
                     field: String::from("vpn.tunnel_address"),
                     usage: AddressUse::VpnTunnel,
                     may_be_gateway: true,
@@ -446,9 +458,8 @@ pub fn used_addresses(inventory: &Inventory) -> Vec<UsedAddress<'_>> {
                     asset: &a.name,
                     site: &a.site,
                     vlan: Some(&vpn.client_vlan),
-                    location: asset
-                        .origin
-                        .locate(&ypath!["vpn", "peers", index, "address"]),
+                    origin: &asset.origin,
+                    path: ypath!["vpn", "peers", index, "address"].to_vec(),
                     field: format!("vpn.peers[{index}].address"),
                     usage: AddressUse::VpnPeer,
                     may_be_gateway: false,
@@ -510,7 +521,7 @@ fn validate_interfaces(inventory: &Inventory, diagnostics: &mut Diagnostics) {
 pub fn validate_asset_addresses(inventory: &Inventory) -> Diagnostics {
     let mut diagnostics = Diagnostics::new();
     validate_interfaces(inventory, &mut diagnostics);
-    let mut seen: HashMap<(String, IpAddr), (String, SourceLocation)> = HashMap::new();
+    let mut seen: HashMap<(String, IpAddr), UsedAddress<'_>> = HashMap::new();
     for used in used_addresses(inventory) {
         let address = used.address;
         let holder = &used.holder;
@@ -523,23 +534,28 @@ pub fn validate_asset_addresses(inventory: &Inventory) -> Diagnostics {
             continue; // reported as an unknown VLAN by the reference checks
         }
         let located = |d: Diagnostic| {
-            d.at(used.location.clone())
+            d.at(used.location())
                 .asset(used.asset)
                 .field(used.field.clone())
         };
         let key = (site.value.routing_domain.clone(), address);
         match seen.get(&key) {
-            Some((other, location)) => diagnostics.push(located(
+            Some(other) => diagnostics.push(located(
                 Diagnostic::error(
                     "plan.duplicate-address",
-                    format!("address {address} of `{holder}` is also used by `{other}`"),
+                    format!(
+                        "address {address} of `{holder}` is also used by `{}`",
+                        other.holder
+                    ),
                 )
                 .hint(format!(
-                    "`{other}` has it at {location}; `netparc plan next-free` gives a free one"
+                    "`{}` has it at {}; `netparc plan next-free` gives a free one",
+                    other.holder,
+                    other.location()
                 )),
             )),
             None => {
-                seen.insert(key, (holder.clone(), used.location.clone()));
+                seen.insert(key, used.clone());
             }
         }
         let Some(placement) = place(site, used.vlan, address) else {

@@ -2,13 +2,12 @@
 //! policy and ordered steps, each with one action, an optional name and an optional `when`.
 
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::inventory::load::{Origin, SourceFile};
+use crate::inventory::load::Origin;
 use crate::inventory::{Inventory, Selector};
 use crate::yaml::{self, PathSegment};
 use crate::ypath;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// A playbook file.
@@ -250,10 +249,7 @@ pub fn load_playbook(file: &Path) -> Result<(Playbook, Origin, Diagnostics), Dia
     let words = playbook_vocabulary();
     let (loaded, diagnostics) = yaml::load::<Playbook>(file, &words)?;
     let origin = Origin {
-        file: Arc::new(SourceFile {
-            path: loaded.file,
-            index: loaded.index,
-        }),
+        file: loaded.source,
         path: Vec::new(),
     };
     Ok((loaded.value, origin, diagnostics))
