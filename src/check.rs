@@ -97,6 +97,12 @@ pub fn load_templates(inventory: &Inventory) -> Result<TemplateSet, Diagnostics>
 
 /// Run every check on the inventory at `root`, for the assets `limit` selects.
 pub fn check(root: &Path, limit: &Selector) -> CheckReport {
+    check_keeping(root, limit).0
+}
+
+/// [`check`], also handing back the loaded inventory (a command that exits right after can
+/// skip freeing it, which takes a noticeable time for thousands of assets).
+pub fn check_keeping(root: &Path, limit: &Selector) -> (CheckReport, Option<Inventory>) {
     let outcome = Inventory::load(root);
     let mut diagnostics = outcome.diagnostics;
     let mut report = CheckReport {
@@ -147,7 +153,7 @@ pub fn check(root: &Path, limit: &Selector) -> CheckReport {
     report.errors = diagnostics.error_count();
     report.warnings = diagnostics.warning_count();
     report.diagnostics = diagnostics;
-    report
+    (report, outcome.inventory)
 }
 
 /// Validate every playbook of a folder (schema, and targets against the inventory).

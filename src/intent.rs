@@ -165,15 +165,35 @@ impl<'r> CachedResolver<'r> {
 
     /// The secret behind a field, or a diagnostic located at the field (value never shown).
     pub fn resolve(&mut self, field: &SecretField<'_>, asset: &str) -> Result<Secret, Diagnostic> {
-        let resolver = self.resolver;
-        let entry = self
-            .cache
-            .entry(field.reference.clone())
-            .or_insert_with(|| {
-                resolver
-                    .resolve(field.reference)
-                    .map_err(|e| e.to_diagnostic())
-            });
+        self.fill(field.reference);
+        self.lookup(field, asset)
+    }
+
+    fn fill(&mut self, reference: &SecretRef) {
+        if !self.cache.contains_key(reference) {
+            let result = self.resolver.resolve(reference).map_err(|e| e.to_diagnostic());
+            self.cache.insert(reference.clone(), result);
+        }
+    }
+
+    /// Resolve every secret an asset uses, so later lookups (from any thread) only read.
+    pub fn prefetch(&mut self, inventory: &Inventory, asset: &Located<Asset>) {
+        for field in secret_fields(inventory, asset) {
+            self.fill(field.reference);
+        }
+    }
+
+    /// The secret behind a field from the cache (resolving it now, uncached, if it was not
+    /// prefetched), or a diagnostic located at the field.
+    pub fn lookup(&self, field: &SecretField<'_>, asset: &str) -> Result<Secret, Diagnostic> {
+        let fresh;
+        let entry = match self.cache.get(field.reference) {
+            Some(entry) => entry,
+            None => {
+                fresh = self.resolver.resolve(field.reference).map_err(|e| e.to_diagnostic());
+                &fresh
+            }
+        };
         match entry {
             Ok(secret) => Ok(secret.clone()),
             Err(diagnostic) => Err(diagnostic
@@ -202,12 +222,15 @@ pub struct ContextBase {
     sites: HashMap<String, (Value, Value)>,
     connected: HashMap<String, Map<String, Value>>,
     inventory: Value,
+    tera_sites: HashMap<String, (tera::Value, tera::Value)>,
+    tera_connected: HashMap<String, tera::Value>,
+    tera_inventory: tera::Value,
 }
 
 impl ContextBase {
     /// Precompute what every asset of the inventory shares.
     pub fn new(inventory: &Inventory) -> ContextBase {
-        let sites = inventory
+        let sites: HashMap<String, (Value, Value)> = inventory
             .sites
             .iter()
             .map(|site| {
@@ -234,13 +257,33 @@ impl ContextBase {
                 );
             }
         }
+        let inventory_value = json!({
+            "name": inventory.settings.value.name,
+            "description": inventory.settings.value.description,
+        });
+        let tera_sites = sites
+            .iter()
+            .map(|(name, (site, vlans)): (&String, &(Value, Value))| {
+                (
+                    name.clone(),
+                    (
+                        tera::Value::from_serializable(site),
+                        tera::Value::from_serializable(vlans),
+                    ),
+                )
+            })
+            .collect();
+        let tera_connected = connected
+            .iter()
+            .map(|(name, ports)| (name.clone(), tera::Value::from_serializable(ports)))
+            .collect();
         ContextBase {
+            tera_inventory: tera::Value::from_serializable(&inventory_value),
+            tera_sites,
+            tera_connected,
             sites,
             connected,
-            inventory: json!({
-                "name": inventory.settings.value.name,
-                "description": inventory.settings.value.description,
-            }),
+            inventory: inventory_value,
         }
     }
 }
@@ -287,15 +330,15 @@ fn set_at(root: &mut Value, path: &[PathSegment], value: Value) {
     *current = value;
 }
 
-/// Build the template context of one asset. Secrets are resolved into it (templates need
-/// the SNMP passphrase to configure the agent); a secret that cannot be resolved, or whose
-/// value holds a line break, is a diagnostic and the asset is not rendered.
-pub fn asset_context(
+/// The parts of a context that belong to one asset: the asset after precedence with its
+/// secrets resolved, its merged variables and its named secrets. A secret that cannot be
+/// resolved, or whose value holds a line break, is a diagnostic and the asset is not
+/// rendered.
+fn asset_parts(
     inventory: &Inventory,
-    base: &ContextBase,
     asset: &Located<Asset>,
-    secrets: &mut CachedResolver<'_>,
-) -> Result<Value, Diagnostics> {
+    secrets: &CachedResolver<'_>,
+) -> Result<(Value, Value, Value), Diagnostics> {
     let a = &asset.value;
     let mut diagnostics = Diagnostics::new();
     let mut asset_value = serde_json::to_value(a).unwrap_or(Value::Null);
@@ -304,29 +347,13 @@ pub fn asset_context(
             .map(|c| serde_json::to_value(c.value).unwrap_or(Value::Null));
         let snmp = vars::snmp(inventory, asset)
             .map(|s| serde_json::to_value(s.value).unwrap_or(Value::Null));
-        map.insert(
-            String::from("credentials"),
-            credentials.unwrap_or(Value::Null),
-        );
+        map.insert(String::from("credentials"), credentials.unwrap_or(Value::Null));
         map.insert(String::from("snmp"), snmp.unwrap_or(Value::Null));
     }
-    let (site, vlans) = base
-        .sites
-        .get(&a.site)
-        .cloned()
-        .unwrap_or((Value::Null, Value::Null));
-    let connected = base.connected.get(&a.name).cloned().unwrap_or_default();
-    let mut context = json!({
-        "asset": asset_value,
-        "vars": vars::merged_vars(inventory, asset),
-        "secrets": {},
-        "site": site,
-        "vlans": vlans,
-        "inventory": base.inventory,
-        "connected": connected,
-    });
+    // The secret paths start with `asset` or `secrets`: fill them in a small holder.
+    let mut holder = json!({ "asset": asset_value, "secrets": {} });
     for field in secret_fields(inventory, asset) {
-        match secrets.resolve(&field, &a.name) {
+        match secrets.lookup(&field, &a.name) {
             Ok(secret) => {
                 if secret.expose().chars().any(char::is_control) {
                     diagnostics.push(
@@ -342,7 +369,7 @@ pub fn asset_context(
                     continue;
                 }
                 set_at(
-                    &mut context,
+                    &mut holder,
                     &field.context_path,
                     Value::String(secret.expose().to_string()),
                 );
@@ -353,6 +380,74 @@ pub fn asset_context(
     if diagnostics.has_errors() {
         return Err(diagnostics);
     }
+    let vars = serde_json::to_value(vars::merged_vars(inventory, asset)).unwrap_or(Value::Null);
+    let (asset_value, named) = match holder {
+        Value::Object(mut map) => (
+            map.remove("asset").unwrap_or(Value::Null),
+            map.remove("secrets").unwrap_or(Value::Null),
+        ),
+        _ => (Value::Null, Value::Null),
+    };
+    Ok((asset_value, vars, named))
+}
+
+/// Build the template context of one asset as JSON (what a Jinja2 peer or a test can read).
+/// Secrets are resolved into it (templates need the SNMP passphrase to configure the agent).
+pub fn asset_context(
+    inventory: &Inventory,
+    base: &ContextBase,
+    asset: &Located<Asset>,
+    secrets: &mut CachedResolver<'_>,
+) -> Result<Value, Diagnostics> {
+    secrets.prefetch(inventory, asset);
+    let (asset_value, vars, named) = asset_parts(inventory, asset, secrets)?;
+    let a = &asset.value;
+    let (site, vlans) = base
+        .sites
+        .get(&a.site)
+        .cloned()
+        .unwrap_or((Value::Null, Value::Null));
+    let connected = base.connected.get(&a.name).cloned().unwrap_or_default();
+    Ok(json!({
+        "asset": asset_value,
+        "vars": vars,
+        "secrets": named,
+        "site": site,
+        "vlans": vlans,
+        "inventory": base.inventory,
+        "connected": connected,
+    }))
+}
+
+/// The same context as [`asset_context`], built as a Tera context: the site, VLANs and
+/// inventory parts are Tera values made once per inventory and shared (cloning them is a
+/// reference count), so only the asset's own parts are converted.
+pub fn asset_tera_context(
+    inventory: &Inventory,
+    base: &ContextBase,
+    asset: &Located<Asset>,
+    secrets: &CachedResolver<'_>,
+) -> Result<tera::Context, Diagnostics> {
+    let (asset_value, vars, named) = asset_parts(inventory, asset, secrets)?;
+    let a = &asset.value;
+    let mut context = tera::Context::new();
+    context.insert_value("asset", tera::Value::from_serializable(&asset_value));
+    context.insert_value("vars", tera::Value::from_serializable(&vars));
+    context.insert_value("secrets", tera::Value::from_serializable(&named));
+    let (site, vlans) = base
+        .tera_sites
+        .get(&a.site)
+        .cloned()
+        .unwrap_or((tera::Value::none(), tera::Value::none()));
+    context.insert_value("site", site);
+    context.insert_value("vlans", vlans);
+    context.insert_value("inventory", base.tera_inventory.clone());
+    let connected = base
+        .tera_connected
+        .get(&a.name)
+        .cloned()
+        .unwrap_or_else(|| tera::Value::from_serializable(&Map::new()));
+    context.insert_value("connected", connected);
     Ok(context)
 }
 
@@ -370,7 +465,9 @@ pub struct Intent {
 }
 
 /// Render every selected asset that has a template. Assets without a template (printers,
-/// workstations) are skipped; a missing template is an error located at the asset.
+/// workstations) are skipped; a missing template is an error located at the asset. Secrets
+/// are resolved first, once each; then the assets are rendered on every core, and the
+/// results come back in inventory order.
 pub fn render_selected(
     inventory: &Inventory,
     templates: &TemplateSet,
@@ -379,8 +476,8 @@ pub fn render_selected(
 ) -> (Vec<Intent>, Diagnostics) {
     let base = ContextBase::new(inventory);
     let mut secrets = CachedResolver::new(resolver);
-    let mut intents = Vec::new();
     let mut diagnostics = Diagnostics::new();
+    let mut work: Vec<(&Located<Asset>, String)> = Vec::new();
     for asset in inventory
         .assets
         .iter()
@@ -418,21 +515,48 @@ pub fn render_selected(
         if inventory.site(&asset.value.site).is_none() {
             continue; // reported by the reference checks; no site plan to render with
         }
-        let context = match asset_context(inventory, &base, asset, &mut secrets) {
-            Ok(context) => context,
-            Err(found) => {
-                diagnostics.extend(found);
-                continue;
-            }
-        };
-        match templates.render(&template, &asset.value.name, &context) {
-            Ok(text) => intents.push(Intent {
+        secrets.prefetch(inventory, asset);
+        work.push((asset, template));
+    }
+    let render_one = |(asset, template): &(&Located<Asset>, String)| -> Result<Intent, Diagnostics> {
+        let context = asset_tera_context(inventory, &base, asset, &secrets)?;
+        templates
+            .render_context(template, &asset.value.name, &context)
+            .map(|text| Intent {
                 asset: asset.value.name.clone(),
                 kind: asset.value.kind,
-                template,
+                template: template.clone(),
                 text,
-            }),
-            Err(diagnostic) => diagnostics.push(diagnostic),
+            })
+            .map_err(Diagnostics::from)
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let results: Vec<Result<Intent, Diagnostics>> = if threads < 2 || work.len() < 64 {
+        work.iter().map(render_one).collect()
+    } else {
+        let chunk = work.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = work
+                .chunks(chunk)
+                .map(|part| scope.spawn(|| part.iter().map(render_one).collect::<Vec<_>>()))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|handle| match handle.join() {
+                    Ok(results) => results,
+                    Err(_) => vec![Err(Diagnostics::from(Diagnostic::error(
+                        "render.failed",
+                        "a rendering thread panicked",
+                    )))],
+                })
+                .collect()
+        })
+    };
+    let mut intents = Vec::with_capacity(results.len());
+    for result in results {
+        match result {
+            Ok(intent) => intents.push(intent),
+            Err(found) => diagnostics.extend(found),
         }
     }
     (intents, diagnostics)

@@ -192,14 +192,10 @@ impl Inventory {
         };
 
         let mut assets = Vec::new();
-        for file in yaml_files(&root.join("assets")) {
-            match read_assets(&file, &mut diagnostics) {
-                Some(found) => {
-                    if let Some(first) = found.first() {
-                        guard_scalars(&first.origin.file, &multiline, &mut diagnostics);
-                    }
-                    assets.extend(found);
-                }
+        for (found, problems) in read_asset_files(&yaml_files(&root.join("assets")), &multiline) {
+            diagnostics.extend(problems);
+            match found {
+                Some(found) => assets.extend(found),
                 None => failed = true,
             }
         }
@@ -337,6 +333,46 @@ fn parse_document<T: DeserializeOwned>(
             None
         }
     }
+}
+
+type AssetFileOutcome = (Option<Vec<Located<Asset>>>, Diagnostics);
+
+/// Read and guard asset files on every core (an inventory of thousands of assets is
+/// thousands of files), keeping the results in file order.
+fn read_asset_files(files: &[PathBuf], multiline: &[String]) -> Vec<AssetFileOutcome> {
+    let one = |file: &PathBuf| -> AssetFileOutcome {
+        let mut diagnostics = Diagnostics::new();
+        let found = read_assets(file, &mut diagnostics);
+        if let Some(first) = found.as_ref().and_then(|f| f.first()) {
+            guard_scalars(&first.origin.file, multiline, &mut diagnostics);
+        }
+        (found, diagnostics)
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    if threads < 2 || files.len() < 32 {
+        return files.iter().map(one).collect();
+    }
+    let chunk = files.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(one).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| {
+                handle.join().unwrap_or_else(|_| {
+                    vec![(
+                        None,
+                        Diagnostics::from(Diagnostic::error(
+                            "inventory.load",
+                            "a loading thread panicked",
+                        )),
+                    )]
+                })
+            })
+            .collect()
+    })
 }
 
 /// An asset file holds one asset (a mapping) or several (a sequence).

@@ -194,8 +194,26 @@ impl TemplateSet {
             Diagnostic::error("render.failed", format!("context for asset `{asset}`: {e}"))
                 .asset(asset)
         })?;
+        self.render_context(template, asset, &context)
+    }
 
-        let output = self.tera.render(template, &context).map_err(|e| {
+    /// [`TemplateSet::render`] with a Tera context built by the caller: the fast path when
+    /// many assets share large parts of their context (built once as Tera values, whose
+    /// clones share their data).
+    #[allow(
+        clippy::result_large_err,
+        reason = "one Diagnostic per failed render, off the hot path; the crate-wide error shape"
+    )]
+    pub fn render_context(
+        &self,
+        template: &str,
+        asset: &str,
+        context: &Context,
+    ) -> Result<String, Diagnostic> {
+        if !self.contains(template) {
+            return self.render(template, asset, &serde_json::Value::Null);
+        }
+        let output = self.tera.render(template, context).map_err(|e| {
             report::render_error(&e, template, asset, &self.base_dir, |name| {
                 self.sources.get(name).map(String::as_str)
             })
