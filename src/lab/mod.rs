@@ -3,5 +3,7 @@
 //! safe preview behind `--lab`.
 //!
 //! - [`device`]: a twin's spec, state, faults, and the platform traits.
+//! - [`ios`]: the IOS-XE twin (switches, access points): configuration, CLI, show commands.
 
 pub mod device;
+pub mod ios;
