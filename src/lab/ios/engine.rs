@@ -7,7 +7,7 @@
 //! configuration and `copy startup-config running-config` share it.
 
 use super::config::{ConfigNode, ConfigTree};
-use super::grammar::walk;
+use super::grammar::{Kw, walk};
 use super::ifname::{self, IfClass};
 use super::modes::{Act, Mode};
 use super::parse::{Cursor, Match, ParseError, match_keyword};
@@ -55,6 +55,14 @@ impl ConfigContext {
     /// The mode stack, outermost first.
     pub fn frames(&self) -> &[Frame] {
         &self.frames
+    }
+
+    /// The grammar of the current mode.
+    pub fn table(&self) -> &'static [Kw<Act>] {
+        match self.frames.last() {
+            Some(frame) => frame.mode.table(frame.targets.iter().all(|t| is_layer3(t))),
+            None => Mode::Global.table(false),
+        }
     }
 }
 

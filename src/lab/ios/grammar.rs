@@ -160,9 +160,93 @@ pub fn walk<A: Copy>(
     }
 }
 
-/// The keywords a table accepts first, for the "does this word start a command here" check.
-pub fn first_words<A>(table: &'static [Kw<A>]) -> impl Iterator<Item = &'static str> {
-    table.iter().map(|k| k.name)
+/// What may come at the end of a partial line, for `?` help.
+enum Expect<A: 'static> {
+    Keywords(&'static [Kw<A>], bool),
+    Argument(&'static str, bool),
+    End,
+}
+
+/// IOS context help for `line`, which ends with `?`: the keywords that complete the last word
+/// (`sh?` → `show`), or the keywords, argument or `<cr>` that may follow (`show ?`).
+/// `prefixes` are words accepted before a command that keep the same table (`no`,
+/// `default`); `extra` are first words handled outside the table (`end`, `exit`).
+pub fn help<A: Copy>(
+    table: &'static [Kw<A>],
+    prefixes: &[&'static str],
+    extra: &[&'static str],
+    line: &str,
+) -> String {
+    let body = line.trim_end().strip_suffix('?').unwrap_or(line);
+    let partial = !body.is_empty() && !body.ends_with(char::is_whitespace);
+    let tokens = super::parse::tokenize(body);
+    let (complete, last) = match (partial, tokens.split_last()) {
+        (true, Some((last, rest))) => (rest, Some(last.text)),
+        _ => (&tokens[..], None),
+    };
+    const UNRECOGNIZED: &str = "% Unrecognized command\n";
+    let mut expect = Expect::Keywords(table, false);
+    let mut first = true;
+    for token in complete {
+        if first && prefixes.iter().any(|p| p.eq_ignore_ascii_case(token.text)) {
+            continue;
+        }
+        first = false;
+        let Expect::Keywords(current, _) = expect else {
+            // An argument was given: what follows it is not listed.
+            expect = Expect::End;
+            continue;
+        };
+        let kw = match match_keyword(token.text, current.iter().map(|k| (k.name, k))) {
+            Match::One(kw) => kw,
+            _ => return UNRECOGNIZED.to_string(),
+        };
+        expect = match kw.next {
+            Next::Flag => Expect::End,
+            Next::Sub(next) => Expect::Keywords(next, false),
+            Next::SubOpt(next) => Expect::Keywords(next, true),
+            Next::Text => Expect::Argument("LINE", false),
+            Next::Opt => Expect::Argument("LINE", true),
+            Next::Args | Next::Custom(_) => Expect::Argument("WORD", false),
+        };
+    }
+    let at_start = complete.is_empty() || complete.iter().all(|t| prefixes.contains(&t.text));
+    let mut names: Vec<&str> = match &expect {
+        Expect::Keywords(table, _) => table.iter().map(|k| k.name).collect(),
+        _ => Vec::new(),
+    };
+    if at_start {
+        names.extend(prefixes.iter().chain(extra));
+    }
+    names.sort_unstable();
+    names.dedup();
+    if let Some(last) = last {
+        let lower = last.to_ascii_lowercase();
+        let found: Vec<&str> = names
+            .into_iter()
+            .filter(|n| n.to_ascii_lowercase().starts_with(&lower))
+            .collect();
+        if found.is_empty() {
+            return UNRECOGNIZED.to_string();
+        }
+        return format!("{}\n\n", found.join("  "));
+    }
+    let mut out = String::new();
+    for name in names {
+        out.push_str(&format!("  {name}\n"));
+    }
+    match expect {
+        Expect::Keywords(_, true) | Expect::Argument(_, true) | Expect::End => {
+            if let Expect::Argument(kind, _) = expect {
+                out.push_str(&format!("  {kind}\n"));
+            }
+            out.push_str("  <cr>\n");
+        }
+        Expect::Argument(kind, false) => out.push_str(&format!("  {kind}\n")),
+        Expect::Keywords(_, false) => {}
+    }
+    out.push('\n');
+    out
 }
 
 #[cfg(test)]
@@ -202,6 +286,31 @@ mod tests {
         );
         assert_eq!(run("arch").unwrap().1, Some(Act::Enter));
         assert_eq!(run("spanning-tree").unwrap().0, vec!["spanning-tree"]);
+    }
+
+    #[test]
+    fn context_help() {
+        assert_eq!(
+            help(TABLE, &["no"], &["exit"], "s?"),
+            "shutdown  spanning-tree\n\n"
+        );
+        assert_eq!(help(TABLE, &["no"], &["exit"], "e?"), "exit\n\n");
+        assert_eq!(
+            help(TABLE, &["no"], &[], "ip ?"),
+            "  access-group\n  address\n  proxy-arp\n\n"
+        );
+        assert_eq!(
+            help(TABLE, &["no"], &[], "no ip a?"),
+            "access-group  address\n\n"
+        );
+        assert_eq!(
+            help(TABLE, &[], &[], "spanning-tree ?"),
+            "  bpduguard\n  portfast\n  <cr>\n\n"
+        );
+        assert_eq!(help(TABLE, &[], &[], "desc ?"), "  LINE\n\n");
+        assert_eq!(help(TABLE, &[], &[], "shutdown ?"), "  <cr>\n\n");
+        assert_eq!(help(TABLE, &[], &[], "x?"), "% Unrecognized command\n");
+        assert_eq!(help(TABLE, &[], &[], "x ?"), "% Unrecognized command\n");
     }
 
     #[test]

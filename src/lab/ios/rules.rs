@@ -319,9 +319,18 @@ pub fn rank(node: &ConfigNode) -> u32 {
         "aaa" => 50,
         "clock" => 60,
         "switch" | "system" => 62,
+        // The services after the interfaces come in a fixed order too.
         "ip" | "ipv6" => match second {
-            "default-gateway" | "forward-protocol" | "http" | "tftp" | "ftp" | "route" | "ssh"
-            | "scp" | "access-list" | "prefix-list" | "radius" | "tacacs" | "sla" => 150,
+            "default-gateway" => 146,
+            "forward-protocol" => 147,
+            "http" => 148,
+            "tftp" | "ftp" | "scp" => 149,
+            "ssh" => 150,
+            "route" => 151,
+            "access-list" => 152,
+            "prefix-list" => 153,
+            "radius" | "tacacs" => 154,
+            "sla" => 156,
             _ => 70,
         },
         "login" => 75,

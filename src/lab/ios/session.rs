@@ -8,7 +8,7 @@
 use super::engine::{self, ConfigContext, Flow};
 use super::exec::{self, Exec, Show};
 use super::filter;
-use super::grammar::walk;
+use super::grammar::{self, walk};
 use super::parse::{Cursor, ParseError, parse_ipv4};
 use super::rules;
 use super::show::{self, ShowContext, VlanSelect};
@@ -158,6 +158,21 @@ impl IosSession {
         let line = line.trim_end_matches(['\r', '\n']);
         if let Some(pending) = self.pending.take() {
             return self.answer(device, pending, line);
+        }
+        let level = self.level(device);
+        if line.trim_end().ends_with('?') && !(level == Level::Config && self.config.in_banner()) {
+            // IOS answers `?` at once, without running anything.
+            let help = match level {
+                Level::Config => grammar::help(
+                    self.config.table(),
+                    &["no", "default"],
+                    &["do", "end", "exit"],
+                    line,
+                ),
+                Level::Privileged => grammar::help(exec::PRIVILEGED, &[], &[], line),
+                Level::User => grammar::help(exec::USER, &[], &[], line),
+            };
+            return text(help);
         }
         if let Some(at) = line.find('\u{1a}') {
             let before = &line[..at];

@@ -445,3 +445,36 @@ fn ping_answers_for_the_twin_itself() {
         "% Unrecognized host or address, or protocol not running.\n\n"
     );
 }
+
+#[test]
+fn question_mark_lists_what_may_come_next() {
+    let d = device();
+    let mut t = Term::new(&d);
+    assert_eq!(t.send("sh?"), "show\n\n");
+    assert_eq!(t.send("s?"), "show  ssh\n\n");
+    let show = t.send("show ?");
+    assert!(
+        show.contains("  version\n") && !show.contains("running-config"),
+        "{show}"
+    );
+    let mut t = Term::config(&d);
+    t.send("int gi1/0/1");
+    // Arguments checked by a validator are not introspected: IOS would list them.
+    assert_eq!(t.send("switchport ?"), "  WORD\n\n");
+    assert_eq!(
+        t.send("spanning-tree bpduguard ?"),
+        "  disable\n  enable\n\n"
+    );
+    assert_eq!(t.send("shut?"), "shutdown\n\n");
+    assert_eq!(t.send("desc ?"), "  LINE\n\n");
+    assert_eq!(t.send("interfce ?"), "% Unrecognized command\n");
+    // Nothing ran.
+    assert!(block_is_empty(&d));
+}
+
+fn block_is_empty(d: &Device) -> bool {
+    ios(d, |s| {
+        s.interface_block("GigabitEthernet1/0/1")
+            .is_some_and(|b| b.children.is_empty())
+    })
+}
