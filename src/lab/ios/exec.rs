@@ -23,6 +23,12 @@ pub enum Exec {
     ConfigureTerminal,
     /// `configure memory`.
     ConfigureMemory,
+    /// `configure replace PATH [force]`.
+    ConfigureReplace,
+    /// `delete [/force] PATH`.
+    Delete,
+    /// `more PATH`.
+    More,
     /// `copy SRC DST`.
     Copy,
     /// `write`, `write memory`.
@@ -168,21 +174,47 @@ fn target(c: &mut Cursor<'_>) -> Result<(), ParseError> {
     Ok(())
 }
 
+/// A place `copy` reads or writes: `running-config`, `startup-config`, or a file system path
+/// (`flash:backup.cfg`, `nvram:startup-config`, `tftp://…`).
+fn place(c: &mut Cursor<'_>) -> Result<(), ParseError> {
+    let token = c.peek().ok_or(ParseError::Incomplete)?;
+    if token.text.contains(':') {
+        c.word()?;
+        return Ok(());
+    }
+    c.keyword(&["running-config", "startup-config"])?;
+    Ok(())
+}
+
 /// `copy SRC DST`.
 fn copy(c: &mut Cursor<'_>) -> Result<(), ParseError> {
-    const PLACES: &[&str] = &[
-        "flash:",
-        "ftp:",
-        "http:",
-        "https:",
-        "nvram:",
-        "running-config",
-        "scp:",
-        "startup-config",
-        "tftp:",
-    ];
-    c.keyword(PLACES)?;
-    c.keyword(PLACES)?;
+    place(c)?;
+    place(c)
+}
+
+/// `configure replace PATH [force] [list] [ignorecase] [time N]`.
+fn replace(c: &mut Cursor<'_>) -> Result<(), ParseError> {
+    place(c)?;
+    while let Some(option) = c.opt_keyword(&["force", "ignorecase", "list", "revert", "time"])? {
+        if option == "time" {
+            c.number(1, 120)?;
+        }
+    }
+    Ok(())
+}
+
+/// `delete [/force] [/recursive] PATH`.
+fn delete(c: &mut Cursor<'_>) -> Result<(), ParseError> {
+    while c.peek().is_some_and(|t| t.text.starts_with('/')) {
+        c.keyword(&["/force", "/recursive"])?;
+    }
+    c.word()?;
+    Ok(())
+}
+
+/// `more PATH`.
+fn path(c: &mut Cursor<'_>) -> Result<(), ParseError> {
+    c.word()?;
     Ok(())
 }
 
@@ -281,6 +313,7 @@ pub static PRIVILEGED: &[Kw<Exec>] = &[
         "configure",
         Next::SubOpt(&[
             act("memory", Next::Flag, Exec::ConfigureMemory),
+            act("replace", Next::Custom(replace), Exec::ConfigureReplace),
             act("terminal", Next::Flag, Exec::ConfigureTerminal),
         ]),
         Exec::Configure,
@@ -288,7 +321,7 @@ pub static PRIVILEGED: &[Kw<Exec>] = &[
     act("connect", Next::Args, Exec::Connect),
     act("copy", Next::Custom(copy), Exec::Copy),
     act("debug", Next::Args, Exec::Noop),
-    act("delete", Next::Args, Exec::Noop),
+    act("delete", Next::Custom(delete), Exec::Delete),
     act("dir", Next::Opt, Exec::Dir),
     act("disable", Next::Opt, Exec::Disable),
     act("disconnect", Next::Opt, Exec::Noop),
@@ -303,7 +336,7 @@ pub static PRIVILEGED: &[Kw<Exec>] = &[
     act("exit", Next::Flag, Exec::Exit),
     act("help", Next::Flag, Exec::Help),
     act("logout", Next::Flag, Exec::Exit),
-    act("more", Next::Args, Exec::Noop),
+    act("more", Next::Custom(path), Exec::More),
     act("no", Next::Args, Exec::Undebug),
     act("ping", Next::Custom(target), Exec::Ping),
     act("quit", Next::Flag, Exec::Exit),

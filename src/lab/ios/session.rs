@@ -10,7 +10,6 @@ use super::exec::{self, Exec, Show};
 use super::filter;
 use super::grammar::{self, walk};
 use super::parse::{Cursor, ParseError, parse_ipv4};
-use super::rules;
 use super::show::{self, ShowContext, VlanSelect};
 use super::state::IosState;
 use super::vlans;
@@ -35,31 +34,94 @@ enum Level {
     Config,
 }
 
-/// A question IOS asked and waits an answer for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Pending {
-    Enable { failures: u8 },
-    CopyToStartup,
-    CopyToRunning,
-    Reload,
-    Erase,
-    ConfigureFrom,
+/// Where `copy` reads or writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Place {
+    Running,
+    Startup,
+    /// A file on `flash:` (empty: the file system itself, the name is asked).
+    Flash(String),
+    /// Anything else (`tftp:`, `scp:`…): not reachable from the twin.
+    Elsewhere(String),
 }
 
-impl Pending {
-    fn prompt(self) -> &'static str {
-        match self {
-            Pending::Enable { .. } => "Password: ",
-            Pending::CopyToStartup => "Destination filename [startup-config]? ",
-            Pending::CopyToRunning => "Destination filename [running-config]? ",
-            Pending::Reload => "Proceed with reload? [confirm]",
-            Pending::Erase => {
-                "Erasing the nvram filesystem will remove all configuration files! Continue? [confirm]"
+impl Place {
+    fn parse(word: &str) -> Place {
+        let lower = word.to_ascii_lowercase();
+        match lower.as_str() {
+            "running-config" | "system:running-config" | "system:/running-config" => Place::Running,
+            "startup-config" | "nvram:startup-config" | "nvram:/startup-config" => Place::Startup,
+            _ if lower.starts_with("flash:") || lower.starts_with("bootflash:") => {
+                Place::Flash(super::state::flash_name(word))
             }
-            Pending::ConfigureFrom => "Configuring from terminal, memory, or network [terminal]? ",
+            _ => Place::Elsewhere(word.to_string()),
+        }
+    }
+
+    /// The file name `Destination filename [...]?` proposes.
+    fn default_name(&self, source: &Place) -> String {
+        match (self, source) {
+            (Place::Running, _) => "running-config".into(),
+            (Place::Startup, _) => "startup-config".into(),
+            (Place::Flash(name), _) if !name.is_empty() => name.clone(),
+            (_, Place::Running) => "running-config".into(),
+            (_, Place::Startup) => "startup-config".into(),
+            (_, Place::Flash(name)) => name.clone(),
+            (_, Place::Elsewhere(name)) => name.clone(),
         }
     }
 }
+
+/// A question IOS asked and waits an answer for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Pending {
+    Enable {
+        failures: u8,
+    },
+    Copy {
+        from: Place,
+        to: Place,
+        default: String,
+    },
+    Reload,
+    Erase,
+    ConfigureFrom,
+    Replace {
+        from: Place,
+    },
+    DeleteName {
+        name: String,
+    },
+    DeleteConfirm {
+        name: String,
+    },
+}
+
+impl Pending {
+    fn prompt(&self) -> String {
+        match self {
+            Pending::Enable { .. } => "Password: ".into(),
+            Pending::Copy { default, .. } => format!("Destination filename [{default}]? "),
+            Pending::Reload => "Proceed with reload? [confirm]".into(),
+            Pending::Erase => {
+                "Erasing the nvram filesystem will remove all configuration files! Continue? [confirm]".into()
+            }
+            Pending::ConfigureFrom => {
+                "Configuring from terminal, memory, or network [terminal]? ".into()
+            }
+            Pending::Replace { .. } => REPLACE_WARNING.into(),
+            Pending::DeleteName { name } => format!("Delete filename [{name}]? "),
+            Pending::DeleteConfirm { name } => format!("Delete flash:/{name}? [confirm]"),
+        }
+    }
+}
+
+/// What `configure replace` asks without `force`.
+const REPLACE_WARNING: &str = "This will apply all necessary additions and deletions
+to replace the current running configuration with the
+contents of the specified configuration file, which is
+assumed to be a complete configuration, not a partial
+configuration. Enter Y if you are sure you want to proceed. ? [no]: ";
 
 /// An interactive session on an IOS twin (see the module documentation).
 #[derive(Debug, Clone)]
@@ -337,22 +399,56 @@ impl IosSession {
                 self.enter_config();
                 text(CONFIGURE_BANNER)
             }
-            Exec::ConfigureMemory => self.merge_startup(device),
+            Exec::ConfigureMemory => self.copy_now(device, &Place::Startup, &Place::Running),
             Exec::Copy => {
-                let from = words.get(1).map(String::as_str).unwrap_or("");
-                let to = words.get(2).map(String::as_str).unwrap_or("");
-                match (from, to) {
-                    ("running-config", "startup-config") => {
-                        self.pending = Some(Pending::CopyToStartup);
-                        text("")
+                let from = Place::parse(words.get(1).map(String::as_str).unwrap_or(""));
+                let to = Place::parse(words.get(2).map(String::as_str).unwrap_or(""));
+                for place in [&from, &to] {
+                    if let Place::Elsewhere(path) = place {
+                        return failed(format!(
+                            "%Error opening {path} (Not supported by the netparc twin)\n"
+                        ));
                     }
-                    ("startup-config", "running-config") => {
-                        self.pending = Some(Pending::CopyToRunning);
-                        text("")
-                    }
-                    _ => failed(format!(
-                        "%Error opening {to} (Not supported by the netparc twin)\n"
-                    )),
+                }
+                if let Place::Flash(name) = &from
+                    && with_ios(device, |ios| ios.flash_read(name).is_none()).unwrap_or(true)
+                {
+                    return failed(format!(
+                        "%Error opening flash:/{name} (No such file or directory)\n"
+                    ));
+                }
+                let default = to.default_name(&from);
+                self.pending = Some(Pending::Copy { from, to, default });
+                text("")
+            }
+            Exec::ConfigureReplace => {
+                let from = Place::parse(words.get(2).map(String::as_str).unwrap_or(""));
+                if words.iter().any(|w| w == "force") {
+                    self.replace_now(device, &from)
+                } else {
+                    self.pending = Some(Pending::Replace { from });
+                    text("")
+                }
+            }
+            Exec::Delete => {
+                let name = super::state::flash_name(words.last().map(String::as_str).unwrap_or(""));
+                if !with_ios(device, |ios| ios.flash_read(&name).is_some()).unwrap_or(false) {
+                    return failed(format!(
+                        "%Error deleting flash:/{name} (No such file or directory)\n"
+                    ));
+                }
+                if words.iter().any(|w| w == "/force") {
+                    with_ios(device, |ios| ios.flash_delete(&name));
+                } else {
+                    self.pending = Some(Pending::DeleteName { name });
+                }
+                text("")
+            }
+            Exec::More => {
+                let place = Place::parse(words.get(1).map(String::as_str).unwrap_or(""));
+                match self.read_place(device, &place) {
+                    Ok(content) => text(content),
+                    Err(message) => failed(message),
                 }
             }
             Exec::WriteMemory => {
@@ -391,9 +487,21 @@ impl IosSession {
                 ))
             }
             Exec::Undebug => text("All possible debugging has been turned off\n"),
-            Exec::Dir => text(
-                "Directory of flash:/\n\n  475140  -rw-             5142                    <no date>  packages.conf\n\n11353194496 bytes total (8277426176 bytes free)\n",
-            ),
+            Exec::Dir => {
+                let files = with_ios(device, |ios| ios.flash_files()).unwrap_or_default();
+                let mut out = String::from("Directory of flash:/\n\n");
+                for (index, (name, size)) in files.iter().enumerate() {
+                    out.push_str(&format!(
+                        "{:>8}  -rw-  {size:>15}                    <no date>  {name}\n",
+                        index + 17
+                    ));
+                }
+                if files.is_empty() {
+                    out.push_str("No files in directory\n");
+                }
+                out.push_str("\n11353194496 bytes total (8277426176 bytes free)\n");
+                text(out)
+            }
             Exec::Help => text(exec::HELP),
             Exec::Show(which) => self.show(device, which, words, items),
         }
@@ -522,22 +630,68 @@ impl IosSession {
         text(out)
     }
 
-    /// `copy startup-config running-config`: the saved lines merged into the running ones.
-    fn merge_startup(&mut self, device: &Device) -> (CliOutput, bool) {
-        let result = with_ios(device, |ios| {
-            let saved = ios.startup.render(&|n| rules::rank(n));
-            let bytes = saved.len();
-            let outcome = ios.configure(&saved);
-            (bytes, outcome)
-        });
-        match result {
-            Some((bytes, Ok(()))) => text(format!(
-                "{bytes} bytes copied in 0.041 secs ({} bytes/sec)\n",
-                bytes * 24
+    /// The text at a place (`more`, the source of `copy`).
+    fn read_place(&self, device: &Device, place: &Place) -> Result<String, String> {
+        let read = with_ios(device, |ios| match place {
+            Place::Running => Ok(ios.running_text()),
+            Place::Startup => Ok(ios.startup_text()),
+            Place::Flash(name) => ios.flash_read(name).map(str::to_string).ok_or_else(|| {
+                format!("%Error opening flash:/{name} (No such file or directory)\n")
+            }),
+            Place::Elsewhere(path) => Err(format!(
+                "%Error opening {path} (Not supported by the netparc twin)\n"
             )),
-            Some((bytes, Err(errors))) => {
+        });
+        read.unwrap_or_else(|| Err(NOT_IOS.to_string()))
+    }
+
+    /// Copy between the running and startup configurations and flash files: into the
+    /// running configuration lines are merged (as IOS does), elsewhere they replace.
+    fn copy_now(&mut self, device: &Device, from: &Place, to: &Place) -> (CliOutput, bool) {
+        if matches!((from, to), (Place::Running, Place::Startup)) {
+            with_ios(device, |ios| ios.save());
+            return text(SAVED);
+        }
+        let content = match self.read_place(device, from) {
+            Ok(content) => content,
+            Err(message) => return failed(message),
+        };
+        let bytes = content.len();
+        let outcome = with_ios(device, |ios| match to {
+            Place::Running => ios.configure(&content),
+            Place::Startup => ios.replace_startup(&content),
+            Place::Flash(name) => {
+                ios.flash_write(name, &content);
+                Ok(())
+            }
+            Place::Elsewhere(_) => Ok(()),
+        });
+        let copied = format!(
+            "{bytes} bytes copied in 0.041 secs ({} bytes/sec)\n",
+            bytes * 24
+        );
+        match outcome {
+            Some(Ok(())) => text(copied),
+            Some(Err(errors)) => {
                 let mut out: String = errors.iter().map(|e| e.message.clone()).collect();
-                out.push_str(&format!("{bytes} bytes copied in 0.041 secs\n"));
+                out.push_str(&copied);
+                failed(out)
+            }
+            None => failed(NOT_IOS),
+        }
+    }
+
+    /// `configure replace`: the running configuration becomes the file's.
+    fn replace_now(&mut self, device: &Device, from: &Place) -> (CliOutput, bool) {
+        let content = match self.read_place(device, from) {
+            Ok(content) => content,
+            Err(message) => return failed(message),
+        };
+        match with_ios(device, |ios| ios.replace_running(&content)) {
+            Some(Ok(())) => text("Total number of passes: 1\nRollback Done\n\n"),
+            Some(Err(errors)) => {
+                let mut out: String = errors.iter().map(|e| e.message.clone()).collect();
+                out.push_str("Total number of passes: 1\nRollback Done\n\n");
                 failed(out)
             }
             None => failed(NOT_IOS),
@@ -562,11 +716,40 @@ impl IosSession {
                 }
                 failed("% Access denied\n")
             }
-            Pending::CopyToStartup => {
-                with_ios(device, |ios| ios.save());
-                text(SAVED)
+            Pending::Copy { from, to, default } => {
+                let name = if answer.is_empty() {
+                    default
+                } else {
+                    answer.to_string()
+                };
+                let to = match to {
+                    Place::Flash(_) => Place::Flash(super::state::flash_name(&name)),
+                    other => other,
+                };
+                self.copy_now(device, &from, &to)
             }
-            Pending::CopyToRunning => self.merge_startup(device),
+            Pending::Replace { from } => {
+                if answer.eq_ignore_ascii_case("y") || answer.eq_ignore_ascii_case("yes") {
+                    self.replace_now(device, &from)
+                } else {
+                    text("")
+                }
+            }
+            Pending::DeleteName { name } => {
+                let name = if answer.is_empty() {
+                    name
+                } else {
+                    super::state::flash_name(answer)
+                };
+                self.pending = Some(Pending::DeleteConfirm { name });
+                text("")
+            }
+            Pending::DeleteConfirm { name } => {
+                if yes {
+                    with_ios(device, |ios| ios.flash_delete(&name));
+                }
+                text("")
+            }
             Pending::Reload => {
                 if yes {
                     (
@@ -595,7 +778,7 @@ impl IosSession {
                     self.enter_config();
                     text(CONFIGURE_BANNER)
                 } else if "memory".starts_with(&lower) {
-                    self.merge_startup(device)
+                    self.copy_now(device, &Place::Startup, &Place::Running)
                 } else if "network".starts_with(&lower) {
                     failed("% Network configuration is not supported by the netparc twin\n")
                 } else {
@@ -616,8 +799,8 @@ impl CliSession for IosSession {
     }
 
     fn prompt(&self, device: &Device) -> String {
-        if let Some(pending) = self.pending {
-            return pending.prompt().to_string();
+        if let Some(pending) = &self.pending {
+            return pending.prompt();
         }
         let level = self.level(device);
         if level == Level::Config && self.config.in_banner() {

@@ -32,6 +32,11 @@ impl ShowContext<'_> {
     }
 }
 
+/// A configuration as a file holds it: from the first `!` to `end`.
+pub fn config_text(tree: &ConfigTree) -> String {
+    body(tree)
+}
+
 fn body(tree: &ConfigTree) -> String {
     let mut out = format!("!\nversion {CONFIG_VERSION}\n");
     out.push_str(&tree.render(&|n| rules::rank(n)));

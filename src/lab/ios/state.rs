@@ -11,6 +11,7 @@ use super::rules;
 use super::secret;
 use crate::inventory::AssetKind;
 use crate::lab::device::{DeviceFacts, DeviceSpec, InterfaceFacts, PlatformState, PortSpec};
+use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Instant;
 
@@ -72,6 +73,8 @@ pub struct IosState {
     pub(crate) port_names: Vec<String>,
     pub(crate) default_hostname: String,
     pub(crate) snmp_users: Vec<String>,
+    /// Files on `flash:` (configuration snapshots), kept across reloads like flash memory.
+    flash: BTreeMap<String, String>,
     booted: Instant,
 }
 
@@ -117,6 +120,7 @@ pub fn new_state(spec: &DeviceSpec) -> IosState {
         port_names,
         default_hostname: default_hostname.to_string(),
         snmp_users: Vec::new(),
+        flash: BTreeMap::new(),
         booted: Instant::now(),
     };
     let hostname: String = spec
@@ -231,6 +235,77 @@ impl IosState {
         } else {
             Err(errors)
         }
+    }
+
+    /// Replace the running configuration with a complete one, as `configure replace` does:
+    /// lines absent from `text` are gone afterwards. Show-command headers (`Building
+    /// configuration...`, `Current configuration : N bytes`) are skipped. Refused lines are
+    /// returned; the rest is applied.
+    pub fn replace_running(&mut self, text: &str) -> Result<(), Vec<ConfigError>> {
+        let (fresh, result) = self.parsed(text);
+        self.running = fresh.running;
+        self.snmp_users = fresh.snmp_users;
+        result
+    }
+
+    /// This device with `text` as its whole running configuration.
+    fn parsed(&self, text: &str) -> (IosState, Result<(), Vec<ConfigError>>) {
+        let mut fresh = self.clone();
+        fresh.running = ConfigTree::default();
+        fresh.normalize();
+        let body: Vec<&str> = text
+            .lines()
+            .map(|l| {
+                if l.starts_with("Building configuration") || l.starts_with("Current configuration")
+                {
+                    ""
+                } else {
+                    l
+                }
+            })
+            .collect();
+        let result = fresh.configure(&body.join("\n"));
+        (fresh, result)
+    }
+
+    /// Make `text` the startup configuration (`copy flash:x startup-config`).
+    pub fn replace_startup(&mut self, text: &str) -> Result<(), Vec<ConfigError>> {
+        let (fresh, result) = self.parsed(text);
+        self.startup = fresh.running;
+        result
+    }
+
+    /// The text of the startup configuration, as a file holds it.
+    pub fn startup_text(&self) -> String {
+        super::show::config_text(&self.startup)
+    }
+
+    /// The text `copy running-config flash:` writes: the configuration from its first `!`.
+    pub fn running_text(&self) -> String {
+        super::show::config_text(&self.running)
+    }
+
+    /// Write a file on `flash:` (the SSH layer's SCP, or `copy … flash:`).
+    pub fn flash_write(&mut self, name: &str, text: &str) {
+        self.flash.insert(flash_name(name), text.to_string());
+    }
+
+    /// Read a file on `flash:`.
+    pub fn flash_read(&self, name: &str) -> Option<&str> {
+        self.flash.get(&flash_name(name)).map(String::as_str)
+    }
+
+    /// Delete a file on `flash:`; false when it did not exist.
+    pub fn flash_delete(&mut self, name: &str) -> bool {
+        self.flash.remove(&flash_name(name)).is_some()
+    }
+
+    /// The files on `flash:` and their sizes.
+    pub fn flash_files(&self) -> Vec<(String, usize)> {
+        self.flash
+            .iter()
+            .map(|(n, t)| (n.clone(), t.len()))
+            .collect()
     }
 
     /// True when `enable` asks for a secret (an `enable secret` or `enable password` is set).
@@ -440,6 +515,16 @@ impl IosState {
                 .ensure(&path, &|lines, text| rules::top_level_position(lines, text));
         }
     }
+}
+
+/// A file name on `flash:` without its file system (`flash:/a.cfg`, `bootflash:a.cfg`,
+/// `a.cfg` → `a.cfg`).
+pub fn flash_name(path: &str) -> String {
+    let name = match path.split_once(':') {
+        Some((_, rest)) => rest,
+        None => path,
+    };
+    name.trim_start_matches('/').to_string()
 }
 
 impl PlatformState for IosState {

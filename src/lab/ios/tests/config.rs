@@ -567,3 +567,79 @@ fn rendered_example_configurations_push_cleanly() {
         assert_eq!(running(&d), before, "{}", intent.asset);
     }
 }
+
+/// The rollback NAPALM performs: snapshot to flash, change, `configure replace` back.
+#[test]
+fn flash_snapshots_and_configure_replace() {
+    let d = device();
+    let mut t = Term::config(&d);
+    t.quiet(&["hostname before", "end"]);
+    assert_eq!(t.send("copy running-config flash:rollback.cfg"), "");
+    assert_eq!(t.prompt(), "Destination filename [rollback.cfg]? ");
+    let copied = t.send("");
+    assert!(copied.contains(" bytes copied in "), "{copied}");
+    t.send("conf t");
+    t.quiet(&[
+        "hostname after",
+        "int gi1/0/1",
+        "description new",
+        "vlan 77",
+        "end",
+    ]);
+    assert_eq!(
+        t.send("configure replace flash:rollback.cfg force"),
+        "Total number of passes: 1\nRollback Done\n\n"
+    );
+    let run = running(&d);
+    assert!(run.contains("hostname before\n"), "{run}");
+    assert!(
+        !run.contains("description new") && !run.contains("vlan 77"),
+        "{run}"
+    );
+    assert!(run.contains("interface GigabitEthernet1/0/8\n"), "{run}");
+    assert_eq!(t.prompt(), "before#");
+    assert!(t.send("dir").contains("rollback.cfg"));
+    assert!(
+        t.send("more flash:rollback.cfg")
+            .starts_with("!\nversion 17.9\n")
+    );
+    // Without `force`, IOS asks first; anything but yes leaves things as they are.
+    t.send("configure replace nvram:startup-config");
+    assert!(
+        t.prompt()
+            .ends_with("Enter Y if you are sure you want to proceed. ? [no]: ")
+    );
+    assert_eq!(t.send("n"), "");
+    assert!(running(&d).contains("hostname before\n"));
+    t.send("configure replace nvram:startup-config");
+    assert_eq!(t.send("y"), "Total number of passes: 1\nRollback Done\n\n");
+    assert!(running(&d).contains("hostname sw1\n"));
+    // Files survive a reload; delete asks twice.
+    d.reboot();
+    assert!(ios(&d, |s| s.flash_read("flash:/rollback.cfg").is_some()));
+    t.send("delete flash:rollback.cfg");
+    assert_eq!(t.prompt(), "Delete filename [rollback.cfg]? ");
+    t.send("");
+    assert_eq!(t.prompt(), "Delete flash:/rollback.cfg? [confirm]");
+    t.send("");
+    assert!(ios(&d, |s| s.flash_files().is_empty()));
+    assert_eq!(
+        t.send("copy tftp://10.0.0.1/x.cfg running-config"),
+        "%Error opening tftp://10.0.0.1/x.cfg (Not supported by the netparc twin)\n"
+    );
+    assert_eq!(
+        t.send("copy flash:nope.cfg running-config"),
+        "%Error opening flash:/nope.cfg (No such file or directory)\n"
+    );
+    // A file copied into the running configuration is merged, as on IOS.
+    ios(&d, |s| {
+        s.flash_write(
+            "flash:extra.cfg",
+            "interface gi1/0/2\n description merged\nend\n",
+        )
+    });
+    t.send("copy flash:extra.cfg running-config");
+    assert_eq!(t.prompt(), "Destination filename [running-config]? ");
+    assert!(t.send("").contains("bytes copied"));
+    assert!(running(&d).contains(" description merged\n"));
+}
