@@ -1,7 +1,7 @@
 //! One interactive CLI session on the IOS twin: user, privileged and configuration modes,
 //! the questions IOS asks (`Password:`, `Destination filename [startup-config]?`,
 //! `Proceed with reload? [confirm]`), EXEC commands and their output filters. Configuration
-//! lines go to the [`engine`](super::engine); show output comes from [`show`](super::show).
+//! lines go to the [`engine`]; show output comes from [`show`].
 //!
 //! The device state is locked briefly for each step and never across another lock.
 
@@ -792,7 +792,20 @@ impl IosSession {
 impl CliSession for IosSession {
     fn greeting(&mut self, device: &Device) -> String {
         self.ensure_level(device);
-        match with_ios(device, |ios| ios.banner("motd")).flatten() {
+        let banner = with_ios(device, |ios| {
+            ios.banner("motd").map(|text| {
+                // IOS fills in these tokens when it shows a banner.
+                let domain = ios
+                    .running()
+                    .top(&["ip", "domain", "name"])
+                    .or_else(|| ios.running().top(&["ip", "domain-name"]))
+                    .and_then(|n| n.words().last().map(|w| w.to_string()))
+                    .unwrap_or_default();
+                text.replace("$(hostname)", &ios.hostname())
+                    .replace("$(domain)", &domain)
+            })
+        });
+        match banner.flatten() {
             Some(banner) if !banner.is_empty() => format!("{banner}\n"),
             _ => String::new(),
         }

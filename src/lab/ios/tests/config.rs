@@ -380,6 +380,9 @@ fn banner_motd_spans_lines_until_its_delimiter() {
         next.greeting(&d),
         "Authorised access only.\n  Disconnect now if you are not.\n"
     );
+    // IOS fills in $(hostname) when it shows the banner.
+    ios(&d, |s| s.configure("banner motd %Welcome to $(hostname)%")).expect("banner accepted");
+    assert_eq!(new_session().greeting(&d), "Welcome to sw1\n");
     // One line, any delimiter; replacing it keeps one banner.
     let mut t = Term::config(&d);
     t.quiet(&["banner motd #Private#"]);
