@@ -654,8 +654,7 @@ pub fn access_lists(ios: &IosState) -> String {
         };
         let _ = writeln!(out, "{title} IP access list {name}");
         for (i, entry) in node.children.iter().enumerate() {
-            let text = entry.words().join(" ");
-            let _ = writeln!(out, "    {} {text}", (i + 1) * 10);
+            let _ = writeln!(out, "    {} {}", (i + 1) * 10, entry.text);
         }
     }
     out

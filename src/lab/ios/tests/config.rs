@@ -646,3 +646,46 @@ fn flash_snapshots_and_configure_replace() {
     assert!(t.send("").contains("bytes copied"));
     assert!(running(&d).contains(" description merged\n"));
 }
+
+/// Global commands typed in an interface block move to global configuration, even when they
+/// start with a keyword interfaces have too.
+#[test]
+fn shared_keywords_fall_back_to_global() {
+    let d = device();
+    let mut t = Term::config(&d);
+    for line in [
+        "ip dhcp snooping vlan 10",
+        "ip arp inspection vlan 10",
+        "ip igmp snooping querier",
+        "mls qos map cos-dscp 0 8 16 24 32 46 48 56",
+        "spanning-tree vlan 10 priority 4096",
+        "logging host 10.0.0.9",
+        "mac address-table aging-time 600",
+        "vtp mode transparent",
+        "ipv6 dhcp pool V6",
+    ] {
+        t.send("interface gi1/0/1");
+        assert_eq!(t.send(line), "", "{line}");
+        assert_ne!(
+            t.prompt(),
+            "sw1(config-if)#",
+            "{line} stayed in the interface"
+        );
+        let run = running(&d);
+        assert!(
+            run.contains(&format!("\n{line}\n")),
+            "{line} is a global line\n{run}"
+        );
+    }
+    // While interface commands sharing those keywords stay in the interface.
+    t.send("interface gi1/0/2");
+    t.quiet(&[
+        "ip dhcp snooping trust",
+        "ip arp inspection trust",
+        "mls qos trust cos",
+    ]);
+    assert_eq!(t.prompt(), "sw1(config-if)#");
+    assert!(running(&d).contains(
+        "interface GigabitEthernet1/0/2\n ip dhcp snooping trust\n ip arp inspection trust\n mls qos trust cos\n"
+    ));
+}
