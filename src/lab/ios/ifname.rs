@@ -82,44 +82,173 @@ pub static IOS_TYPES: &[IfType] = &[
     v("Vlan", "Vl", IfClass::Vlan, 13, (1, 4094)),
 ];
 
-/// The type of a full interface name, and its number part (`GigabitEthernet1/0/1` →
-/// (GigabitEthernet, `1/0/1`)).
-pub fn split(full: &str) -> Option<(&'static IfType, &str)> {
-    let digit = full.find(|c: char| c.is_ascii_digit())?;
-    let (kind, number) = full.split_at(digit);
-    let ty = IOS_TYPES.iter().find(|t| t.full == kind)?;
-    Some((ty, number))
+/// How a platform names its interfaces: its table of types. Every name function works from
+/// it, so an IOS-like platform with other types reuses them with its own table.
+#[derive(Debug, Clone, Copy)]
+pub struct Naming {
+    /// The interface types.
+    pub types: &'static [IfType],
 }
 
-/// The class of a full interface name (unknown names count as physical).
-pub fn class_of(full: &str) -> IfClass {
-    split(full).map_or(IfClass::Physical, |(t, _)| t.class)
-}
+/// IOS / IOS-XE naming.
+pub static IOS: Naming = Naming { types: IOS_TYPES };
 
-/// The short name show commands print (`GigabitEthernet1/0/1` → `Gi1/0/1`).
-pub fn short_name(full: &str) -> String {
-    match split(full) {
-        Some((ty, number)) => format!("{}{}", ty.short, number),
-        None => full.to_string(),
+impl Naming {
+    /// The type of a full interface name, and its number part (`GigabitEthernet1/0/1` →
+    /// (GigabitEthernet, `1/0/1`)).
+    pub fn split<'a>(&self, full: &'a str) -> Option<(&'static IfType, &'a str)> {
+        let digit = full.find(|c: char| c.is_ascii_digit())?;
+        let (kind, number) = full.split_at(digit);
+        let ty = self.types.iter().find(|t| t.full == kind)?;
+        Some((ty, number))
     }
-}
 
-/// The order IOS lists interfaces in: by type, then by each number of the name.
-pub fn sort_key(full: &str) -> (u8, Vec<u64>) {
-    match split(full) {
-        Some((ty, number)) => (
-            ty.rank,
-            number
-                .split(['/', '.', ':'])
-                .map(|n| n.parse().unwrap_or(0))
-                .collect(),
-        ),
-        None => (u8::MAX, Vec::new()),
+    /// The class of a full interface name (unknown names count as physical).
+    pub fn class_of(&self, full: &str) -> IfClass {
+        self.split(full).map_or(IfClass::Physical, |(t, _)| t.class)
     }
-}
 
-fn resolve_type(word: &str) -> Match<&'static IfType> {
-    match_keyword(word, IOS_TYPES.iter().map(|t| (t.full, t)))
+    /// The short name show commands print (`GigabitEthernet1/0/1` → `Gi1/0/1`).
+    pub fn short_name(&self, full: &str) -> String {
+        match self.split(full) {
+            Some((ty, number)) => format!("{}{}", ty.short, number),
+            None => full.to_string(),
+        }
+    }
+
+    /// The order IOS lists interfaces in: by type, then by each number of the name.
+    pub fn sort_key(&self, full: &str) -> (u8, Vec<u64>) {
+        match self.split(full) {
+            Some((ty, number)) => (
+                ty.rank,
+                number
+                    .split(['/', '.', ':'])
+                    .map(|n| n.parse().unwrap_or(0))
+                    .collect(),
+            ),
+            None => (u8::MAX, Vec::new()),
+        }
+    }
+
+    fn resolve_type(&self, word: &str) -> Match<&'static IfType> {
+        match_keyword(word, self.types.iter().map(|t| (t.full, t)))
+    }
+
+    /// Read one interface name at the cursor (`gi1/0/1`, or `gi 1/0/1` in two words), check it
+    /// can exist on this device, push its full name as a word and an item, and return it.
+    pub fn parse_interface(&self, cursor: &mut Cursor<'_>) -> Result<String, ParseError> {
+        let first = cursor.peek().ok_or(ParseError::Incomplete)?;
+        let split_at = first.text.find(|c: char| c.is_ascii_digit());
+        let type_word = match split_at {
+            Some(0) => return Err(ParseError::Invalid { col: first.col }),
+            Some(i) => &first.text[..i],
+            None => first.text,
+        };
+        let ty = match self.resolve_type(type_word) {
+            Match::One(ty) => ty,
+            Match::Ambiguous => return Err(ParseError::Ambiguous { col: first.col }),
+            Match::None => return Err(ParseError::Invalid { col: first.col }),
+        };
+        let (number, number_col) = match split_at {
+            Some(i) => (first.text[i..].to_string(), first.col + i),
+            None => {
+                let second = cursor
+                    .tokens()
+                    .get(cursor.position() + 1)
+                    .copied()
+                    .ok_or(ParseError::Incomplete)?;
+                (second.text.to_string(), second.col)
+            }
+        };
+        if !valid_number(&number, ty) {
+            return Err(ParseError::Invalid { col: number_col });
+        }
+        let full = format!("{}{}", ty.full, number);
+        if ty.class == IfClass::Physical && !port_exists(&full, cursor.interfaces) {
+            return Err(ParseError::Invalid { col: number_col });
+        }
+        cursor.advance();
+        if split_at.is_none() {
+            cursor.advance();
+        }
+        cursor.words.push(full.clone());
+        cursor.items.push(full.clone());
+        Ok(full)
+    }
+
+    /// Read an `interface range` list from the cursor to the end of the line
+    /// (`Gi1/0/1 - 4 , Gi1/0/10`), push the canonical list as one word and every member as an
+    /// item, and return the members.
+    pub fn parse_range(&self, cursor: &mut Cursor<'_>) -> Result<Vec<String>, ParseError> {
+        let first = cursor.peek().ok_or(ParseError::Incomplete)?;
+        let line = cursor.line();
+        let rest = &line[first.byte..];
+        let mut members: Vec<String> = Vec::new();
+        let mut canonical: Vec<String> = Vec::new();
+        let mut col = first.col;
+        for item in rest.split(',') {
+            let item_col = col + item.chars().take_while(|c| c.is_whitespace()).count();
+            col += item.chars().count() + 1;
+            if item.trim().is_empty() {
+                return Err(if item_col >= line.trim_end().chars().count() {
+                    ParseError::Incomplete
+                } else {
+                    ParseError::Invalid { col: item_col }
+                });
+            }
+            let caps = RANGE_ITEM
+                .captures(item)
+                .ok_or(ParseError::Invalid { col: item_col })?;
+            let type_word = caps.get(1).map_or("", |m| m.as_str());
+            let number = caps.get(2).map_or("", |m| m.as_str());
+            let ty = match self.resolve_type(type_word) {
+                Match::One(ty) => ty,
+                Match::Ambiguous => return Err(ParseError::Ambiguous { col: item_col }),
+                Match::None => return Err(ParseError::Invalid { col: item_col }),
+            };
+            let (prefix, start) = match number.rfind('/') {
+                Some(i) => (&number[..=i], &number[i + 1..]),
+                None => ("", number),
+            };
+            let start: u64 = start
+                .parse()
+                .map_err(|_| ParseError::Invalid { col: item_col })?;
+            let end: u64 = match caps.get(3) {
+                Some(m) => m
+                    .as_str()
+                    .parse()
+                    .map_err(|_| ParseError::Invalid { col: item_col })?,
+                None => start,
+            };
+            if end < start || (end - start) as usize >= MAX_RANGE_MEMBERS {
+                return Err(ParseError::Invalid { col: item_col });
+            }
+            for n in start..=end {
+                let number = format!("{prefix}{n}");
+                let full = format!("{}{}", ty.full, number);
+                let ok = valid_number(&number, ty)
+                    && (ty.class != IfClass::Physical || port_exists(&full, cursor.interfaces));
+                if !ok {
+                    return Err(ParseError::Invalid { col: item_col });
+                }
+                if !members.contains(&full) {
+                    members.push(full);
+                }
+                if members.len() > MAX_RANGE_MEMBERS {
+                    return Err(ParseError::Invalid { col: item_col });
+                }
+            }
+            canonical.push(if end == start {
+                format!("{}{}", ty.full, number)
+            } else {
+                format!("{}{} - {}", ty.full, number, end)
+            });
+        }
+        while cursor.advance().is_some() {}
+        cursor.words.push(canonical.join(" , "));
+        cursor.items.extend(members.iter().cloned());
+        Ok(members)
+    }
 }
 
 fn valid_number(number: &str, ty: &IfType) -> bool {
@@ -151,48 +280,6 @@ fn port_exists(full: &str, ports: &[String]) -> bool {
     ports.iter().any(|p| p == main)
 }
 
-/// Read one interface name at the cursor (`gi1/0/1`, or `gi 1/0/1` in two words), check it
-/// can exist on this device, push its full name as a word and an item, and return it.
-pub fn parse_interface(cursor: &mut Cursor<'_>) -> Result<String, ParseError> {
-    let first = cursor.peek().ok_or(ParseError::Incomplete)?;
-    let split_at = first.text.find(|c: char| c.is_ascii_digit());
-    let type_word = match split_at {
-        Some(0) => return Err(ParseError::Invalid { col: first.col }),
-        Some(i) => &first.text[..i],
-        None => first.text,
-    };
-    let ty = match resolve_type(type_word) {
-        Match::One(ty) => ty,
-        Match::Ambiguous => return Err(ParseError::Ambiguous { col: first.col }),
-        Match::None => return Err(ParseError::Invalid { col: first.col }),
-    };
-    let (number, number_col) = match split_at {
-        Some(i) => (first.text[i..].to_string(), first.col + i),
-        None => {
-            let second = cursor
-                .tokens()
-                .get(cursor.position() + 1)
-                .copied()
-                .ok_or(ParseError::Incomplete)?;
-            (second.text.to_string(), second.col)
-        }
-    };
-    if !valid_number(&number, ty) {
-        return Err(ParseError::Invalid { col: number_col });
-    }
-    let full = format!("{}{}", ty.full, number);
-    if ty.class == IfClass::Physical && !port_exists(&full, cursor.interfaces) {
-        return Err(ParseError::Invalid { col: number_col });
-    }
-    cursor.advance();
-    if split_at.is_none() {
-        cursor.advance();
-    }
-    cursor.words.push(full.clone());
-    cursor.items.push(full.clone());
-    Ok(full)
-}
-
 static RANGE_ITEM: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\s*([A-Za-z][A-Za-z-]*?)\s*(\d+(?:/\d+)*)\s*(?:-\s*(\d+))?\s*$")
         .expect("range item pattern compiles")
@@ -201,78 +288,34 @@ static RANGE_ITEM: LazyLock<Regex> = LazyLock::new(|| {
 /// Most members one `interface range` may expand to (every VLAN).
 const MAX_RANGE_MEMBERS: usize = 4094;
 
-/// Read an `interface range` list from the cursor to the end of the line
-/// (`Gi1/0/1 - 4 , Gi1/0/10`), push the canonical list as one word and every member as an
-/// item, and return the members.
+/// [`Naming::split`] with IOS names.
+pub fn split(full: &str) -> Option<(&'static IfType, &str)> {
+    IOS.split(full)
+}
+
+/// [`Naming::class_of`] with IOS names.
+pub fn class_of(full: &str) -> IfClass {
+    IOS.class_of(full)
+}
+
+/// [`Naming::short_name`] with IOS names.
+pub fn short_name(full: &str) -> String {
+    IOS.short_name(full)
+}
+
+/// [`Naming::sort_key`] with IOS names.
+pub fn sort_key(full: &str) -> (u8, Vec<u64>) {
+    IOS.sort_key(full)
+}
+
+/// [`Naming::parse_interface`] with IOS names.
+pub fn parse_interface(cursor: &mut Cursor<'_>) -> Result<String, ParseError> {
+    IOS.parse_interface(cursor)
+}
+
+/// [`Naming::parse_range`] with IOS names.
 pub fn parse_range(cursor: &mut Cursor<'_>) -> Result<Vec<String>, ParseError> {
-    let first = cursor.peek().ok_or(ParseError::Incomplete)?;
-    let line = cursor.line();
-    let rest = &line[first.byte..];
-    let mut members: Vec<String> = Vec::new();
-    let mut canonical: Vec<String> = Vec::new();
-    let mut col = first.col;
-    for item in rest.split(',') {
-        let item_col = col + item.chars().take_while(|c| c.is_whitespace()).count();
-        col += item.chars().count() + 1;
-        if item.trim().is_empty() {
-            return Err(if item_col >= line.trim_end().chars().count() {
-                ParseError::Incomplete
-            } else {
-                ParseError::Invalid { col: item_col }
-            });
-        }
-        let caps = RANGE_ITEM
-            .captures(item)
-            .ok_or(ParseError::Invalid { col: item_col })?;
-        let type_word = caps.get(1).map_or("", |m| m.as_str());
-        let number = caps.get(2).map_or("", |m| m.as_str());
-        let ty = match resolve_type(type_word) {
-            Match::One(ty) => ty,
-            Match::Ambiguous => return Err(ParseError::Ambiguous { col: item_col }),
-            Match::None => return Err(ParseError::Invalid { col: item_col }),
-        };
-        let (prefix, start) = match number.rfind('/') {
-            Some(i) => (&number[..=i], &number[i + 1..]),
-            None => ("", number),
-        };
-        let start: u64 = start
-            .parse()
-            .map_err(|_| ParseError::Invalid { col: item_col })?;
-        let end: u64 = match caps.get(3) {
-            Some(m) => m
-                .as_str()
-                .parse()
-                .map_err(|_| ParseError::Invalid { col: item_col })?,
-            None => start,
-        };
-        if end < start || (end - start) as usize >= MAX_RANGE_MEMBERS {
-            return Err(ParseError::Invalid { col: item_col });
-        }
-        for n in start..=end {
-            let number = format!("{prefix}{n}");
-            let full = format!("{}{}", ty.full, number);
-            let ok = valid_number(&number, ty)
-                && (ty.class != IfClass::Physical || port_exists(&full, cursor.interfaces));
-            if !ok {
-                return Err(ParseError::Invalid { col: item_col });
-            }
-            if !members.contains(&full) {
-                members.push(full);
-            }
-            if members.len() > MAX_RANGE_MEMBERS {
-                return Err(ParseError::Invalid { col: item_col });
-            }
-        }
-        canonical.push(if end == start {
-            format!("{}{}", ty.full, number)
-        } else {
-            format!("{}{} - {}", ty.full, number, end)
-        });
-    }
-    while cursor.advance().is_some() {}
-    cursor.words.push(canonical.join(" , "));
-    cursor.items.extend(members.iter().cloned());
-    Ok(members)
+    IOS.parse_range(cursor)
 }
 
 #[cfg(test)]
