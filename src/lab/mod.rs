@@ -4,6 +4,7 @@
 //!
 //! - [`device`]: a twin's spec, state, faults, and the platform traits.
 //! - [`platforms`]: the registry: which state and CLI each platform gets (one line each).
+//! - [`ios`]: the IOS-style twin of switches and access points.
 //! - [`host`]: end devices (workstations, printers).
 //! - [`address`]: stable loopback addresses per asset; the lab-mode destination guard.
 //! - [`build`]: twin specs from the inventory (secrets resolved).
@@ -16,6 +17,7 @@ pub mod build;
 pub mod control;
 pub mod device;
 pub mod host;
+pub mod ios;
 pub mod platforms;
 pub mod snmp;
 pub mod ssh;
