@@ -3,5 +3,7 @@
 //! safe preview behind `--lab`.
 //!
 //! - [`device`]: a twin's spec, state, faults, and the platform traits.
+//! - [`linux`]: the Linux twin (WireGuard gateway, hostapd access point) and its shell.
 
 pub mod device;
+pub mod linux;
