@@ -18,6 +18,9 @@ pub struct LinuxSession {
     env: Option<Env>,
     /// Lines typed so far of a command that is not complete yet.
     pending: String,
+    /// The here-document delimiter the pending input waits for: other lines are body
+    /// lines and are appended without parsing again (a pasted file stays linear).
+    awaiting: Option<(String, bool)>,
 }
 
 /// A new session; the login user comes from the device's spec when it first runs.
@@ -92,6 +95,19 @@ impl CliSession for LinuxSession {
 
     fn execute(&mut self, device: &Device, line: &str) -> CliOutput {
         let line = line.trim_end_matches(['\r', '\n']);
+        if let Some((delimiter, strip)) = &self.awaiting {
+            let candidate = if *strip {
+                line.trim_start_matches('\t')
+            } else {
+                line
+            };
+            if candidate != delimiter && self.pending.len() + line.len() < MAX_PENDING {
+                self.pending.push('\n');
+                self.pending.push_str(line);
+                return CliOutput::default();
+            }
+        }
+        self.awaiting = None;
         let text = if self.pending.is_empty() {
             line.to_string()
         } else {
@@ -99,8 +115,9 @@ impl CliSession for LinuxSession {
         };
         let program = match syntax::parse(&format!("{text}\n"), false) {
             Ok(p) => p,
-            Err(ParseError::Incomplete { .. }) if text.len() < MAX_PENDING => {
+            Err(ParseError::Incomplete { heredoc, .. }) if text.len() < MAX_PENDING => {
                 self.pending = text;
+                self.awaiting = heredoc;
                 return CliOutput::default();
             }
             Err(ParseError::Incomplete { message, .. } | ParseError::Syntax { message, .. }) => {
@@ -153,7 +170,7 @@ impl CliSession for LinuxSession {
         let program = match syntax::parse(command, true) {
             Ok(p) => p,
             Err(
-                ParseError::Incomplete { message, line } | ParseError::Syntax { message, line },
+                ParseError::Incomplete { message, line, .. } | ParseError::Syntax { message, line },
             ) => {
                 return ExecOutput {
                     stdout: Vec::new(),

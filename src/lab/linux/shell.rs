@@ -1415,7 +1415,7 @@ impl<'a> Shell<'a> {
             Ok(p) => p,
             Err(
                 syntax::ParseError::Syntax { message, line }
-                | syntax::ParseError::Incomplete { message, line },
+                | syntax::ParseError::Incomplete { message, line, .. },
             ) => {
                 self.errln(io, &format!("{name}: line {line}: {message}"));
                 return Ok(2);
@@ -1980,7 +1980,7 @@ impl<'a> Shell<'a> {
             Ok(p) => p,
             Err(
                 syntax::ParseError::Syntax { message, line }
-                | syntax::ParseError::Incomplete { message, line },
+                | syntax::ParseError::Incomplete { message, line, .. },
             ) => {
                 let label = if arg0 == name {
                     format!("{name}: -c")

@@ -174,7 +174,13 @@ pub(crate) struct Program {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ParseError {
     /// More input could complete it; the message is what bash says if none comes.
-    Incomplete { message: String, line: usize },
+    /// `heredoc` is the delimiter (and tab stripping) of the here-document being read,
+    /// when that is what is missing: lines other than the delimiter cannot complete it.
+    Incomplete {
+        message: String,
+        line: usize,
+        heredoc: Option<(String, bool)>,
+    },
     /// A syntax error (`syntax error near unexpected token `)'`).
     Syntax { message: String, line: usize },
 }
@@ -283,6 +289,7 @@ impl Parser {
         ParseError::Incomplete {
             message: message.to_string(),
             line: self.line(),
+            heredoc: None,
         }
     }
 
@@ -383,7 +390,11 @@ impl Parser {
                         ));
                         break;
                     }
-                    return Err(self.incomplete("syntax error: unexpected end of file"));
+                    return Err(ParseError::Incomplete {
+                        message: "syntax error: unexpected end of file".into(),
+                        line: self.line(),
+                        heredoc: Some((delimiter, strip)),
+                    });
                 }
                 let start = self.pos;
                 while self.peek().is_some_and(|c| c != '\n') {
@@ -452,7 +463,7 @@ impl Parser {
             Ok(())
         })();
         result.map_err(|e| match e {
-            ParseError::Incomplete { message, line } => ParseError::Syntax { message, line },
+            ParseError::Incomplete { message, line, .. } => ParseError::Syntax { message, line },
             other => other,
         })?;
         Ok(parts)

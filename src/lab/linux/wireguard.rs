@@ -289,12 +289,9 @@ pub(crate) fn parse_conf(text: &str) -> Result<(WgConf, Vec<String>), ConfError>
 /// The value after `key=` when the line starts with it (case-insensitively) and the value
 /// is not empty (wg's `get_value`).
 fn value_of<'a>(line: &'a str, key: &str) -> Option<&'a str> {
-    let prefix_len = key.len() + 1;
-    if line.len() <= prefix_len || !line.is_char_boundary(prefix_len) {
-        return None;
-    }
-    let (head, value) = line.split_at(prefix_len);
-    (head[..key.len()].eq_ignore_ascii_case(key) && head.ends_with('=')).then_some(value)
+    let name = line.get(..key.len())?;
+    let value = line.get(key.len()..)?.strip_prefix('=')?;
+    (name.eq_ignore_ascii_case(key) && !value.is_empty()).then_some(value)
 }
 
 fn conf_line(
