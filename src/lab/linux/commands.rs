@@ -71,15 +71,9 @@ pub(crate) fn bin_dir(name: &str) -> Option<&'static str> {
         "logger",
         "sleep",
         "which",
-    ];
-    const USR_SBIN: &[&str] = &[
         "ip",
-        "hostapd",
-        "hostapd_cli",
-        "reboot",
-        "shutdown",
-        "poweroff",
     ];
+    const USR_SBIN: &[&str] = &["hostapd", "hostapd_cli", "reboot", "shutdown", "poweroff"];
     if USR_BIN.contains(&name) {
         Some("/usr/bin")
     } else if USR_SBIN.contains(&name) {

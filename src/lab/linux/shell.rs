@@ -67,7 +67,6 @@ impl Env {
             ("SHELL", "/bin/bash"),
             ("PWD", home.as_str()),
             ("LANG", "C.UTF-8"),
-            ("IFS", " \t\n"),
         ] {
             vars.insert(k.to_string(), v.to_string());
         }
@@ -304,6 +303,10 @@ impl<'a> Shell<'a> {
         for warning in &program.warnings {
             self.errln(io, &format!("bash: {warning}"));
         }
+        if program.list.is_empty() {
+            // An empty line or a comment leaves `$?` alone.
+            return (self.env.status, false);
+        }
         match self.run_list(&program.list, io) {
             Ok(status) => {
                 self.env.status = status;
@@ -317,7 +320,8 @@ impl<'a> Shell<'a> {
             Err(Flow::Abort(msg)) => {
                 self.errln(io, &format!("bash: {msg}"));
                 self.env.status = ABORT_STATUS;
-                (ABORT_STATUS, true)
+                // An interactive session survives a stopped command line.
+                (ABORT_STATUS, !self.interactive)
             }
         }
     }
@@ -1938,6 +1942,11 @@ impl<'a> Shell<'a> {
             }
         }
         let apply = |sh: &mut Shell| {
+            // A new bash does not inherit `set -e`/`-u`/`-x`/pipefail from its parent.
+            sh.env.errexit = false;
+            sh.env.nounset = false;
+            sh.env.pipefail = false;
+            sh.env.xtrace = false;
             for (c, on) in &opts {
                 match c {
                     'e' => sh.env.errexit = *on,

@@ -195,6 +195,12 @@ pub fn new_state(spec: &DeviceSpec) -> LinuxState {
         ("/var", 0o755),
         ("/var/log", 0o755),
         ("/var/tmp", 0o1777),
+        ("/var/backups", 0o755),
+        ("/var/lib", 0o755),
+        ("/etc/default", 0o755),
+        ("/etc/ssh", 0o755),
+        ("/opt", 0o755),
+        ("/srv", 0o755),
     ] {
         let _ = st.fs.mkdir(dir, mode);
     }

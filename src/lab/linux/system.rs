@@ -163,6 +163,7 @@ fn systemctl(sh: &mut Shell, args: &[String], io: &Io) -> u32 {
             .collect();
         for (n, state) in units {
             let (active, sub) = match state {
+                UnitState::Active if n.starts_with("wg-quick@") => ("active", "exited"),
                 UnitState::Active => ("active", "running"),
                 UnitState::Failed => ("failed", "failed"),
                 UnitState::Inactive => ("inactive", "dead"),

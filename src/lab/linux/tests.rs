@@ -309,6 +309,38 @@ fn atomic_write_over_exec_with_quoted_heredoc() {
 }
 
 #[test]
+fn driver_style_script_changes_once_then_reports_unchanged() {
+    let dev = gateway();
+    let (_, alice) = wg_keypair("alice", 1);
+    let content = server_conf(&peer_block(&alice, "10.10.200.10", None));
+    let script = format!(
+        r#"set -eu
+conf=/etc/wireguard/wg0.conf
+cp -p "$conf" "/var/backups/wg0.conf.$(date +%Y%m%d%H%M%S)"
+tmp=$(mktemp /etc/wireguard/.wg0.conf.XXXXXX)
+trap 'rm -f "$tmp"' EXIT
+cat > "$tmp" <<'NETPARC_EOF'
+{content}NETPARC_EOF
+chmod 600 "$tmp"
+if cmp -s "$tmp" "$conf"; then
+  echo unchanged
+else
+  mv -f "$tmp" "$conf"
+  wg syncconf wg0 <(wg-quick strip wg0)
+  echo changed
+fi
+[ "$(sha256sum < "$conf" | cut -d' ' -f1)" = "{hash}" ] && echo verified
+"#,
+        hash = hex(&sha256(content.as_bytes()))
+    );
+    assert_eq!(ok(&dev, &script), "changed\nverified\n");
+    assert_eq!(ok(&dev, &script), "unchanged\nverified\n");
+    assert_eq!(ok(&dev, "ls -a /etc/wireguard"), ".\n..\nwg0.conf\n");
+    assert_eq!(ok(&dev, "ls /var/backups | wc -l"), "2\n");
+    assert_eq!(ok(&dev, "wg show wg0 peers"), format!("{alice}\n"));
+}
+
+#[test]
 fn heredoc_variants() {
     let dev = gateway();
     assert_eq!(
@@ -365,6 +397,13 @@ fn interactive_heredoc_and_continuations() {
         s.execute(&dev, ")").text,
         "bash: syntax error near unexpected token `)'\n"
     );
+    // An empty line or comment keeps `$?`; a stopped runaway loop keeps the session.
+    s.execute(&dev, "false");
+    s.execute(&dev, "");
+    s.execute(&dev, "# comment");
+    assert_eq!(s.execute(&dev, "echo $?").text, "1\n");
+    let out = s.execute(&dev, "while :; do :; done");
+    assert!(!out.close && out.text.contains("command budget exhausted"));
     let out = s.execute(&dev, "exit");
     assert!(out.close && !out.reload);
     assert_eq!(out.text, "logout\n");
@@ -782,7 +821,7 @@ fn file_tools_behave_like_coreutils() {
             "Linux gw1 6.1.0-netparc-twin #1 SMP x86_64 GNU/Linux\n",
         ),
         ("id", "uid=0(root) gid=0(root) groups=0(root)\n"),
-        ("command -v wg; which ip", "/usr/bin/wg\n/usr/sbin/ip\n"),
+        ("command -v wg; which ip", "/usr/bin/wg\n/usr/bin/ip\n"),
         (
             "install -m 600 /etc/hostname /tmp/i && stat -c %a /tmp/i",
             "600\n",
