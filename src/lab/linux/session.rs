@@ -95,7 +95,7 @@ impl CliSession for LinuxSession {
 
     fn execute(&mut self, device: &Device, line: &str) -> CliOutput {
         let line = line.trim_end_matches(['\r', '\n']);
-        if let Some((delimiter, strip)) = &self.awaiting {
+        if let Some((delimiter, strip)) = self.awaiting.as_ref().filter(|_| !line.contains('\n')) {
             let candidate = if *strip {
                 line.trim_start_matches('\t')
             } else {

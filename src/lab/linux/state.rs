@@ -359,6 +359,11 @@ impl LinuxState {
             .collect()
     }
 
+    /// The port the kernel picks when a configuration sets none.
+    fn random_port(&mut self) -> u16 {
+        40000 + (self.next_seq() * 7919 % 20000) as u16
+    }
+
     pub(crate) fn next_seq(&mut self) -> u64 {
         self.seq += 1;
         self.seq
@@ -598,11 +603,8 @@ impl LinuxState {
             epoch: self.epochs,
         };
         self.next_ifindex += 1;
-        wireguard::setconf(&mut dev, &conf);
-        if dev.listen_port == 0 {
-            // The kernel picks a random port when none is configured.
-            dev.listen_port = 40000 + (self.next_seq() * 7919 % 20000) as u16;
-        }
+        let port = self.random_port();
+        wireguard::setconf(&mut dev, &conf, port);
         self.wg.insert(iface.to_string(), dev);
         Outcome {
             stdout: String::new(),
@@ -710,6 +712,7 @@ impl LinuxState {
             Ok(ok) => ok,
             Err(msg) => return Outcome::fail(msg, 1),
         };
+        let port = self.random_port();
         let Some(dev) = self.wg.get_mut(iface) else {
             let what = if mode == "syncconf" {
                 "Unable to access current interface configuration"
@@ -719,9 +722,9 @@ impl LinuxState {
             return Outcome::fail(format!("{what}: No such device\n"), 1);
         };
         match mode {
-            "setconf" => wireguard::setconf(dev, &conf),
+            "setconf" => wireguard::setconf(dev, &conf, port),
             "addconf" => wireguard::addconf(dev, &conf),
-            _ => wireguard::syncconf(dev, &conf),
+            _ => wireguard::syncconf(dev, &conf, port),
         }
         let mut stderr = String::new();
         for w in warnings {

@@ -144,6 +144,14 @@ fn quoting_and_expansion() {
         ("x=1; (x=2; echo $x); echo $x", "2\n1\n"),
         ("echo a >&2 2>/dev/null", ""),
         ("echo $0", "bash\n"),
+        (
+            "printf 'a\\nb c\\n' > /tmp/l; while read x; do echo \"<$x>\"; done < /tmp/l",
+            "<a>\n<b c>\n",
+        ),
+        (
+            "printf '1\\n2\\n' | while read n; do echo $((n*10)); done",
+            "10\n20\n",
+        ),
         ("cat <<< 'here string'", "here string\n"),
         ("echo ${HOME:1:2}x", ""),
     ] {
@@ -526,6 +534,21 @@ fn bad_config_leaves_loaded_peers_unchanged() {
 }
 
 #[test]
+fn syncconf_takes_the_file_as_the_whole_truth_for_the_interface() {
+    let dev = gateway();
+    // A partial file (no PrivateKey, no ListenPort) is a classic driver mistake: the real
+    // tool then drops the key and lets the kernel pick a port.
+    ok(
+        &dev,
+        "printf '[Interface]\\n' > /tmp/partial && wg syncconf wg0 /tmp/partial",
+    );
+    assert_eq!(ok(&dev, "wg show wg0 public-key"), "(none)\n");
+    let port: u16 = ok(&dev, "wg show wg0 listen-port").trim().parse().unwrap();
+    assert_ne!(port, 51820);
+    assert!(with_state(&dev, |st| st.wg_public_key("wg0")).is_none());
+}
+
+#[test]
 fn reboot_clears_tmp_keeps_files_and_reloads_services_from_disk() {
     let dev = gateway();
     let (_, alice) = wg_keypair("alice", 1);
@@ -546,6 +569,18 @@ fn reboot_clears_tmp_keeps_files_and_reloads_services_from_disk() {
         &format!("wg set wg0 peer {manual} allowed-ips 10.10.200.99/32"),
     );
     assert_eq!(ok(&dev, "wg show wg0 peers"), format!("{manual}\n"));
+    ok(&dev, &format!("wg set wg0 peer {manual} remove"));
+    assert_eq!(ok(&dev, "wg show wg0 peers"), "");
+    ok(
+        &dev,
+        &format!(
+            "wg set wg0 peer {manual} allowed-ips 10.10.200.99/32,10.10.250.0/24 persistent-keepalive 25"
+        ),
+    );
+    assert_eq!(
+        ok(&dev, "wg show wg0 allowed-ips"),
+        format!("{manual}\t10.10.200.99/32 10.10.250.0/24\n")
+    );
     assert_eq!(ok(&dev, "hostname"), "gw1\n");
     dev.reboot();
     assert_eq!(ok(&dev, "ls /tmp"), "");

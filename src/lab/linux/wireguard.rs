@@ -451,19 +451,30 @@ fn apply_interface(dev: &mut WgDevice, conf: &WgConf) {
     }
 }
 
+/// What `setconf` and `syncconf` do to the interface itself: the file is the whole
+/// truth, so a missing PrivateKey removes the key, a missing ListenPort lets the kernel
+/// pick a random port (`random_port`), a missing FwMark turns it off — as with the real
+/// tool, which catches drivers that push a partial configuration.
+fn replace_interface(dev: &mut WgDevice, conf: &WgConf, random_port: u16) {
+    dev.private_key = conf.private_key;
+    dev.listen_port = conf.listen_port.filter(|p| *p != 0).unwrap_or(random_port);
+    dev.fwmark = conf.fwmark.unwrap_or(0);
+}
+
 /// `wg setconf`: the interface becomes exactly the configuration (peers re-created).
-pub(crate) fn setconf(dev: &mut WgDevice, conf: &WgConf) {
-    apply_interface(dev, conf);
-    if conf.private_key.is_none() {
-        dev.private_key = None;
-    }
+pub(crate) fn setconf(dev: &mut WgDevice, conf: &WgConf, random_port: u16) {
+    replace_interface(dev, conf, random_port);
     dev.peers.clear();
-    addconf(dev, conf);
+    add_peers(dev, conf);
 }
 
 /// `wg addconf` / `wg set`: add or update the peers named, leave the others alone.
 pub(crate) fn addconf(dev: &mut WgDevice, conf: &WgConf) {
     apply_interface(dev, conf);
+    add_peers(dev, conf);
+}
+
+fn add_peers(dev: &mut WgDevice, conf: &WgConf) {
     for cp in &conf.peers {
         let Some(key) = cp.public_key else { continue };
         if cp.remove {
@@ -484,8 +495,8 @@ pub(crate) fn addconf(dev: &mut WgDevice, conf: &WgConf) {
 /// `wg syncconf`: peers absent from the configuration are removed, the others updated in
 /// place (their sessions survive), new ones added. Keepalive and preshared key follow the
 /// file exactly, so a key removed from the file is removed from the peer.
-pub(crate) fn syncconf(dev: &mut WgDevice, conf: &WgConf) {
-    apply_interface(dev, conf);
+pub(crate) fn syncconf(dev: &mut WgDevice, conf: &WgConf, random_port: u16) {
+    replace_interface(dev, conf, random_port);
     dev.peers.retain(|p| {
         conf.peers
             .iter()
@@ -496,7 +507,7 @@ pub(crate) fn syncconf(dev: &mut WgDevice, conf: &WgConf) {
         cp.preshared = Some(cp.preshared.unwrap_or([0; 32]));
         cp.keepalive = Some(cp.keepalive.unwrap_or(0));
     }
-    addconf(dev, &exact);
+    add_peers(dev, &exact);
 }
 
 /// Keys of the `[Interface]` section that belong to wg-quick, not to wg(8).
