@@ -1657,37 +1657,40 @@ impl<'a> Shell<'a> {
             }
             "sudo" => return self.sudo(args, io).map(Some),
             "sh" | "bash" | "dash" => return self.sh(name, args, io).map(Some),
-            "env" | "printenv" => {
-                let assigns: Vec<&String> = args
-                    .iter()
-                    .take_while(|a| a.contains('=') && name == "env")
-                    .collect();
-                let rest: Vec<String> = args[assigns.len()..]
-                    .iter()
-                    .skip_while(|a| a.starts_with('-') && name == "env")
-                    .cloned()
-                    .collect();
-                if name == "env" && !rest.is_empty() {
-                    let saved = self.env.vars.clone();
-                    for a in assigns {
-                        if let Some((k, v)) = a.split_once('=') {
-                            self.env.vars.insert(k.to_string(), v.to_string());
+            "env" => {
+                let mut i = 0;
+                let mut vars = self.env.vars.clone();
+                while i < args.len() && args[i].starts_with('-') {
+                    match args[i].as_str() {
+                        "-i" | "-" | "--ignore-environment" => vars.clear(),
+                        "-u" | "--unset" => {
+                            if let Some(n) = args.get(i + 1) {
+                                vars.remove(n);
+                            }
+                            i += 1;
                         }
+                        _ => {}
                     }
-                    let r = self.dispatch(&rest, io);
+                    i += 1;
+                }
+                while let Some((k, v)) = args.get(i).and_then(|a| a.split_once('=')) {
+                    vars.insert(k.to_string(), v.to_string());
+                    i += 1;
+                }
+                let rest = &args[i.min(args.len())..];
+                if rest.is_empty() {
+                    let listing: String = vars.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+                    self.out(io, listing);
+                    0
+                } else {
+                    let saved = std::mem::replace(&mut self.env.vars, vars);
+                    let r = self.dispatch(rest, io);
                     self.env.vars = saved;
                     return r.map(Some);
                 }
-                if name == "printenv" && !args.is_empty() {
-                    let mut status = 0;
-                    for a in args {
-                        match self.env.vars.get(a).cloned() {
-                            Some(v) => self.out(io, format!("{v}\n")),
-                            None => status = 1,
-                        }
-                    }
-                    status
-                } else {
+            }
+            "printenv" => {
+                if args.is_empty() {
                     let listing: String = self
                         .env
                         .vars
@@ -1696,6 +1699,15 @@ impl<'a> Shell<'a> {
                         .collect();
                     self.out(io, listing);
                     0
+                } else {
+                    let mut status = 0;
+                    for a in args {
+                        match self.env.vars.get(a).cloned() {
+                            Some(v) => self.out(io, format!("{v}\n")),
+                            None => status = 1,
+                        }
+                    }
+                    status
                 }
             }
             _ => return Ok(None),

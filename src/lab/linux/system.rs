@@ -320,7 +320,13 @@ fn systemctl(sh: &mut Shell, args: &[String], io: &Io) -> u32 {
                 })
                 .flat_map(|p| p.split(',').map(String::from).collect::<Vec<_>>())
                 .collect();
-            let units: Vec<&String> = units.iter().filter(|u| !props.contains(u)).collect();
+            let raw_props: Vec<&String> = args
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i > 0 && args[i - 1] == "-p")
+                .map(|(_, a)| a)
+                .collect();
+            let units: Vec<&String> = units.iter().filter(|u| !raw_props.contains(u)).collect();
             let mut out = String::new();
             for u in units {
                 let found = unit_kind(u);

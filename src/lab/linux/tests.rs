@@ -144,6 +144,7 @@ fn quoting_and_expansion() {
         ("x=1; (x=2; echo $x); echo $x", "2\n1\n"),
         ("echo a >&2 2>/dev/null", ""),
         ("echo $0", "bash\n"),
+        ("env -i A=1 | cat; env -u HOME | grep -c ^HOME= || true", "A=1\n0\n"),
         (
             "printf 'a\\nb c\\n' > /tmp/l; while read x; do echo \"<$x>\"; done < /tmp/l",
             "<a>\n<b c>\n",
