@@ -364,9 +364,10 @@ pub fn parse(text: &str, path: &str) -> Result<HostapdConfig, Vec<String>> {
                 }
             }
             "channel" => match value.parse::<u32>() {
-                Ok(c) => conf.channel = Some(c),
+                // Wi-Fi channel numbers stop at 233 (6 GHz); anything above is a typo.
+                Ok(c) if c <= 233 => conf.channel = Some(c),
                 Err(_) if value == "acs_survey" || value == "acs" => conf.channel = Some(0),
-                Err(_) => fail(format!("Line {line_no}: invalid channel '{value}'")),
+                _ => fail(format!("Line {line_no}: invalid channel '{value}'")),
             },
             "country_code" => {
                 if value.len() == 2 && value.chars().all(|c| c.is_ascii_uppercase()) {

@@ -1099,7 +1099,7 @@ impl<'a> Shell<'a> {
                 }
                 Some(flags)
             }
-            "RANDOM" => Some((self.st.next_seq() * 2_654_435_761 % 32768).to_string()),
+            "RANDOM" => Some((self.st.next_seq().wrapping_mul(2_654_435_761) % 32768).to_string()),
             "UID" | "EUID" => Some(commands::uid_of(&self.env.user).to_string()),
             "PWD" => Some(self.env.cwd.clone()),
             n if n.chars().all(|c| c.is_ascii_digit()) => n

@@ -361,7 +361,7 @@ impl LinuxState {
 
     /// The port the kernel picks when a configuration sets none.
     fn random_port(&mut self) -> u16 {
-        40000 + (self.next_seq() * 7919 % 20000) as u16
+        40000 + (self.next_seq().wrapping_mul(7919) % 20000) as u16
     }
 
     pub(crate) fn next_seq(&mut self) -> u64 {
