@@ -5,6 +5,7 @@
 //! - [`device`]: a twin's spec, state, faults, and the platform traits.
 //! - [`platforms`]: the registry: which state and CLI each platform gets (one line each).
 //! - [`ios`]: the IOS-style twin of switches and access points.
+//! - [`linux`]: the Linux twin of VPN gateways and Linux access points.
 //! - [`host`]: end devices (workstations, printers).
 //! - [`address`]: stable loopback addresses per asset; the lab-mode destination guard.
 //! - [`build`]: twin specs from the inventory (secrets resolved).
@@ -18,6 +19,7 @@ pub mod control;
 pub mod device;
 pub mod host;
 pub mod ios;
+pub mod linux;
 pub mod platforms;
 pub mod snmp;
 pub mod ssh;
