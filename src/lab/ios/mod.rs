@@ -16,8 +16,15 @@
 //!   how lines are filed (single-valued settings, default-on features, section order).
 //! - [`engine`]: configuration mode (mode stack, fallback to parent modes, `no`, banners).
 //! - [`exec`]: the EXEC grammar; [`show`]: show command output.
-//! - [`state`]: [`IosState`], factory configuration, facts; [`session`]: [`IosSession`].
+//! - [`state`]: [`IosState`], factory configuration, facts, flash files; [`session`]:
+//!   [`IosSession`].
 //! - [`secret`]: how secrets appear in the configuration (type 9-like hashes).
+//!
+//! Entry points: [`new_state`] (the platform state of a twin, from its spec) and
+//! [`new_session`] (one CLI session). The SSH layer may also use [`IosState::check_login`]
+//! (pushed `username` lines take effect at the next login) and [`IosState::flash_write`]
+//! (SCP to `flash:`); tests and the lab can preload a configuration with
+//! [`IosState::configure`].
 
 pub mod config;
 pub mod engine;

@@ -390,19 +390,19 @@ pub fn interfaces(ctx: &ShowContext<'_>, only: Option<&str>) -> String {
                 media_type(view.speed_mbps)
             );
         }
-        let index = position as u64 + 1;
-        let (in_bytes, out_bytes) = if up {
-            (seconds * (1_200 + 37 * index), seconds * (900 + 23 * index))
+        let (rate_in, rate_out) = if up {
+            ctx.ios.traffic_rate(&view.name)
         } else {
             (0, 0)
         };
+        let (in_bytes, out_bytes) = (seconds * rate_in, seconds * rate_out);
         let _ = write!(
             out,
             "  5 minute input rate {} bits/sec, {} packets/sec\n  5 minute output rate {} bits/sec, {} packets/sec\n     {} packets input, {in_bytes} bytes, 0 no buffer\n     0 input errors, 0 CRC, 0 frame, 0 overrun, 0 ignored\n     {} packets output, {out_bytes} bytes, 0 underruns\n     0 output errors, 0 collisions, 0 interface resets\n",
-            if up { (1_200 + 37 * index) * 8 } else { 0 },
-            if up { 2 } else { 0 },
-            if up { (900 + 23 * index) * 8 } else { 0 },
-            if up { 2 } else { 0 },
+            rate_in * 8,
+            u64::from(rate_in > 0) * 2,
+            rate_out * 8,
+            u64::from(rate_out > 0) * 2,
             in_bytes / 400,
             out_bytes / 400,
         );

@@ -506,6 +506,20 @@ impl IosState {
             .collect()
     }
 
+    /// The steady traffic an interface carries while up, in bytes per second in and out:
+    /// different per port, so pollers computing rates from the counters (which grow with
+    /// uptime) see plausible, non-zero numbers.
+    pub fn traffic_rate(&self, name: &str) -> (u64, u64) {
+        if let Some(position) = self.ports.iter().position(|p| p.name == name) {
+            let index = position as u64 + 1;
+            return (1_200 + 37 * index, 900 + 23 * index);
+        }
+        match ifname::class_of(name) {
+            IfClass::Vlan => (150, 120),
+            _ => (0, 0),
+        }
+    }
+
     /// Physical ports always exist: a configuration without their block (after
     /// `write erase` and a reload) still shows them.
     pub(crate) fn normalize(&mut self) {
@@ -544,7 +558,7 @@ impl PlatformState for IosState {
                 .cloned()
                 .unwrap_or_else(|| self.interface_view(&port.name));
             let up = !view.shutdown;
-            let index = position as u64 + 1;
+            let (rate_in, rate_out) = self.traffic_rate(&port.name);
             interfaces.push(InterfaceFacts {
                 index: position as u32 + 1,
                 name: port.name.clone(),
@@ -553,14 +567,8 @@ impl PlatformState for IosState {
                 oper_up: up,
                 speed_mbps: port.speed_mbps,
                 if_type: 6,
-                // Traffic that grows with uptime, different per port, so pollers computing
-                // rates see plausible non-zero numbers.
-                in_octets: if up {
-                    seconds * (1_200 + 37 * index)
-                } else {
-                    0
-                },
-                out_octets: if up { seconds * (900 + 23 * index) } else { 0 },
+                in_octets: if up { seconds * rate_in } else { 0 },
+                out_octets: if up { seconds * rate_out } else { 0 },
             });
         }
         let ports = self.ports.len() as u32;
@@ -576,8 +584,16 @@ impl PlatformState for IosState {
                 oper_up: up,
                 speed_mbps: 1000,
                 if_type: 53,
-                in_octets: if up { seconds * 150 } else { 0 },
-                out_octets: if up { seconds * 120 } else { 0 },
+                in_octets: if up {
+                    seconds * self.traffic_rate(&view.name).0
+                } else {
+                    0
+                },
+                out_octets: if up {
+                    seconds * self.traffic_rate(&view.name).1
+                } else {
+                    0
+                },
             });
         }
         DeviceFacts {
