@@ -171,7 +171,10 @@ impl<'r> CachedResolver<'r> {
 
     fn fill(&mut self, reference: &SecretRef) {
         if !self.cache.contains_key(reference) {
-            let result = self.resolver.resolve(reference).map_err(|e| e.to_diagnostic());
+            let result = self
+                .resolver
+                .resolve(reference)
+                .map_err(|e| e.to_diagnostic());
             self.cache.insert(reference.clone(), result);
         }
     }
@@ -190,7 +193,10 @@ impl<'r> CachedResolver<'r> {
         let entry = match self.cache.get(field.reference) {
             Some(entry) => entry,
             None => {
-                fresh = self.resolver.resolve(field.reference).map_err(|e| e.to_diagnostic());
+                fresh = self
+                    .resolver
+                    .resolve(field.reference)
+                    .map_err(|e| e.to_diagnostic());
                 &fresh
             }
         };
@@ -347,7 +353,10 @@ fn asset_parts(
             .map(|c| serde_json::to_value(c.value).unwrap_or(Value::Null));
         let snmp = vars::snmp(inventory, asset)
             .map(|s| serde_json::to_value(s.value).unwrap_or(Value::Null));
-        map.insert(String::from("credentials"), credentials.unwrap_or(Value::Null));
+        map.insert(
+            String::from("credentials"),
+            credentials.unwrap_or(Value::Null),
+        );
         map.insert(String::from("snmp"), snmp.unwrap_or(Value::Null));
     }
     // The secret paths start with `asset` or `secrets`: fill them in a small holder.
@@ -518,19 +527,22 @@ pub fn render_selected(
         secrets.prefetch(inventory, asset);
         work.push((asset, template));
     }
-    let render_one = |(asset, template): &(&Located<Asset>, String)| -> Result<Intent, Diagnostics> {
-        let context = asset_tera_context(inventory, &base, asset, &secrets)?;
-        templates
-            .render_context(template, &asset.value.name, &context)
-            .map(|text| Intent {
-                asset: asset.value.name.clone(),
-                kind: asset.value.kind,
-                template: template.clone(),
-                text,
-            })
-            .map_err(Diagnostics::from)
-    };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let render_one =
+        |(asset, template): &(&Located<Asset>, String)| -> Result<Intent, Diagnostics> {
+            let context = asset_tera_context(inventory, &base, asset, &secrets)?;
+            templates
+                .render_context(template, &asset.value.name, &context)
+                .map(|text| Intent {
+                    asset: asset.value.name.clone(),
+                    kind: asset.value.kind,
+                    template: template.clone(),
+                    text,
+                })
+                .map_err(Diagnostics::from)
+        };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
     let results: Vec<Result<Intent, Diagnostics>> = if threads < 2 || work.len() < 64 {
         work.iter().map(render_one).collect()
     } else {

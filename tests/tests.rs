@@ -5,6 +5,7 @@ mod util;
 mod check_cli;
 mod examples;
 mod inventory;
+mod lab;
 mod lab_ssh;
 mod plan;
 mod secrets;

@@ -348,7 +348,9 @@ fn read_asset_files(files: &[PathBuf], multiline: &[String]) -> Vec<AssetFileOut
         }
         (found, diagnostics)
     };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
     if threads < 2 || files.len() < 32 {
         return files.iter().map(one).collect();
     }

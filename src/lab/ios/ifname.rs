@@ -134,6 +134,22 @@ impl Naming {
         match_keyword(word, self.types.iter().map(|t| (t.full, t)))
     }
 
+    /// The full name of an interface written in any accepted form (`Gi1/0/1`,
+    /// `gigabitethernet1/0/1`), or the name unchanged when its type is not recognised.
+    pub fn canonical(&self, name: &str) -> String {
+        let compact: String = name.split_whitespace().collect();
+        let Some(split_at) = compact
+            .find(|c: char| c.is_ascii_digit())
+            .filter(|i| *i > 0)
+        else {
+            return name.to_string();
+        };
+        match self.resolve_type(&compact[..split_at]) {
+            Match::One(ty) => format!("{}{}", ty.full, &compact[split_at..]),
+            _ => name.to_string(),
+        }
+    }
+
     /// Read one interface name at the cursor (`gi1/0/1`, or `gi 1/0/1` in two words), check it
     /// can exist on this device, push its full name as a word and an item, and return it.
     pub fn parse_interface(&self, cursor: &mut Cursor<'_>) -> Result<String, ParseError> {
@@ -287,6 +303,11 @@ static RANGE_ITEM: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Most members one `interface range` may expand to (every VLAN).
 const MAX_RANGE_MEMBERS: usize = 4094;
+
+/// [`Naming::canonical`] with IOS names.
+pub fn canonical(name: &str) -> String {
+    IOS.canonical(name)
+}
 
 /// [`Naming::split`] with IOS names.
 pub fn split(full: &str) -> Option<(&'static IfType, &str)> {

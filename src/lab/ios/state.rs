@@ -108,7 +108,16 @@ impl std::fmt::Display for ConfigError {
 /// enable secret, the login user, every port, the management SVI, SSH version 2, vty lines
 /// with local login over SSH), saved as the startup configuration.
 pub fn new_state(spec: &DeviceSpec) -> IosState {
-    let port_names: Vec<String> = spec.ports.iter().map(|p| p.name.clone()).collect();
+    // Inventories may write ports short (`Gi1/0/1`); the device knows them by full name.
+    let ports: Vec<crate::lab::device::PortSpec> = spec
+        .ports
+        .iter()
+        .map(|p| crate::lab::device::PortSpec {
+            name: super::ifname::canonical(&p.name),
+            speed_mbps: p.speed_mbps,
+        })
+        .collect();
+    let port_names: Vec<String> = ports.iter().map(|p| p.name.clone()).collect();
     let default_hostname = match spec.kind {
         AssetKind::Router | AssetKind::Firewall | AssetKind::VpnGateway => "Router",
         _ => "Switch",
@@ -116,7 +125,7 @@ pub fn new_state(spec: &DeviceSpec) -> IosState {
     let mut state = IosState {
         running: ConfigTree::default(),
         startup: ConfigTree::default(),
-        ports: spec.ports.clone(),
+        ports,
         port_names,
         default_hostname: default_hostname.to_string(),
         snmp_users: Vec::new(),

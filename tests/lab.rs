@@ -1,0 +1,410 @@
+//! The twin lab of an inventory, end to end through real clients: our SSH transport against
+//! the IOS-style and Linux twins, async-snmp and net-snmp's tools against their agents,
+//! faults switched through the library and through the control socket.
+
+use crate::util::Fixture;
+use async_snmp::{Client, Retry, UsmConfig, Value};
+use netparc::check::open_resolver;
+use netparc::inventory::{Inventory, Selector};
+use netparc::lab::control::FaultRequest;
+use netparc::lab::{Lab, LabOptions};
+use netparc::secrets::Secret;
+use netparc::transport::ssh::{Credential, HostKeyPolicy, SshOptions, SshSession, TransportError};
+use regex::Regex;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+const VPN: &str = "\
+name: vpn1
+kind: vpn_gateway
+platform: linux
+site: hq
+address: 10.0.99.30
+vlan: management
+vpn:
+  type: wireguard
+  client_vlan: servers
+  tunnel_address: 10.0.100.2/24
+  peers:
+    - name: laptop-1
+      public_key: aGVsbG8gd29ybGQgaGVsbG8gd29ybGQgaGVsbG8gd28=
+      address: 10.0.100.40
+";
+
+struct Running {
+    _fixture: Fixture,
+    lab: Lab,
+    known_hosts: tempfile::TempDir,
+}
+
+async fn start(salt: &str) -> Running {
+    let fixture = Fixture::new();
+    fixture.write("assets/vpn1.yml", VPN);
+    let inventory = Inventory::load(fixture.path())
+        .inventory
+        .expect("fixture loads");
+    let resolver = open_resolver(&inventory);
+    let options = LabOptions {
+        ssh_port: 0,
+        snmp_port: 0,
+        state_dir: fixture.file("state/lab"),
+        salt: salt.to_string(),
+        selector: Selector::all(),
+    };
+    let lab = Lab::start(&inventory, &resolver, &options)
+        .await
+        .expect("lab starts");
+    Running {
+        _fixture: fixture,
+        lab,
+        known_hosts: tempfile::tempdir().unwrap(),
+    }
+}
+
+fn ssh_options(running: &Running) -> SshOptions {
+    SshOptions {
+        username: String::from("netadmin"),
+        credential: Credential::Password(Secret::new(crate::util::SECRETS[0].1)),
+        host_keys: HostKeyPolicy {
+            known_hosts: running.known_hosts.path().join("known_hosts"),
+            accept_new: true,
+        },
+        connect_timeout: Duration::from_secs(5),
+        auth_timeout: Duration::from_secs(5),
+        keepalive: None,
+        lab_mode: true,
+    }
+}
+
+fn ssh_of(running: &Running, asset: &str) -> SocketAddr {
+    running
+        .lab
+        .twin(asset)
+        .and_then(|t| t.ssh)
+        .expect("twin with SSH")
+}
+
+fn snmp_of(running: &Running, asset: &str) -> SocketAddr {
+    running
+        .lab
+        .twin(asset)
+        .and_then(|t| t.snmp)
+        .expect("twin with SNMP")
+}
+
+async fn sys_name(address: SocketAddr) -> Result<String, String> {
+    let usm = UsmConfig::new("netparc")
+        .auth_priv(
+            netparc::lab::snmp::auth_protocol(netparc::inventory::SnmpAuthProtocol::Sha256),
+            crate::util::SECRETS[2].1,
+            netparc::lab::snmp::priv_protocol(netparc::inventory::SnmpPrivProtocol::Aes),
+            crate::util::SECRETS[3].1,
+        )
+        .map_err(|e| e.to_string())?;
+    let client = Client::builder(address, usm)
+        .request_timeout(Duration::from_millis(300))
+        .retry(Retry::none())
+        .connect()
+        .await
+        .map_err(|e| e.to_string())?;
+    let oid = async_snmp::Oid::from_slice(&[1, 3, 6, 1, 2, 1, 1, 5, 0]);
+    let response = client.get(&oid).await.map_err(|e| e.to_string())?;
+    let value = response
+        .single()
+        .map(|vb| vb.value.clone())
+        .ok_or("no varbind")?;
+    match value {
+        Value::OctetString(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
+        other => Err(format!("unexpected {other:?}")),
+    }
+}
+
+#[tokio::test]
+async fn every_asset_gets_a_stable_loopback_twin() {
+    let running = start("lab-stable").await;
+    let names: Vec<&str> = running
+        .lab
+        .twins()
+        .iter()
+        .map(|t| t.device.spec.name.as_str())
+        .collect();
+    assert_eq!(names.len(), 5, "{names:?}");
+    for twin in running.lab.twins() {
+        assert!(twin.device.spec.address.is_loopback());
+    }
+    // end devices have no SSH; network gear has SSH and SNMP
+    assert!(running.lab.twin("pc1").unwrap().ssh.is_none());
+    assert!(running.lab.twin("sw1").unwrap().ssh.is_some());
+    let again = netparc::lab::address::assign("lab-stable", names.iter().map(|n| n.to_string()));
+    for twin in running.lab.twins() {
+        assert_eq!(
+            std::net::IpAddr::V4(again[&twin.device.spec.name]),
+            twin.device.spec.address
+        );
+    }
+    running.lab.stop().await;
+}
+
+#[tokio::test]
+async fn configuring_the_ios_twin_over_ssh_changes_what_snmp_reports() {
+    let running = start("lab-ios").await;
+    let session = SshSession::connect("sw1", ssh_of(&running, "sw1"), &ssh_options(&running))
+        .await
+        .unwrap();
+    let mut shell = session.shell().await.unwrap();
+    let privileged = Regex::new(r"(?m)^[\w.-]+#\s*$").unwrap();
+    let any_prompt = Regex::new(r"(?m)^[\w.-]+(\([\w-]+\))?[>#]\s*$").unwrap();
+    let first = shell
+        .read_until(&any_prompt, Duration::from_secs(5))
+        .await
+        .unwrap();
+    if first.trim_end().ends_with('>') {
+        shell.send("enable\n").await.unwrap();
+        shell
+            .read_until(&Regex::new("Password:").unwrap(), Duration::from_secs(5))
+            .await
+            .unwrap();
+        shell
+            .send(&format!("{}\n", crate::util::SECRETS[1].1))
+            .await
+            .unwrap();
+        shell
+            .read_until(&privileged, Duration::from_secs(5))
+            .await
+            .unwrap();
+    }
+    assert_eq!(sys_name(snmp_of(&running, "sw1")).await.unwrap(), "sw1");
+    for line in [
+        "terminal length 0",
+        "configure terminal",
+        "hostname core-hq",
+        "interface GigabitEthernet1/0/1",
+        "description uplink to desk 1",
+        "end",
+    ] {
+        shell.send(&format!("{line}\n")).await.unwrap();
+        shell
+            .read_until(&any_prompt, Duration::from_secs(5))
+            .await
+            .unwrap();
+    }
+    shell
+        .send("show running-config | include hostname\n")
+        .await
+        .unwrap();
+    let shown = shell
+        .read_until(
+            &Regex::new(r"(?m)^core-hq#\s*$").unwrap(),
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap();
+    assert!(shown.contains("hostname core-hq"), "{shown}");
+    shell
+        .send("show running-config interface GigabitEthernet1/0/1\n")
+        .await
+        .unwrap();
+    let shown = shell
+        .read_until(
+            &Regex::new(r"(?m)^core-hq#\s*$").unwrap(),
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap();
+    assert!(shown.contains(" description uplink to desk 1"), "{shown}");
+    assert_eq!(
+        sys_name(snmp_of(&running, "sw1")).await.unwrap(),
+        "core-hq",
+        "SNMP answers from live state"
+    );
+    shell.send("configure terminal\n").await.unwrap();
+    shell
+        .read_until(&any_prompt, Duration::from_secs(5))
+        .await
+        .unwrap();
+    shell.send("interfce gi1/0/1\n").await.unwrap();
+    let error = shell
+        .read_until(&any_prompt, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert!(
+        error.contains("% Invalid input detected at '^' marker."),
+        "{error}"
+    );
+    session.close().await;
+    running.lab.stop().await;
+}
+
+#[tokio::test]
+async fn the_linux_twin_writes_files_atomically_and_reloads_wireguard() {
+    let running = start("lab-linux").await;
+    let session = SshSession::connect("vpn1", ssh_of(&running, "vpn1"), &ssh_options(&running))
+        .await
+        .unwrap();
+    let peer = "cGVlcnBlZXJwZWVycGVlcnBlZXJwZWVycGVlcnBlZXI=";
+    let script = format!(
+        "cat > /etc/wireguard/wg0.conf.tmp <<'EOF'\n[Interface]\nListenPort = 51820\nPrivateKey = aW50ZXJmYWNlaW50ZXJmYWNlaW50ZXJmYWNlaW50ZXI=\n\n[Peer]\nPublicKey = {peer}\nAllowedIPs = 10.0.100.41/32\nEOF\nmv /etc/wireguard/wg0.conf.tmp /etc/wireguard/wg0.conf && wg syncconf wg0 /etc/wireguard/wg0.conf"
+    );
+    let result = session.exec(&script, Duration::from_secs(5)).await.unwrap();
+    assert_eq!(
+        result.status,
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let shown = session
+        .exec("wg show wg0 peers", Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&shown.stdout).trim(), peer);
+    let missing = session
+        .exec("cat /etc/nope", Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(missing.status, Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("No such file or directory"));
+    running.lab.stop().await;
+}
+
+#[tokio::test]
+async fn faults_through_the_lab_down_wrong_sysname_and_host_key_change() {
+    let running = start("lab-faults").await;
+    let fault = |asset: &str, fault: &str, on: bool| FaultRequest {
+        asset: asset.into(),
+        fault: fault.into(),
+        on,
+    };
+    running
+        .lab
+        .fault(&fault("sw1", "wrong-sysname=imposter", true))
+        .unwrap();
+    assert_eq!(
+        sys_name(snmp_of(&running, "sw1")).await.unwrap(),
+        "imposter"
+    );
+    running
+        .lab
+        .fault(&fault("sw1", "wrong-sysname", false))
+        .unwrap();
+    running.lab.fault(&fault("sw1", "down", true)).unwrap();
+    let error = sys_name(snmp_of(&running, "sw1")).await.unwrap_err();
+    assert!(
+        error.to_lowercase().contains("timeout") || error.to_lowercase().contains("timed out"),
+        "{error}"
+    );
+    let error = SshSession::connect("sw1", ssh_of(&running, "sw1"), &ssh_options(&running))
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(
+            error,
+            TransportError::Refused { .. } | TransportError::Disconnected { .. }
+        ),
+        "{error}"
+    );
+    running.lab.fault(&fault("sw1", "down", false)).unwrap();
+    let options = ssh_options(&running);
+    SshSession::connect("sw1", ssh_of(&running, "sw1"), &options)
+        .await
+        .unwrap()
+        .close()
+        .await;
+    let message = running
+        .lab
+        .fault(&fault("sw1", "host-key-changed", true))
+        .unwrap();
+    assert!(message.contains("now offers host key SHA256:"), "{message}");
+    let error = SshSession::connect("sw1", ssh_of(&running, "sw1"), &options)
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(error, TransportError::HostKeyChanged { .. }),
+        "{error}"
+    );
+    let unknown = running.lab.fault(&fault("sw1", "dwon", true)).unwrap_err();
+    assert!(
+        unknown.contains("unknown fault `dwon` (did you mean `down`?)"),
+        "{unknown}"
+    );
+    let unknown = running.lab.fault(&fault("sw9", "down", true)).unwrap_err();
+    assert!(
+        unknown.contains("no twin named `sw9` (did you mean `sw1`?)"),
+        "{unknown}"
+    );
+    running.lab.stop().await;
+}
+
+#[tokio::test]
+async fn host_keys_persist_from_run_to_run() {
+    let fixture = Fixture::new();
+    let inventory = Inventory::load(fixture.path()).inventory.unwrap();
+    let resolver = open_resolver(&inventory);
+    let options = LabOptions {
+        ssh_port: 0,
+        snmp_port: 0,
+        state_dir: fixture.file("state/lab"),
+        salt: String::from("lab-persist"),
+        selector: Selector::parse("sw1").unwrap(),
+    };
+    let first = Lab::start(&inventory, &resolver, &options).await.unwrap();
+    let fingerprint = first.twin("sw1").unwrap().host_key_fingerprint.clone();
+    first.stop().await;
+    let second = Lab::start(&inventory, &resolver, &options).await.unwrap();
+    assert_eq!(
+        second.twin("sw1").unwrap().host_key_fingerprint,
+        fingerprint
+    );
+    assert_eq!(second.twins().len(), 1, "--limit narrows the lab");
+    second.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn net_snmp_tools_read_the_twin() {
+    let running = start("lab-netsnmp").await;
+    let address = snmp_of(&running, "sw1");
+    // A blocking subprocess: run it off the runtime so the agent keeps answering.
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("snmpget")
+            .args([
+                "-v3",
+                "-l",
+                "authPriv",
+                "-u",
+                "netparc",
+                "-a",
+                "SHA-256",
+                "-A",
+                crate::util::SECRETS[2].1,
+                "-x",
+                "AES",
+                "-X",
+                crate::util::SECRETS[3].1,
+                "-On",
+                "-Oqv",
+                "-t",
+                "2",
+                "-r",
+                "0",
+                &format!("udp:{}:{}", address.ip(), address.port()),
+                "1.3.6.1.2.1.1.5.0",
+            ])
+            .output()
+    })
+    .await
+    .unwrap()
+    .expect("net-snmp's snmpget is installed (.ci/run installs the `snmp` package)");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout)
+            .trim()
+            .trim_matches('"'),
+        "sw1"
+    );
+    running.lab.stop().await;
+}
