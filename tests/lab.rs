@@ -408,3 +408,79 @@ async fn net_snmp_tools_read_the_twin() {
     );
     running.lab.stop().await;
 }
+
+/// Run OpenSSH's own client against a twin (off the runtime: it blocks).
+async fn openssh(args: Vec<String>) -> std::process::Output {
+    tokio::task::spawn_blocking(move || std::process::Command::new("ssh").args(args).output())
+        .await
+        .unwrap()
+        .expect("OpenSSH's ssh client is installed (.ci/run installs openssh-client)")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openssh_client_logs_in_with_the_inventory_key() {
+    let fixture = Fixture::new();
+    let key =
+        russh::keys::PrivateKey::random(&mut rand::rng(), russh::keys::Algorithm::Ed25519).unwrap();
+    let text = key
+        .to_openssh(russh::keys::ssh_key::LineEnding::LF)
+        .unwrap();
+    fixture.write_secret("secrets/ssh_key", &text);
+    fixture.edit(
+        "defaults.yml",
+        "  enable: file:secrets/enable\n",
+        "  enable: file:secrets/enable\n  ssh_key: file:secrets/ssh_key\n",
+    );
+    let inventory = Inventory::load(fixture.path()).inventory.unwrap();
+    let resolver = open_resolver(&inventory);
+    let options = LabOptions {
+        ssh_port: 0,
+        snmp_port: 0,
+        state_dir: fixture.file("state/lab"),
+        salt: String::from("lab-openssh"),
+        selector: Selector::parse("sw1,vpn*").unwrap(),
+    };
+    let lab = Lab::start(&inventory, &resolver, &options).await.unwrap();
+    let address = lab.twin("sw1").unwrap().ssh.unwrap();
+    let known_hosts = fixture.file("known_hosts");
+    let args = |command: &str| -> Vec<String> {
+        vec![
+            "-i".into(),
+            fixture.file("secrets/ssh_key").display().to_string(),
+            "-p".into(),
+            address.port().to_string(),
+            "-o".into(),
+            "BatchMode=yes".into(),
+            "-o".into(),
+            "IdentitiesOnly=yes".into(),
+            "-o".into(),
+            format!("UserKnownHostsFile={}", known_hosts.display()),
+            "-o".into(),
+            "StrictHostKeyChecking=accept-new".into(),
+            "-o".into(),
+            "ConnectTimeout=5".into(),
+            format!("netadmin@{}", address.ip()),
+            command.into(),
+        ]
+    };
+    let output = openssh(args("show version")).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("Cisco IOS") && text.contains("uptime is"),
+        "{text}"
+    );
+    // OpenSSH recorded the twin's key; a second run verifies it without prompting
+    let output = openssh(args("show inventory")).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("FOC0001"));
+    lab.stop().await;
+}

@@ -533,6 +533,10 @@ pub struct Credentials {
     /// Privileged-mode secret (IOS `enable secret`).
     #[serde(default)]
     pub enable: Option<SecretRef>,
+    /// Private key (OpenSSH format) for public-key login; the twin lab authorizes its
+    /// public half. A key, not a password: never rendered into templates.
+    #[serde(default)]
+    pub ssh_key: Option<SecretRef>,
 }
 
 /// SNMP versions.

@@ -59,6 +59,7 @@ pub fn spec_for(
     let mut problems = Diagnostics::new();
     let platform = platform_of(a);
     let (mut username, mut password, mut enable_secret) = (String::new(), String::new(), None);
+    let mut authorized_keys = Vec::new();
     if platform != Platform::Host {
         match vars::credentials(inventory, asset) {
             Some(credentials) => {
@@ -72,6 +73,14 @@ pub fn spec_for(
                 if let Some(reference) = &credentials.value.enable {
                     match reveal(resolver, reference, &a.name, "credentials.enable") {
                         Ok(value) => enable_secret = Some(value),
+                        Err(diagnostic) => problems.push(diagnostic),
+                    }
+                }
+                if let Some(reference) = &credentials.value.ssh_key {
+                    match reveal(resolver, reference, &a.name, "credentials.ssh_key")
+                        .and_then(|text| public_half(&text, &a.name))
+                    {
+                        Ok(public) => authorized_keys.push(public),
                         Err(diagnostic) => problems.push(diagnostic),
                     }
                 }
@@ -154,7 +163,7 @@ pub fn spec_for(
         username,
         password,
         enable_secret,
-        authorized_keys: Vec::new(),
+        authorized_keys,
         snmp,
         contact,
         location,
@@ -169,6 +178,29 @@ pub fn spec_for(
         management_vlan: management.map(|(vlan, ..)| vlan),
         management_prefix: management.map(|(_, address, length)| (address, length)),
     })
+}
+
+/// The OpenSSH public line of a private key (the twin authorizes it, as `authorized_keys`
+/// would on a device).
+fn public_half(private: &str, asset: &str) -> Result<String, Diagnostic> {
+    russh::keys::PrivateKey::from_openssh(private)
+        .map_err(|error| {
+            Diagnostic::error(
+                "lab.bad-ssh-key",
+                format!("the SSH key of `{asset}` is not an OpenSSH private key: {error}"),
+            )
+            .asset(asset)
+            .field("credentials.ssh_key")
+        })
+        .and_then(|key| {
+            key.public_key().to_openssh().map_err(|error| {
+                Diagnostic::error(
+                    "lab.bad-ssh-key",
+                    format!("cannot encode the public key of `{asset}`: {error}"),
+                )
+                .asset(asset)
+            })
+        })
 }
 
 fn fnv(name: &str) -> u32 {
