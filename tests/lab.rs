@@ -50,6 +50,7 @@ async fn start(salt: &str) -> Running {
         state_dir: fixture.file("state/lab"),
         salt: salt.to_string(),
         selector: Selector::all(),
+        isolated: false,
     };
     let lab = Lab::start(&inventory, &resolver, &options)
         .await
@@ -347,6 +348,7 @@ async fn host_keys_persist_from_run_to_run() {
         state_dir: fixture.file("state/lab"),
         salt: String::from("lab-persist"),
         selector: Selector::parse("sw1").unwrap(),
+        isolated: false,
     };
     let first = Lab::start(&inventory, &resolver, &options).await.unwrap();
     let fingerprint = first.twin("sw1").unwrap().host_key_fingerprint.clone();
@@ -439,6 +441,7 @@ async fn openssh_client_logs_in_with_the_inventory_key() {
         state_dir: fixture.file("state/lab"),
         salt: String::from("lab-openssh"),
         selector: Selector::parse("sw1,vpn*").unwrap(),
+        isolated: false,
     };
     let lab = Lab::start(&inventory, &resolver, &options).await.unwrap();
     let address = lab.twin("sw1").unwrap().ssh.unwrap();

@@ -6,6 +6,7 @@ mod check_cli;
 mod examples;
 mod inventory;
 mod lab;
+mod lab_isolated;
 mod lab_ssh;
 mod plan;
 mod secrets;

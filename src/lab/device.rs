@@ -183,6 +183,9 @@ pub struct Device {
     /// What it is.
     pub spec: DeviceSpec,
     state: Mutex<DeviceState>,
+    /// Woken after anything that may change what the device looks like from outside (a CLI
+    /// line, a fault, a reboot): the lab re-evaluates reachability then.
+    on_change: std::sync::OnceLock<std::sync::Arc<tokio::sync::Notify>>,
 }
 
 impl Device {
@@ -196,6 +199,20 @@ impl Device {
                 boots: 1,
                 faults: Faults::default(),
             }),
+            on_change: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Wake `notify` after every change (set once, by the lab).
+    pub fn watch_changes(&self, notify: std::sync::Arc<tokio::sync::Notify>) {
+        let _ = self.on_change.set(notify);
+    }
+
+    /// Tell the watcher something changed (a stored permit: no change is missed while the
+    /// watcher is busy).
+    pub fn notify_changed(&self) {
+        if let Some(notify) = self.on_change.get() {
+            notify.notify_one();
         }
     }
 
@@ -235,10 +252,13 @@ impl Device {
 
     /// Reload the device: uptime restarts, unsaved configuration is lost.
     pub fn reboot(&self) {
-        let mut state = self.state();
-        state.platform.reboot(&self.spec);
-        state.booted = Instant::now();
-        state.boots += 1;
+        {
+            let mut state = self.state();
+            state.platform.reboot(&self.spec);
+            state.booted = Instant::now();
+            state.boots += 1;
+        }
+        self.notify_changed();
     }
 
     /// Current faults.
@@ -249,6 +269,7 @@ impl Device {
     /// Change the faults.
     pub fn set_faults(&self, change: impl FnOnce(&mut Faults)) {
         change(&mut self.state().faults);
+        self.notify_changed();
     }
 }
 

@@ -12,6 +12,7 @@
 //! - [`ssh`]: the twins' SSH server.
 //! - [`snmp`]: the twins' SNMP agents (v2c, v3 USM), answering from live state.
 //! - [`control`]: faults by name, and the control socket of a running lab.
+//! - [`netns`]: the isolated network where only present twins answer (ping included).
 
 pub mod address;
 pub mod build;
@@ -20,6 +21,7 @@ pub mod device;
 pub mod host;
 pub mod ios;
 pub mod linux;
+pub mod netns;
 pub mod platforms;
 pub mod snmp;
 pub mod ssh;
@@ -48,6 +50,11 @@ pub struct LabOptions {
     pub salt: String,
     /// Which assets get a twin.
     pub selector: Selector,
+    /// The calling thread is in a private network namespace
+    /// ([`netns::enter_private_namespace`]): the lab puts a twin's address on `lo` only while
+    /// it should answer, so a device that is down stops answering ping and a workstation
+    /// answers once its switch port is configured for it.
+    pub isolated: bool,
 }
 
 impl LabOptions {
@@ -61,6 +68,7 @@ impl LabOptions {
             state_dir: inventory.root.join("state").join("lab"),
             salt: String::new(),
             selector: Selector::all(),
+            isolated: false,
         }
     }
 }
@@ -97,6 +105,12 @@ pub struct Lab {
     shutdown: watch::Sender<bool>,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     host_keys: Mutex<HostKeys>,
+    /// Where each end device plugs in: (switch, full port name, VLAN id).
+    links: std::collections::HashMap<String, (String, String, Option<u32>)>,
+    /// Isolated mode: the twin addresses currently on `lo`.
+    present: Option<Mutex<std::collections::HashSet<IpAddr>>>,
+    /// Woken by any twin's change.
+    changes: Arc<tokio::sync::Notify>,
 }
 
 struct HostKeys {
@@ -121,6 +135,9 @@ pub enum LabError {
         /// The system's reason, with a hint.
         reason: String,
     },
+    /// The isolated network could not be changed.
+    #[error("isolated lab network: {0}")]
+    Network(String),
     /// Host keys could not be read or written.
     #[error("host key for {asset} at {path}: {reason}")]
     HostKey {
@@ -196,6 +213,24 @@ impl Lab {
             problems.merge_repeats();
             return Err(LabError::Inventory(problems));
         }
+        let mut links = std::collections::HashMap::new();
+        for asset in &selected {
+            let a = &asset.value;
+            if let Some(link) = &a.connected_to {
+                let vlan = inventory.site(&a.site).and_then(|site| {
+                    let address = a.address?;
+                    crate::plan::place(site, a.vlan.as_deref(), address).map(|p| p.vlan.id)
+                });
+                links.insert(
+                    a.name.clone(),
+                    (
+                        link.switch.clone(),
+                        ios::ifname::canonical(&link.port),
+                        vlan,
+                    ),
+                );
+            }
+        }
         let key_dir = options.state_dir.join("host-keys");
         let (shutdown, _) = watch::channel(false);
         let mut lab = Lab {
@@ -206,7 +241,20 @@ impl Lab {
                 dir: key_dir.clone(),
                 keys: std::collections::HashMap::new(),
             }),
+            links,
+            present: options
+                .isolated
+                .then(|| Mutex::new(std::collections::HashSet::new())),
+            changes: Arc::new(tokio::sync::Notify::new()),
         };
+        if options.isolated {
+            // Listeners can only bind addresses that exist: every twin starts present, and
+            // the first reconcile below removes those that should not answer (their sockets
+            // stay bound and work again when the address comes back).
+            for device in &devices {
+                lab.set_present(device.spec.address, true)?;
+            }
+        }
         for device in devices {
             let mut twin = Twin {
                 device: device.clone(),
@@ -256,8 +304,10 @@ impl Lab {
                     tasks.push(task);
                 }
             }
+            device.watch_changes(lab.changes.clone());
             lab.twins.push(twin);
         }
+        lab.reconcile()?;
         Ok(lab)
     }
 
@@ -272,6 +322,95 @@ impl Lab {
         if let Ok(mut tasks) = self.tasks.lock() {
             tasks.push(task);
         }
+    }
+
+    fn set_present(&self, address: IpAddr, present: bool) -> Result<(), LabError> {
+        let Some(set) = &self.present else {
+            return Ok(());
+        };
+        let mut set = set.lock().unwrap_or_else(|p| p.into_inner());
+        if set.contains(&address) == present {
+            return Ok(());
+        }
+        let result = if present {
+            netns::add_address(address)
+        } else {
+            netns::remove_address(address)
+        };
+        result.map_err(|error| LabError::Network(error.to_string()))?;
+        if present {
+            set.insert(address);
+        } else {
+            set.remove(&address);
+        }
+        Ok(())
+    }
+
+    /// Whether a twin should answer now: not down, and for an end device, its switch port is
+    /// up, forwards (access or dynamic) and carries the device's VLAN.
+    fn should_answer(&self, twin: &Twin) -> bool {
+        if twin.device.faults().down {
+            return false;
+        }
+        if twin.device.spec.platform != Platform::Host {
+            return true;
+        }
+        let Some((switch, port, vlan)) = self.links.get(&twin.device.spec.name) else {
+            return false;
+        };
+        let Some(switch) = self.twin(switch) else {
+            return false;
+        };
+        if switch.device.faults().down {
+            return false;
+        }
+        let state = switch.device.state();
+        let Some(ios) = state.platform.as_any().downcast_ref::<ios::IosState>() else {
+            return false;
+        };
+        let view = ios.interface_view(port);
+        let forwards = matches!(view.mode, ios::PortMode::Access | ios::PortMode::Dynamic);
+        !view.shutdown && forwards && vlan.is_none_or(|id| u32::from(view.access_vlan) == id)
+    }
+
+    /// Bring every twin's reachability in line with its state now (end devices' links, the
+    /// `down` fault). Runs by itself after every change in isolated mode; callers may run it
+    /// to know it is done.
+    pub fn reconcile(&self) -> Result<(), LabError> {
+        for twin in &self.twins {
+            let answer = self.should_answer(twin);
+            if twin.device.spec.platform == Platform::Host {
+                let mut state = twin.device.state();
+                if let Some(host) = state
+                    .platform
+                    .as_any_mut()
+                    .downcast_mut::<host::HostState>()
+                {
+                    host.link_up = answer;
+                }
+            }
+            self.set_present(twin.device.spec.address, answer)?;
+        }
+        Ok(())
+    }
+
+    /// In isolated mode, keep reachability in line by itself: re-run [`Lab::reconcile`]
+    /// after every change a twin reports (a CLI line, a fault, a reboot).
+    pub fn run_reconciler(self: &Arc<Self>) {
+        if self.present.is_none() {
+            return;
+        }
+        let lab = Arc::downgrade(self);
+        let changes = self.changes.clone();
+        self.spawn_until_shutdown(async move {
+            loop {
+                changes.notified().await;
+                let Some(lab) = lab.upgrade() else { return };
+                if let Err(error) = lab.reconcile() {
+                    tracing::warn!("lab reachability: {error}");
+                }
+            }
+        });
     }
 
     /// Every twin, in asset-name order.
@@ -348,7 +487,10 @@ impl Lab {
                 .unwrap_or_default();
             format!("no twin named `{}`{hint}", request.asset)
         })?;
-        control::apply(&twin.device, request, self)
+        let message = control::apply(&twin.device, request, self)?;
+        // Reachability follows at once (the `down` fault, a rebooted switch's ports).
+        self.reconcile().map_err(|e| e.to_string())?;
+        Ok(message)
     }
 }
 

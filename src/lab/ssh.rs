@@ -223,6 +223,7 @@ impl russh::server::Handler for Connection {
         }
         let command = String::from_utf8_lossy(data);
         let output = terminal.cli.exec(&twin.device, &command);
+        twin.device.notify_changed();
         if !output.stdout.is_empty() {
             session.data(channel, output.stdout)?;
         }
@@ -280,6 +281,7 @@ impl russh::server::Handler for Connection {
                     }
                     let in_config = terminal.cli.prompt(device).contains("(config");
                     let output = terminal.cli.execute(device, &line);
+                    device.notify_changed();
                     if in_config && !line.trim().is_empty() {
                         terminal.config_lines += 1;
                         if faults
