@@ -487,3 +487,79 @@ async fn openssh_client_logs_in_with_the_inventory_key() {
     assert!(String::from_utf8_lossy(&output.stdout).contains("FOC0001"));
     lab.stop().await;
 }
+
+/// `netparc lab` as a technician runs it: the mapping printed, a fault switched from another
+/// process through the control socket, a clean stop on Ctrl-C (SIGINT).
+#[test]
+fn the_lab_command_prints_its_twins_and_takes_faults_from_another_process() {
+    use std::io::{BufRead, BufReader};
+    let fixture = Fixture::new();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_netparc"))
+        .args([
+            "lab",
+            "-i",
+            ".",
+            "--ssh-port",
+            "0",
+            "--snmp-port",
+            "0",
+            "--limit",
+            "sw1,ap1",
+            "--fault",
+            "ap1:auth-failure",
+        ])
+        .current_dir(fixture.path())
+        .env_remove("NETPARC_INVENTORY")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut mapping = String::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        mapping.push_str(&line);
+        mapping.push('\n');
+        if line.contains("twins running") {
+            break;
+        }
+    }
+    assert!(
+        mapping.contains("sw1") && mapping.contains("ap1") && mapping.contains("SHA256:"),
+        "{mapping}"
+    );
+    assert!(
+        mapping.contains("10.0.99.11"),
+        "the real address is shown beside the twin's: {mapping}"
+    );
+    let fault = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_netparc"))
+            .args(["lab", "-i", ".", "fault"])
+            .args(args)
+            .current_dir(fixture.path())
+            .env_remove("NETPARC_INVENTORY")
+            .output()
+            .unwrap()
+    };
+    let out = fault(&["sw1", "down", "on"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "sw1: down on");
+    let out = fault(&["sw1", "dwon"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `down`?"));
+    // SAFETY: kill(2) on our own child's pid, as Ctrl-C would.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    assert!(status.success(), "Ctrl-C stops the lab cleanly");
+    let out = fault(&["sw1", "down", "off"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no running lab answers"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

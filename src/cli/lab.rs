@@ -21,6 +21,10 @@ pub struct Args {
     /// SNMP port of every twin (default 161 as root, 10161 otherwise).
     #[arg(long)]
     snmp_port: Option<u16>,
+    /// Start with a fault switched on, as ASSET:FAULT (repeatable), e.g.
+    /// `--fault sw-hq-02:down --fault ap-hq-01:slow-cli=800`.
+    #[arg(long = "fault", value_name = "ASSET:FAULT")]
+    faults: Vec<String>,
     #[command(subcommand)]
     action: Option<Action>,
 }
@@ -102,6 +106,21 @@ async fn run_async(args: Args) -> Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
+    for spec in &args.faults {
+        let Some((asset, fault)) = spec.split_once(':') else {
+            lab.stop().await;
+            anyhow::bail!("--fault `{spec}`: expected ASSET:FAULT, e.g. sw-hq-02:down");
+        };
+        let request = FaultRequest {
+            asset: asset.to_string(),
+            fault: fault.to_string(),
+            on: true,
+        };
+        if let Err(message) = lab.fault(&request) {
+            lab.stop().await;
+            anyhow::bail!("--fault `{spec}`: {message}");
+        }
+    }
     lab.serve_control(&socket)
         .with_context(|| format!("cannot open the control socket {}", socket.display()))?;
     {
