@@ -563,3 +563,64 @@ fn the_lab_command_prints_its_twins_and_takes_faults_from_another_process() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `netparc exec --lab`: one command on every selected device's twin, in parallel, with a
+/// recap; a failing command fails the run.
+#[test]
+fn exec_runs_a_command_on_the_twins_of_the_selected_devices() {
+    let fixture = Fixture::new();
+    fixture.write("assets/vpn1.yml", VPN);
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_netparc"))
+            .arg("exec")
+            .args(args)
+            .current_dir(fixture.path())
+            .env_remove("NETPARC_INVENTORY")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["-i", ".", "--lab", "--limit", "kind:switch", "show version"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("=== sw1 (ok)") && text.contains("Cisco IOS"),
+        "{text}"
+    );
+    assert!(text.contains("1 ok, 0 failed or unreachable"), "{text}");
+    let out = run(&[
+        "-i",
+        ".",
+        "--lab",
+        "--limit",
+        "vpn1",
+        "--format",
+        "json",
+        "cat /etc/nope",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json[0]["asset"], "vpn1");
+    assert_eq!(json[0]["status"], 1);
+    assert!(
+        json[0]["stderr"]
+            .as_str()
+            .unwrap()
+            .contains("No such file or directory")
+    );
+    let out = run(&[
+        "-i",
+        ".",
+        "--lab",
+        "--limit",
+        "kind:printer",
+        "show version",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("selects no device netparc can log into")
+    );
+}

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod check;
+mod exec;
 mod lab;
 mod plan;
 mod render;
@@ -43,6 +44,9 @@ enum Command {
     /// Start the twin lab: one simulated device per asset on loopback (SSH and SNMP), until
     /// Ctrl-C; or switch faults on a running lab.
     Lab(lab::Args),
+    /// Run one command on the selected devices over SSH and show each output (`--lab`: on
+    /// their twins).
+    Exec(exec::Args),
 }
 
 /// Options every inventory command shares.
@@ -77,6 +81,7 @@ pub fn main() -> ExitCode {
         Command::Plan(args) => plan::run(args),
         Command::Secrets(args) => secrets::run(args),
         Command::Lab(args) => lab::run(args),
+        Command::Exec(args) => exec::run(args),
     };
     match outcome {
         Ok(code) => code,
