@@ -7,5 +7,6 @@ mod examples;
 mod inventory;
 mod lab;
 mod lab_ssh;
+mod netmiko;
 mod plan;
 mod secrets;
