@@ -14,7 +14,8 @@
 //!
 //! 1. `Lab::start` (ports 0, a salt unique to the run, a fresh state folder, so every host
 //!    key is generated and written: the first start of a lab), with the process's RSS
-//!    (`VmRSS` of /proc/self/status) before and after, and its open file descriptors;
+//!    (`VmRSS` of /proc/self/status) before and after, and its open file descriptors
+//!    against the soft `ulimit -n`;
 //! 2. a smoke of the running lab: SSH connect + password authentication + one command over
 //!    an exec channel (`show version` on IOS twins, `uname -a` on Linux ones) through
 //!    netparc's own `SshSession` to `NETPARC_LAB_SSH_SAMPLE` random twins (default 50),
@@ -214,6 +215,12 @@ async fn run(config: &Config, cores: usize) -> bool {
         Err(error) => {
             eprintln!("benchmark broken: the lab does not start: {error}");
             eprintln!("{}", error.diagnostics());
+            if error.to_string().contains("os error 24") {
+                eprintln!(
+                    "each twin holds about three file descriptors and `ulimit -n` is {}: raise it (`ulimit -n 20000`) or lower NETPARC_LAB_ASSETS",
+                    fd_limit()
+                );
+            }
             std::process::exit(1);
         }
     };
@@ -356,7 +363,10 @@ async fn run(config: &Config, cores: usize) -> bool {
         "| RSS after `Lab::stop` (and drop) | {:.1} MB | |",
         mb(after_stop.rss_kb)
     );
-    println!("| open file descriptors, before / after start | {fds_before} / {fds_after} | |");
+    println!(
+        "| open file descriptors, before / after start (soft limit) | {fds_before} / {fds_after} ({}) | |",
+        fd_limit()
+    );
     println!(
         "| `Lab::stop` (first lab / second lab) | {} / {} | |",
         ms(stop),
@@ -440,6 +450,20 @@ fn memory() -> Memory {
 
 fn open_fds() -> usize {
     fs::read_dir("/proc/self/fd").map_or(0, Iterator::count)
+}
+
+/// The soft limit on open files (`ulimit -n`): each twin holds about three descriptors, so
+/// this, not memory, is what a common default of 1024 runs out of first.
+fn fd_limit() -> String {
+    fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|limits| {
+            limits
+                .lines()
+                .find(|line| line.starts_with("Max open files"))
+                .and_then(|line| line.split_whitespace().nth(3).map(str::to_string))
+        })
+        .unwrap_or_else(|| String::from("unknown"))
 }
 
 fn ms(d: Duration) -> String {
