@@ -8,5 +8,6 @@ mod inventory;
 mod lab;
 mod lab_isolated;
 mod lab_ssh;
+mod netmiko;
 mod plan;
 mod secrets;
