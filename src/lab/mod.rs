@@ -188,6 +188,7 @@ impl Lab {
         resolver: &SecretResolver,
         options: &LabOptions,
     ) -> Result<Lab, LabError> {
+        raise_open_files_limit();
         let selected: Vec<_> = inventory
             .assets
             .iter()
@@ -515,7 +516,33 @@ impl control::FaultHost for Lab {
     }
 }
 
+/// Each twin holds a few sockets: a large lab needs more than the usual soft limit of 1,024
+/// open files. Raise the soft limit to the hard one (allowed without privilege).
+fn raise_open_files_limit() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit read and write the struct we pass, nothing else.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
+
 fn bind_error(device: &Device, address: SocketAddr, error: &std::io::Error) -> LabError {
+    if error.raw_os_error() == Some(libc::EMFILE) {
+        return LabError::Bind {
+            asset: device.spec.name.clone(),
+            address,
+            reason: format!(
+                "{error} (each twin holds about 3 files: raise `ulimit -n` or start fewer twins with --limit)"
+            ),
+        };
+    }
     let hint = match error.kind() {
         std::io::ErrorKind::PermissionDenied => " (ports under 1024 need root: pass a higher port)",
         std::io::ErrorKind::AddrInUse => {
