@@ -203,6 +203,7 @@ async fn run(config: &Config, cores: usize) -> bool {
         state_dir: dir.path().join("state/lab"),
         salt,
         selector: Selector::all(),
+        isolated: false,
     };
 
     // 1. Cold start: every host key generated and written.

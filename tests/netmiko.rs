@@ -78,6 +78,7 @@ async fn netmikos_cisco_ios_driver_configures_the_ios_twin() {
         state_dir: fixture.file("state/lab"),
         salt: String::from("netmiko-ios"),
         selector: Selector::parse("sw1").expect("selector"),
+        isolated: false,
     };
     let lab = Lab::start(&inventory, &resolver, &options)
         .await
