@@ -190,30 +190,53 @@ fn a_broken_cache_is_ignored_and_replaced() {
 
     let mut cut = good.clone();
     cut.truncate(good.len() * 2 / 3);
-    let wrong_kind = String::from_utf8(good.clone())
-        .expect("utf-8")
-        .replacen("{\"document\":{\"Site\"", "{\"document\":{\"Defaults\"", 1)
-        .into_bytes();
-    let breakages: [(&str, Vec<u8>); 5] = [
-        ("garbage", b"\x00\xff not a cache \xfe".to_vec()),
-        ("empty", Vec::new()),
-        ("truncated", cut),
-        ("an entry of the wrong kind", wrong_kind),
+    // Same-length edits, so the entry is found and fails only when decoded.
+    let edit = |from: &str, to: &str| {
+        assert_eq!(from.len(), to.len());
+        let text = String::from_utf8(good.clone()).expect("utf-8");
+        assert!(text.contains(from), "{from}");
+        text.replacen(from, to, 1).into_bytes()
+    };
+    let breakages: [(&str, Vec<u8>, Option<CacheUse>); 6] = [
+        (
+            "garbage",
+            b"\x00\xff not a cache \xfe".to_vec(),
+            Some(uses(0, FILES, true)),
+        ),
+        ("empty", Vec::new(), Some(uses(0, FILES, true))),
+        ("truncated", cut, None),
+        (
+            "an entry of the wrong kind",
+            edit("{\"document\":{\"Asset\":", "{\"document\": {\"Site\":"),
+            Some(uses(FILES - 1, 1, true)),
+        ),
         (
             "an entry that does not decode",
-            String::from_utf8(good.clone())
-                .expect("utf-8")
-                .replacen("\"diagnostics\":[", "\"diagnostics\":[{\"code\":1},", 1)
-                .into_bytes(),
+            edit("\"diagnostics\":[]", "\"diagnostics\":{}"),
+            Some(uses(FILES - 1, 1, true)),
+        ),
+        (
+            "a stored diagnostic with an unknown code",
+            edit(
+                "\"code\":\"yaml.unknown-field\"",
+                "\"code\":\"yaml.unknown-fielD\"",
+            ),
+            Some(uses(FILES - 1, 1, true)),
         ),
     ];
-    for (what, bytes) in breakages {
+    for (what, bytes, expected) in breakages {
         std::fs::write(&path, &bytes).expect("break the cache");
         let (outcome, diagnostics) = load_and_validate(fixture.path());
         assert_eq!(snapshot(&outcome), reference, "{what}");
         assert_eq!(diagnostics, cold_diagnostics, "{what}");
-        assert!(outcome.cache.parsed > 0, "{what}: {:?}", outcome.cache);
-        assert!(outcome.cache.written, "{what}: not replaced");
+        match expected {
+            Some(expected) => assert_eq!(outcome.cache, expected, "{what}"),
+            None => assert!(
+                outcome.cache.hits > 0 && outcome.cache.parsed > 0 && outcome.cache.written,
+                "{what}: {:?}",
+                outcome.cache
+            ),
+        }
         assert_eq!(std::fs::read(&path).expect("cache"), good, "{what}");
     }
 

@@ -8,14 +8,16 @@
 //!
 //! ```text
 //! {"netparc":"0.1.0","schema":1,"multiline_fields":["banner","motd"]}
-//! {"path":"assets/hq/sw1.yml","hash":1234,"len":987}<TAB>{"document":{"Asset":{…}},"diagnostics":[…]}
+//! {"path":"assets/hq/sw1.yml","hash":1234,"len":987,"size":2301}<TAB>{"document":{"Asset":{…}},"diagnostics":[…]}
 //! ```
 //!
 //! Each entry is keyed by the file's path relative to the inventory, the length of its text
 //! and a 64-bit hash of that text ([`content_hash`]); the text is read on every run anyway
 //! (the position index is built from it when a message needs a line and column). Compact
-//! JSON escapes tabs inside strings, so the first tab of a line ends its key, and the key is
-//! read without decoding the document. The header invalidates everything at once when the
+//! JSON escapes tabs inside strings, so the first tab of a line ends its key; the key gives
+//! the size of the entry after it, so opening the cache reads the keys and skips the entries
+//! (50 MB for 10,000 switch-heavy assets) without scanning them; an entry is decoded, and its
+//! UTF-8 checked, only by the thread that needs it. The header invalidates everything at once when the
 //! netparc version, the cache schema or `multiline_fields` (which decides what the injection
 //! guard reports) changes.
 //!
@@ -33,7 +35,7 @@ use crate::inventory::model::{Asset, GroupVars, Site};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
-use std::io::Read;
+use std::io::{Read, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -117,13 +119,15 @@ impl Header {
     }
 }
 
-/// The part of a line before the tab: which file text the entry was made from.
+/// The part of a line before the tab: which file text the entry was made from, and the
+/// size in bytes of the entry after the tab.
 #[derive(Debug, Serialize, Deserialize)]
 struct Key<'a> {
     #[serde(borrow)]
     path: Cow<'a, str>,
     hash: u64,
     len: u64,
+    size: u64,
 }
 
 /// A diagnostic as stored: `Diagnostic::code` is `&'static str`, and the location's file is
@@ -208,66 +212,55 @@ struct Slot {
     value: Range<usize>,
 }
 
-/// A cache file as read: its text, and where each file's entry is in it. Entries are
+/// A cache file as read: its bytes, and where each file's entry is in them. Entries are
 /// decoded only when asked for, by the thread that needs them.
 #[derive(Debug)]
 pub(crate) struct Cache {
-    text: String,
+    bytes: Vec<u8>,
     slots: HashMap<String, Slot>,
 }
 
 /// An entry found for an unchanged file.
 pub(crate) struct Hit<'a> {
     /// The entry's JSON (decode it with [`decode`]).
-    pub(crate) value: &'a str,
-    /// The whole line, to write back unchanged.
-    pub(crate) line: &'a str,
+    pub(crate) value: &'a [u8],
+    /// The whole line without its newline, to write back unchanged.
+    pub(crate) line: &'a [u8],
 }
 
 impl Cache {
     /// Read the cache at `path` if it exists, is at most `max_len` bytes and its header
-    /// matches this netparc and `multiline` fields; None otherwise. Lines that do not hold a
-    /// readable key are skipped.
+    /// matches this netparc and `multiline` fields; None otherwise. Reading stops at the
+    /// first line whose key is unreadable or whose size does not end at a newline (the
+    /// entries before it stay usable).
     pub(crate) fn open(path: &Path, multiline: &[String], max_len: u64) -> Option<Cache> {
         let file = std::fs::File::open(path).ok()?;
         let size = file.metadata().ok()?.len();
         if size > max_len {
             return None;
         }
-        let mut text = String::with_capacity(usize::try_from(size).ok()?);
+        let mut bytes = Vec::with_capacity(usize::try_from(size).ok()?);
         // Bounded even if the file grows while being read.
         file.take(max_len.saturating_add(1))
-            .read_to_string(&mut text)
+            .read_to_end(&mut bytes)
             .ok()?;
-        if text.len() as u64 > max_len {
+        if bytes.len() as u64 > max_len {
             return None;
         }
-        let header_end = text.find('\n')?;
-        let header: Header = serde_json::from_str(&text[..header_end]).ok()?;
+        let header_end = position(&bytes, b'\n')?;
+        let header: Header = serde_json::from_slice(&bytes[..header_end]).ok()?;
         if header != Header::current(multiline) {
             return None;
         }
         let mut slots = HashMap::new();
         let mut start = header_end + 1;
-        while start < text.len() {
-            let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
-            let line = &text[start..end];
-            if let Some(tab) = line.find('\t')
-                && let Ok(key) = serde_json::from_str::<Key<'_>>(&line[..tab])
-            {
-                slots.insert(
-                    key.path.into_owned(),
-                    Slot {
-                        hash: key.hash,
-                        len: key.len,
-                        line: start..end,
-                        value: start + tab + 1..end,
-                    },
-                );
-            }
-            start = end + 1;
+        while start < bytes.len() {
+            let Some(slot) = slot_at(&bytes, start, &mut slots) else {
+                break;
+            };
+            start = slot + 1;
         }
-        Some(Cache { text, slots })
+        Some(Cache { bytes, slots })
     }
 
     /// The entry for the file at `relative` when it was made from a text of this length and
@@ -278,8 +271,8 @@ impl Cache {
             return None;
         }
         Some(Hit {
-            value: self.text.get(slot.value.clone())?,
-            line: self.text.get(slot.line.clone())?,
+            value: self.bytes.get(slot.value.clone())?,
+            line: self.bytes.get(slot.line.clone())?,
         })
     }
 
@@ -289,10 +282,41 @@ impl Cache {
     }
 }
 
+/// Read the key of the line starting at `start`, record its slot, and return where the line
+/// ends (its newline, or the end of the file); None when the line is not a well-formed entry.
+fn slot_at(bytes: &[u8], start: usize, slots: &mut HashMap<String, Slot>) -> Option<usize> {
+    let rest = bytes.get(start..)?;
+    let tab = start + position(rest, b'\t')?;
+    let key: Key<'_> = serde_json::from_slice(&bytes[start..tab]).ok()?;
+    let end = (tab + 1).checked_add(usize::try_from(key.size).ok()?)?;
+    match bytes.get(end) {
+        Some(b'\n') => {}
+        None if end == bytes.len() => {}
+        _ => return None,
+    }
+    slots.insert(
+        key.path.into_owned(),
+        Slot {
+            hash: key.hash,
+            len: key.len,
+            line: start..end,
+            value: tab + 1..end,
+        },
+    );
+    Some(end)
+}
+
+/// The first `byte` in `bytes`. Only short stretches are searched (a header, a key), so a
+/// plain loop does.
+fn position(bytes: &[u8], byte: u8) -> Option<usize> {
+    bytes.iter().position(|b| *b == byte)
+}
+
 /// Decode an entry's JSON for the file at `file` (used for messages' locations), expecting a
 /// document of `kind`. None when it does not decode: the caller parses the YAML instead.
-pub(crate) fn decode(value: &str, kind: Kind, file: &Path) -> Option<(Document, Diagnostics)> {
-    let entry: EntryIn = serde_json::from_str(value).ok()?;
+pub(crate) fn decode(value: &[u8], kind: Kind, file: &Path) -> Option<(Document, Diagnostics)> {
+    // `from_slice` checks the UTF-8 of every string it reads.
+    let entry: EntryIn = serde_json::from_slice(value).ok()?;
     if entry.document.kind() != kind {
         return None;
     }
@@ -303,8 +327,9 @@ pub(crate) fn decode(value: &str, kind: Kind, file: &Path) -> Option<(Document, 
     Some((entry.document, diagnostics))
 }
 
-/// The cache line for a file just parsed, or None when its diagnostics cannot be stored
-/// exactly (the file is then parsed on every run, which is only slower).
+/// The cache line (without its newline) for a file just parsed, or None when its
+/// diagnostics cannot be stored exactly (the file is then parsed on every run, which is
+/// only slower).
 pub(crate) fn encode(
     relative: &str,
     text: &str,
@@ -312,46 +337,39 @@ pub(crate) fn encode(
     document: &Document,
     diagnostics: &Diagnostics,
     file: &Path,
-) -> Option<String> {
+) -> Option<Vec<u8>> {
     let diagnostics = diagnostics
         .iter()
         .map(|d| StoredDiagnostic::of(d, file))
         .collect::<Option<Vec<_>>>()?;
+    let value = serde_json::to_vec(&EntryOut {
+        document,
+        diagnostics,
+    })
+    .ok()?;
     let key = Key {
         path: Cow::Borrowed(relative),
         hash,
         len: text.len() as u64,
+        size: value.len() as u64,
     };
     let mut line = serde_json::to_vec(&key).ok()?;
+    line.reserve(value.len() + 1);
     line.push(b'\t');
-    serde_json::to_writer(
-        &mut line,
-        &EntryOut {
-            document,
-            diagnostics,
-        },
-    )
-    .ok()?;
-    String::from_utf8(line).ok()
+    line.extend_from_slice(&value);
+    Some(line)
 }
 
 /// Replace the cache at `path` with the header and `lines`, atomically (a reader sees the
 /// old file or the new one, never half of one). False when it was not written: too large,
 /// or the folder or file could not be created; the caller carries on either way.
-pub(crate) fn write(path: &Path, multiline: &[String], lines: &[&str], max_len: u64) -> bool {
-    let Ok(header) = serde_json::to_string(&Header::current(multiline)) else {
+pub(crate) fn write(path: &Path, multiline: &[String], lines: &[&[u8]], max_len: u64) -> bool {
+    let Ok(header) = serde_json::to_vec(&Header::current(multiline)) else {
         return false;
     };
     let size = header.len() + 1 + lines.iter().map(|l| l.len() + 1).sum::<usize>();
     if size as u64 > max_len {
         return false;
-    }
-    let mut bytes = Vec::with_capacity(size);
-    bytes.extend_from_slice(header.as_bytes());
-    bytes.push(b'\n');
-    for line in lines {
-        bytes.extend_from_slice(line.as_bytes());
-        bytes.push(b'\n');
     }
     let Some(dir) = path.parent() else {
         return false;
@@ -368,7 +386,19 @@ pub(crate) fn write(path: &Path, multiline: &[String], lines: &[&str], max_len: 
             0o644,
         );
     }
-    crate::fsutil::write_file(path, &bytes, 0o600).is_ok()
+    // Streamed line by line (through a buffer) rather than assembled: the cache is tens of
+    // megabytes for a large inventory.
+    crate::fsutil::write_atomic(path, 0o600, true, |file| {
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        out.write_all(&header)?;
+        out.write_all(b"\n")?;
+        for line in lines {
+            out.write_all(line)?;
+            out.write_all(b"\n")?;
+        }
+        out.flush()
+    })
+    .is_ok()
 }
 
 /// A 64-bit hash of `bytes`, fast enough to run over every file on every run (a few

@@ -185,7 +185,7 @@ impl Inventory {
         let mut groups = BTreeMap::new();
         let mut defaults = None;
         let mut assets = Vec::new();
-        let mut lines: Vec<Cow<'_, str>> = Vec::with_capacity(outcomes.len());
+        let mut lines: Vec<Cow<'_, [u8]>> = Vec::with_capacity(outcomes.len());
         let mut cache_use = CacheUse::default();
         let whole = |file: &Arc<SourceFile>| Origin {
             file: file.clone(),
@@ -247,7 +247,7 @@ impl Inventory {
         let stale = old_cache.as_ref().map_or(0, Cache::len) != cache_use.hits;
         let fresh = lines.iter().any(|line| matches!(line, Cow::Owned(_)));
         if settings.is_some() && !failed && (fresh || stale) {
-            let lines: Vec<&str> = lines.iter().map(|line| line.as_ref()).collect();
+            let lines: Vec<&[u8]> = lines.iter().map(|line| line.as_ref()).collect();
             cache_use.written = cache::write(&cache_path, &multiline, &lines, max_cache);
         }
 
@@ -475,7 +475,7 @@ struct FileOutcome<'c> {
     diagnostics: Diagnostics,
     /// The file's cache line: the previous one when the file is unchanged, a new one when it
     /// was parsed; None when it cannot be cached.
-    line: Option<Cow<'c, str>>,
+    line: Option<Cow<'c, [u8]>>,
     /// True when the document came from the cache.
     from_cache: bool,
 }
