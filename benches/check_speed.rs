@@ -1,25 +1,36 @@
-//! How fast `netparc check` is on a large inventory, and how netparc's rendering compares
-//! with Python's Jinja2 on the same data in the same run.
+//! How fast `netparc check` is on a large inventory, cold (every file parsed) and warm (the
+//! parse cache in `state/cache/` up to date), and how netparc's rendering compares with
+//! Python's Jinja2 on the same data in the same run.
 //!
 //! The benchmark generates, in a temporary folder, a realistic inventory of N assets
-//! (`NETPARC_BENCH_ASSETS`, default 10,000): eight sites whose plans have /16 user, voice,
-//! Wi-Fi and management subnets; defaults with credentials and SNMPv3 behind `file:` secret
-//! references (mode 0600, strong values); groups; 70 % access switches with 24 or 48 ports
-//! (one file each), 10 % access points and 20 % workstations and printers (list files,
-//! workstations plugged into switch ports); and an IOS template set (a base template that
-//! access-switch and access-point templates extend, an included partial, loops, branches and
-//! the network filters). Then it measures, each over `NETPARC_BENCH_REPS` runs (default 5),
-//! min and median wall-clock time of:
+//! (`NETPARC_BENCH_ASSETS`, default 10,000) in one of two mixes (`NETPARC_BENCH_MIX`):
 //!
-//! - (a) `Inventory::load`;
+//! - `heavy` (the default): 70 % access switches with 24 or 48 ports (one file each), 10 %
+//!   access points, 18 % workstations and 2 % printers (list files, workstations plugged
+//!   into switch ports): 2.5 KB of YAML per asset, the worst case for parsing;
+//! - `fleet`, a large company's parc: 4 % access switches (48 ports), 6 % access points,
+//!   75 % workstations, 6 % IP phones, 4 % printers and 5 % servers.
+//!
+//! Both have eight sites whose plans have /16 user, voice, Wi-Fi and management subnets;
+//! defaults with credentials and SNMPv3 behind `file:` secret references (mode 0600, strong
+//! values); groups; and an IOS template set (a base template that access-switch and
+//! access-point templates extend, an included partial, loops, branches and the network
+//! filters). Then it measures, each over `NETPARC_BENCH_REPS` runs (default 5), min and
+//! median wall-clock time of:
+//!
+//! - (a) `Inventory::load`, cold (the parse cache removed before each run, so each run
+//!   parses every file and writes the cache) and warm (every file served by the cache; the
+//!   warm inventory is checked identical to the cold one);
 //! - (b) `inventory::validate::validate`;
 //! - (c) templates load + `intent::render_selected` for every asset (context building,
 //!   secrets, rendering), split as (c1) context building alone and (c2) `TemplateSet::render`
 //!   alone over the prebuilt contexts;
 //! - (c3) the audit over the rendered configurations;
-//! - (d) `check::check` in process;
+//! - (d) `check::check` in process, warm;
 //! - (e) the real binary, `netparc check -i <dir>`, as a subprocess (one warm-up, then
-//!   `NETPARC_BENCH_RUNS` runs, default 5): the "under one second" figure.
+//!   `NETPARC_BENCH_RUNS` runs, default 5), cold and warm: the "under one second" figures.
+//!   The binary is copied at start (`NETPARC_BENCH_BIN` picks another one), since a target
+//!   folder shared with other worktrees may be rebuilt during the run.
 //!
 //! The peer: the exact per-asset contexts of (c2) are dumped as one JSON file, and
 //! `benches/jinja_render.py` renders them with a Jinja2 translation of the same templates
@@ -31,14 +42,15 @@
 //!
 //! A breakdown ("Where the time goes") then times the parts of load, context building,
 //! rendering and audit one by one, each beside a cheaper variant that shows what a change in
-//! src/ would gain (parallel parsing, a parse cache, direct Tera contexts, parallel
-//! rendering...); `NETPARC_BENCH_BREAKDOWN=0` skips it.
+//! src/ would gain (parallel parsing, direct Tera contexts, parallel rendering...), and what
+//! the parse cache costs (its key, writing it); `NETPARC_BENCH_BREAKDOWN=0` skips it.
 //!
 //! Figures are printed (as Markdown rows, for docs/benchmarks.md); nothing is asserted on
 //! time. `NETPARC_BENCH_KEEP=1` keeps the generated inventory for profiling.
 
 use netparc::check::{check, load_templates, open_resolver};
 use netparc::intent::{CachedResolver, ContextBase, asset_context, render_selected, template_name};
+use netparc::inventory::load::cache::cache_file;
 use netparc::inventory::validate::validate;
 use netparc::inventory::{Inventory, Selector};
 use std::collections::HashMap;
@@ -60,31 +72,67 @@ fn main() {
         .expect("temporary folder");
     // Secrets, contexts and rendered samples live here in clear: owner-only.
     fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o700)).expect("chmod");
+    // The binary under test, copied first thing: the target folder may be shared with other
+    // worktrees, and a build there would otherwise swap the binary in the middle of the run.
+    let binary_path = dir.path().join("netparc");
+    fs::copy(&config.binary, &binary_path).expect("copy the netparc binary");
     let root = dir.path().join("inventory");
     let started = Instant::now();
-    let generated = generate(&root, config.assets);
+    let generated = generate(&root, config.assets, config.mix);
     println!(
-        "generated {} assets ({} switches, {} access points, {} workstations, {} printers; {} interfaces) in {} files, {:.1} MB of YAML, in {:.2} s",
+        "generated the {} mix: {} assets ({} switches, {} access points, {} workstations, {} phones, {} printers, {} servers; {} interfaces) in {} files, {:.1} MB of YAML, in {:.2} s",
+        config.mix.name(),
         generated.total(),
         generated.switches,
         generated.access_points,
         generated.workstations,
+        generated.phones,
         generated.printers,
+        generated.servers,
         generated.interfaces,
         generated.files,
         generated.yaml_bytes as f64 / 1e6,
         started.elapsed().as_secs_f64()
     );
 
-    // (a) load
-    let (load, outcome) = measure(config.reps, || Inventory::load(&root));
+    // (a) load, cold: no parse cache (each run parses every file, then writes the cache).
+    let (load_cold, outcome) = measure_with(
+        config.reps,
+        || forget_cache(&root),
+        || Inventory::load(&root),
+    );
     if outcome.diagnostics.has_errors() {
         fail(
             "the generated inventory does not load",
             &outcome.diagnostics,
         );
     }
+    if !outcome.cache.written {
+        eprintln!("benchmark broken: a cold load did not write the parse cache");
+        std::process::exit(1);
+    }
+    let cold = outcome.inventory.expect("inventory");
+    let cache_bytes = fs::metadata(cache_file(&root)).map_or(0, |m| m.len());
+    // (a) load, warm: every file unchanged since the cache was written.
+    let (load_warm, outcome) = measure(config.reps, || Inventory::load(&root));
+    if outcome.cache.parsed != 0 || outcome.cache.written {
+        eprintln!(
+            "benchmark broken: a warm load was not served by the cache ({:?})",
+            outcome.cache
+        );
+        std::process::exit(1);
+    }
     let inventory = outcome.inventory.expect("inventory");
+    if let Some(difference) = differs(&cold, &inventory) {
+        eprintln!("benchmark broken: the cache changes the inventory: {difference}");
+        std::process::exit(1);
+    }
+    drop(cold);
+    println!(
+        "parse cache: {:.1} MB for {} files; the warm inventory is identical to the cold one",
+        cache_bytes as f64 / 1e6,
+        outcome.cache.hits
+    );
     // (b) validate
     let (validation, found) = measure(config.reps, || validate(&inventory));
     if found.has_errors() {
@@ -120,13 +168,14 @@ fn main() {
         let mut secrets = CachedResolver::new(&resolver);
         netparc::audit::audit(&inventory, &all, &intents, &mut secrets)
     });
-    // (d) check in process
+    // (d) check in process (warm: the cache is in place)
     let (whole, report) = measure(config.reps, || check(&root, &all));
     if report.errors > 0 {
         fail("`check` finds errors", &report.diagnostics);
     }
-    // (e) the binary
-    let (binary, summary) = run_binary(&root, config.binary_runs);
+    // (e) the binary, cold then warm.
+    let (binary_cold, _) = run_binary(&binary_path, &root, config.binary_runs, true);
+    let (binary, summary) = run_binary(&binary_path, &root, config.binary_runs, false);
 
     let lines: usize = intents.iter().map(|i| i.text.lines().count()).sum();
     println!(
@@ -154,7 +203,8 @@ fn main() {
             count as f64 / timing.median.as_secs_f64()
         );
     };
-    row("(a) `Inventory::load`", load, n, "assets");
+    row("(a) `Inventory::load`, cold", load_cold, n, "assets");
+    row("(a) `Inventory::load`, warm", load_warm, n, "assets");
     row("(b) `validate`", validation, n, "assets");
     row(
         "(c) templates + `render_selected`",
@@ -170,25 +220,38 @@ fn main() {
         "renders",
     );
     row("(c3) audit", audit, n, "assets");
-    row("(d) `check()` in process", whole, n, "assets");
-    row("(e) `netparc check` binary", binary, n, "assets");
+    row("(d) `check()` in process, warm", whole, n, "assets");
+    row("(e) `netparc check` binary, cold", binary_cold, n, "assets");
+    row("(e) `netparc check` binary, warm", binary, n, "assets");
     if let Some(peer) = &peer {
         row("jinja2: JSON load", peer.json_load, rendered, "contexts");
         row("jinja2: render only", peer.render, rendered, "renders");
     }
     println!();
     println!(
-        "## {n} assets, {rendered} rendered, {} cores",
+        "## {} mix: {n} assets, {rendered} rendered, {} cores",
+        config.mix.name(),
         std::thread::available_parallelism().map_or(1, |p| p.get())
     );
     println!();
     print!("{table}");
     println!();
-    let under_second = binary.median < Duration::from_secs(1);
+    let verdict = |t: Timing| {
+        if t.median < Duration::from_secs(1) {
+            "MET"
+        } else {
+            "MISSED"
+        }
+    };
     println!(
-        "- `netparc check` on {n} assets: median {} — target under 1 s: {}",
+        "- `netparc check` on {n} assets, cold (no cache; writes it): median {} — target under 1 s: {}",
+        ms(binary_cold.median),
+        verdict(binary_cold)
+    );
+    println!(
+        "- `netparc check` on {n} assets, warm (parse cache up to date): median {} — target under 1 s: {}",
         ms(binary.median),
-        if under_second { "MET" } else { "MISSED" }
+        verdict(binary)
     );
     match &peer {
         Some(peer) => {
@@ -228,6 +291,8 @@ fn main() {
 
 /// Settings read from the environment.
 struct Config {
+    mix: Mix,
+    binary: PathBuf,
     assets: usize,
     reps: usize,
     binary_runs: usize,
@@ -247,7 +312,18 @@ impl Config {
                 .filter(|n: &usize| *n > 0)
                 .unwrap_or(default)
         };
+        let mix = match std::env::var("NETPARC_BENCH_MIX").as_deref() {
+            Err(_) | Ok("" | "heavy") => Mix::Heavy,
+            Ok("fleet") => Mix::Fleet,
+            Ok(other) => {
+                eprintln!("NETPARC_BENCH_MIX: unknown mix `{other}`, expected heavy or fleet");
+                std::process::exit(2);
+            }
+        };
         Config {
+            mix,
+            binary: std::env::var_os("NETPARC_BENCH_BIN")
+                .map_or_else(|| PathBuf::from(NETPARC_BIN), PathBuf::from),
             assets: number("NETPARC_BENCH_ASSETS", 10_000).max(10),
             reps: number("NETPARC_BENCH_REPS", 5),
             binary_runs: number("NETPARC_BENCH_RUNS", 5),
@@ -304,10 +380,16 @@ impl Timing {
 
 /// Run `f` `reps` times; the result of the last run is kept (earlier ones are dropped outside
 /// the timed region).
-fn measure<T>(reps: usize, mut f: impl FnMut() -> T) -> (Timing, T) {
+fn measure<T>(reps: usize, f: impl FnMut() -> T) -> (Timing, T) {
+    measure_with(reps, || {}, f)
+}
+
+/// [`measure`], running `setup` (untimed) before each run.
+fn measure_with<T>(reps: usize, mut setup: impl FnMut(), mut f: impl FnMut() -> T) -> (Timing, T) {
     let mut samples = Vec::with_capacity(reps);
     let mut last = None;
     for _ in 0..reps.max(1) {
+        setup();
         let start = Instant::now();
         let out = f();
         samples.push(start.elapsed());
@@ -325,10 +407,64 @@ fn ms(d: Duration) -> String {
     }
 }
 
-/// `netparc check -i root`, hyperfine-style: one warm-up, then `runs` timed runs.
-fn run_binary(root: &Path, runs: usize) -> (Timing, String) {
+/// Remove the inventory's parse cache, so the next load is cold.
+fn forget_cache(root: &Path) {
+    match fs::remove_file(cache_file(root)) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => panic!("cannot remove the parse cache: {e}"),
+    }
+}
+
+/// Where the cold and warm inventories differ (values as JSON, and every origin), if they do.
+fn differs(a: &Inventory, b: &Inventory) -> Option<String> {
+    use netparc::inventory::Located;
+    fn one<T: serde::Serialize>(what: &str, a: &Located<T>, b: &Located<T>) -> Option<String> {
+        let json = |v: &T| serde_json::to_value(v).expect("json");
+        if json(&a.value) != json(&b.value) {
+            return Some(format!("{what}: values differ"));
+        }
+        if a.origin.file.path != b.origin.file.path || a.origin.path != b.origin.path {
+            return Some(format!("{what}: origins differ"));
+        }
+        None
+    }
+    if a.sites.len() != b.sites.len()
+        || a.assets.len() != b.assets.len()
+        || a.groups.len() != b.groups.len()
+    {
+        return Some(String::from("counts differ"));
+    }
+    one("settings", &a.settings, &b.settings)
+        .or_else(|| one("defaults", &a.defaults, &b.defaults))
+        .or_else(|| {
+            a.sites
+                .iter()
+                .zip(&b.sites)
+                .find_map(|(x, y)| one(&x.value.site, x, y))
+        })
+        .or_else(|| {
+            a.groups.iter().zip(&b.groups).find_map(|((n, x), (m, y))| {
+                if n == m {
+                    one(n, x, y)
+                } else {
+                    Some(format!("group {n} vs {m}"))
+                }
+            })
+        })
+        .or_else(|| {
+            a.assets
+                .iter()
+                .zip(&b.assets)
+                .find_map(|(x, y)| one(&x.value.name, x, y))
+        })
+}
+
+/// `netparc check -i root`, hyperfine-style: one warm-up, then `runs` timed runs; `cold`
+/// removes the parse cache before each (so each run parses everything and writes it again).
+fn run_binary(binary: &Path, root: &Path, runs: usize, cold: bool) -> (Timing, String) {
     let run = || {
-        let output = Command::new(NETPARC_BIN)
+        let output = Command::new(binary)
             .arg("check")
             .arg("-i")
             .arg(root)
@@ -351,7 +487,23 @@ fn run_binary(root: &Path, runs: usize) -> (Timing, String) {
         String::from_utf8_lossy(&output.stdout).trim().to_string()
     };
     run();
-    measure(runs, run)
+    let measured = measure_with(
+        runs,
+        || {
+            if cold {
+                forget_cache(root)
+            }
+        },
+        run,
+    );
+    if !cache_file(root).exists() {
+        eprintln!(
+            "benchmark broken: {} wrote no parse cache; is it a build of this worktree?",
+            binary.display()
+        );
+        std::process::exit(1);
+    }
+    measured
 }
 
 // ---- where the time goes ------------------------------------------------------------------
@@ -478,21 +630,33 @@ fn breakdown(
         index,
         files.len(),
     );
-    // What a parse cache (typed values stored as JSON, keyed by file) would cost to read back.
-    let cached: Vec<String> = inventory
-        .assets
-        .iter()
-        .map(|a| serde_json::to_string(&a.value).expect("json"))
-        .collect();
-    let (decode, _) = measure(reps, || {
-        cached
+    // The parse cache: its key over every file's text, and what writing it adds to a cold
+    // load (measured by making the cache folder unwritable: a regular file in its place).
+    let (hash, _) = measure(reps, || {
+        texts
             .iter()
-            .map(|text| serde_json::from_str::<Asset>(text).expect("decode"))
-            .collect::<Vec<_>>()
+            .map(|t| netparc::inventory::load::cache::content_hash(t.as_bytes()))
+            .fold(0, u64::wrapping_add)
     });
     row(
-        "load: assets decoded from a JSON parse cache instead (variant)",
-        decode,
+        "load: `content_hash` of every file (the cache key)",
+        hash,
+        files.len(),
+    );
+    let cache_dir = cache_file(root)
+        .parent()
+        .expect("cache folder")
+        .to_path_buf();
+    let kept = cache_dir.with_extension("kept");
+    fs::rename(&cache_dir, &kept).expect("move the cache aside");
+    fs::write(&cache_dir, "").expect("block the cache folder");
+    let (unwritable, outcome) = measure(reps, || Inventory::load(root));
+    assert!(outcome.cache.parsed > 0 && !outcome.cache.written);
+    fs::remove_file(&cache_dir).expect("unblock the cache folder");
+    fs::rename(&kept, &cache_dir).expect("restore the cache");
+    row(
+        "load: cold, cache not writable (variant: cold minus writing the cache)",
+        unwritable,
         inventory.assets.len(),
     );
     let mut drops = Vec::new();
@@ -914,13 +1078,35 @@ fn first_difference(ours: &str, theirs: &str) -> Option<String> {
 
 // ---- the generated inventory --------------------------------------------------------------
 
+/// Which kind of inventory to generate (`NETPARC_BENCH_MIX`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mix {
+    /// 70 % access switches with 24 or 48 ports, 10 % access points, 18 % workstations, 2 %
+    /// printers: 2.5 KB of YAML per asset, the worst case for parsing.
+    Heavy,
+    /// A large company's parc: 4 % access switches (48 ports), 6 % access points, 75 %
+    /// workstations, 6 % IP phones, 4 % printers, the rest (5 %) servers.
+    Fleet,
+}
+
+impl Mix {
+    fn name(self) -> &'static str {
+        match self {
+            Mix::Heavy => "heavy",
+            Mix::Fleet => "fleet",
+        }
+    }
+}
+
 /// What `generate` wrote.
 #[derive(Debug, Default)]
 struct Generated {
     switches: usize,
     access_points: usize,
     workstations: usize,
+    phones: usize,
     printers: usize,
+    servers: usize,
     interfaces: usize,
     files: usize,
     yaml_bytes: usize,
@@ -928,7 +1114,12 @@ struct Generated {
 
 impl Generated {
     fn total(&self) -> usize {
-        self.switches + self.access_points + self.workstations + self.printers
+        self.switches
+            + self.access_points
+            + self.workstations
+            + self.phones
+            + self.printers
+            + self.servers
     }
 }
 
@@ -999,7 +1190,9 @@ fn host(b: usize, k: usize) -> String {
     format!("10.{b}.{}.{}", 1 + k / 250, 2 + k % 250)
 }
 
-fn plan(site: usize) -> String {
+/// The plan of a site. `servers_len` is the servers subnet's prefix length: 24 for the heavy
+/// mix (as in every figure published before the fleet mix), 20 for the fleet mix's servers.
+fn plan(site: usize, servers_len: u8) -> String {
     let (short, name, address) = SITES[site];
     let b = octet(site);
     let servers = b + 6;
@@ -1071,7 +1264,7 @@ vlans:
     name: servers
     purpose: servers
     subnets:
-      - prefix: 10.{servers}.0.0/24
+      - prefix: 10.{servers}.0.0/{servers_len}
         gateway: 10.{servers}.0.1
   - id: 999
     name: parking
@@ -1156,7 +1349,7 @@ const LAST_NAMES: [&str; 12] = [
 ];
 
 /// Write the inventory at `root`; panics on I/O errors (this is the bench's own data).
-fn generate(root: &Path, assets: usize) -> Generated {
+fn generate(root: &Path, assets: usize, mix: Mix) -> Generated {
     let mut rng = Rng(0x6e65_7470_6172_6321);
     let mut out = Generated::default();
     let write = |relative: &str, text: &str| {
@@ -1178,7 +1371,8 @@ fn generate(root: &Path, assets: usize) -> Generated {
         "name: bench\ndescription: generated by benches/check_speed.rs\ntemplates: templates\nplaybooks: playbooks\n",
     );
     for (site, (short, ..)) in SITES.iter().enumerate() {
-        add(&format!("plan/{short}.yml"), &plan(site));
+        let servers_len = if mix == Mix::Fleet { 20 } else { 24 };
+        add(&format!("plan/{short}.yml"), &plan(site, servers_len));
     }
     add("defaults.yml", DEFAULTS);
     add("groups.yml", GROUPS);
@@ -1210,11 +1404,41 @@ fn generate(root: &Path, assets: usize) -> Generated {
         fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).expect("chmod");
     }
 
-    let switches = assets * 7 / 10;
-    let access_points = assets / 10;
-    let end_devices = assets - switches - access_points;
-    let printers = end_devices / 10;
-    let workstations = end_devices - printers;
+    let (switches, access_points, workstations, phones, printers, servers) = match mix {
+        Mix::Heavy => {
+            let switches = assets * 7 / 10;
+            let access_points = assets / 10;
+            let end_devices = assets - switches - access_points;
+            let printers = end_devices / 10;
+            (
+                switches,
+                access_points,
+                end_devices - printers,
+                0,
+                printers,
+                0,
+            )
+        }
+        Mix::Fleet => {
+            let switches = assets * 4 / 100;
+            let access_points = assets * 6 / 100;
+            let workstations = assets * 75 / 100;
+            let phones = assets * 6 / 100;
+            let printers = assets * 4 / 100;
+            let servers = assets - switches - access_points - workstations - phones - printers;
+            (
+                switches,
+                access_points,
+                workstations,
+                phones,
+                printers,
+                servers,
+            )
+        }
+    };
+    // End devices are plugged into odd ports (phones into even ones): eight per switch on the
+    // heavy mix's 24-port switches, twenty-two on the fleet's 48-port ones.
+    let per_switch = if mix == Mix::Fleet { 22 } else { 8 };
     let sites = SITES.len();
     // Devices of one site are numbered per site: switch i is the (i / sites)-th of site i % sites.
     let mut management_next = [0usize; SITES.len()];
@@ -1225,7 +1449,11 @@ fn generate(root: &Path, assets: usize) -> Generated {
         let number = i / sites + 1;
         let short = SITES[site].0;
         let name = format!("sw-{short}-{number:04}");
-        let ports = if i % 3 == 0 { 48 } else { 24 };
+        let ports = if mix == Mix::Fleet || i % 3 == 0 {
+            48
+        } else {
+            24
+        };
         ports_of[site].push(ports);
         let address = host(octet(site) + 5, management_next[site]);
         management_next[site] += 1;
@@ -1338,17 +1566,8 @@ interfaces:
             (k >> 8) & 0xff,
             k & 0xff
         );
-        // Eight workstations per switch, on odd ports from 1: always access ports.
-        let switch = k / 8;
-        let link = if switch < ports_of[site].len() {
-            let switch_name = format!("sw-{short}-{:04}", switch + 1);
-            format!(
-                "  connected_to: {{switch: {switch_name}, port: Gi1/0/{}}}\n",
-                1 + 2 * (k % 8)
-            )
-        } else {
-            String::new()
-        };
+        // Odd ports from 1: always access ports.
+        let link = link(&ports_of[site], short, k, per_switch, 1);
         lists[site].push(format!(
             "\
 - name: pc-{short}-{k:05}
@@ -1392,9 +1611,80 @@ interfaces:
     out.printers = printers;
     write_lists(&mut add, &lists, "printers", 100);
 
+    // Phones: on the voice VLAN by DHCP (no static address), each on the even port beside
+    // its desk's workstation.
+    let mut lists: Vec<Vec<String>> = vec![Vec::new(); sites];
+    for i in 0..phones {
+        let site = i % sites;
+        let short = SITES[site].0;
+        let k = i / sites;
+        let user = format!("{} {}", rng.pick(&FIRST_NAMES), rng.pick(&LAST_NAMES));
+        lists[site].push(format!(
+            "\
+- name: tel-{short}-{k:05}
+  kind: phone
+  site: {short}
+  vlan: voice
+  mac: 00:04:f2:{site:02x}:{:02x}:{:02x}
+  user: {user}
+  model: CP-8841
+  serial: {serial}
+{link}",
+            (k >> 8) & 0xff,
+            k & 0xff,
+            serial = rng.token(b"0123456789ABCDEFGHJKLMNPRSTUVWXYZ", 11),
+            link = link(&ports_of[site], short, k, per_switch, 2),
+        ));
+    }
+    out.phones = phones;
+    write_lists(&mut add, &lists, "phones", 100);
+
+    let mut lists: Vec<Vec<String>> = vec![Vec::new(); sites];
+    for i in 0..servers {
+        let site = i % sites;
+        let short = SITES[site].0;
+        let k = i / sites;
+        lists[site].push(format!(
+            "\
+- name: srv-{short}-{k:04}
+  kind: server
+  site: {short}
+  address: {address}
+  vlan: servers
+  description: application server
+  model: PowerEdge R660
+  serial: {serial}
+  lifecycle:
+    purchased: '2025-01-15'
+    warranty_end: '2030-01-15'
+    licence_end: '2030-01-15'
+    supplier: Example Distribution
+",
+            address = host(octet(site) + 6, k),
+            serial = rng.token(b"0123456789ABCDEFGHJKLMNPRSTUVWXYZ", 7),
+        ));
+    }
+    out.servers = servers;
+    write_lists(&mut add, &lists, "servers", 50);
+
     out.files = files;
     out.yaml_bytes = bytes;
     out
+}
+
+/// The `connected_to` line of the `k`-th end device of a site: port `first + 2 * (k %
+/// per_switch)` of switch `k / per_switch`, or nothing when the site has too few switches.
+fn link(switches: &[usize], short: &str, k: usize, per_switch: usize, first: usize) -> String {
+    let switch = k / per_switch;
+    if switch < switches.len() {
+        format!(
+            "  connected_to: {{switch: sw-{short}-{:04}, port: Gi1/0/{}}}\n",
+            switch + 1,
+            first + 2 * (k % per_switch)
+        )
+    } else {
+        String::new()
+    }
 }
 
 /// Write each site's items as list files of `chunk` assets: `assets/<site>/<kind>-NNN.yml`.

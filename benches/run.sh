@@ -3,9 +3,10 @@
 #
 # Creates benches/.venv (Python venv with jinja2) on first use, builds the benchmark in
 # release, and runs it; the figures (Markdown rows for docs/benchmarks.md) go to stdout.
-# Environment knobs (see benches/check_speed.rs): NETPARC_BENCH_ASSETS (default 10000),
-# NETPARC_BENCH_REPS, NETPARC_BENCH_RUNS, NETPARC_BENCH_PY_REPS, NETPARC_BENCH_SAMPLE_EVERY,
-# NETPARC_BENCH_KEEP=1, NETPARC_BENCH_PYTHON.
+# Environment knobs (see benches/check_speed.rs): NETPARC_BENCH_MIX (heavy, the default, or
+# fleet), NETPARC_BENCH_ASSETS (default 10000), NETPARC_BENCH_REPS, NETPARC_BENCH_RUNS,
+# NETPARC_BENCH_PY_REPS, NETPARC_BENCH_SAMPLE_EVERY, NETPARC_BENCH_KEEP=1,
+# NETPARC_BENCH_BREAKDOWN=0, NETPARC_BENCH_PYTHON, NETPARC_BENCH_BIN.
 set -eu
 cd "$(dirname "$0")/.."
 

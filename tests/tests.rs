@@ -2,6 +2,7 @@
 
 mod util;
 
+mod cache;
 mod check_cli;
 mod examples;
 mod inventory;

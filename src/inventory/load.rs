@@ -1,14 +1,22 @@
-//! Reading an inventory folder: finds the human-owned files, parses each with positions,
+//! Reading an inventory folder: finds the human-owned files, parses each (on every core),
 //! runs the injection guard over every scalar, and keeps where everything came from so later
-//! checks can point at the exact line.
+//! checks can point at the exact line. Files unchanged since the last load are taken from
+//! the parse cache instead ([`cache`]); positions are then found, as after a parse, from the
+//! file's text when a message needs them.
+
+#[path = "cache.rs"]
+pub mod cache;
 
 use super::model::{Asset, GroupVars, Settings, Site, vocabulary};
 use crate::diag::{Diagnostic, Diagnostics, SourceLocation};
 use crate::yaml::{self, PathSegment, YamlPath, path_to_string};
+use cache::{Cache, Document, Kind};
 use serde::de::DeserializeOwned;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 pub use crate::yaml::SourceFile;
 
@@ -75,6 +83,20 @@ pub struct LoadOutcome {
     pub inventory: Option<Inventory>,
     /// Every problem met while reading.
     pub diagnostics: Diagnostics,
+    /// How the parse cache served this load.
+    pub cache: CacheUse,
+}
+
+/// How the parse cache served one load (for benchmarks, tests and verbose output).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheUse {
+    /// Files whose typed document came from the cache.
+    pub hits: usize,
+    /// Files read as YAML: new, edited, not cacheable, or the cache was unusable. Includes
+    /// files that could not be read or parsed.
+    pub parsed: usize,
+    /// True when this load wrote a new cache file.
+    pub written: bool,
 }
 
 fn vocabulary_words() -> &'static [&'static str] {
@@ -84,7 +106,9 @@ fn vocabulary_words() -> &'static [&'static str] {
 
 impl Inventory {
     /// Read the inventory at `root`. Every file is read even when an earlier one fails, so
-    /// one run reports every problem.
+    /// one run reports every problem. Files unchanged since a previous load come from the
+    /// parse cache in `state/cache/` (see [`cache`]), which this load then brings up to date
+    /// when every file parsed.
     pub fn load(root: &Path) -> LoadOutcome {
         let mut diagnostics = Diagnostics::new();
         let mut failed = false;
@@ -100,6 +124,7 @@ impl Inventory {
             return LoadOutcome {
                 inventory: None,
                 diagnostics,
+                cache: CacheUse::default(),
             };
         }
         if !settings_path.is_file() {
@@ -107,97 +132,123 @@ impl Inventory {
             return LoadOutcome {
                 inventory: None,
                 diagnostics,
+                cache: CacheUse::default(),
             };
         }
+        // netparc.yml is always parsed: it is tiny, and it says which fields may hold
+        // several lines, which every cached guard finding depends on.
         let settings = read_document::<Settings>(&settings_path, &mut diagnostics);
         let multiline: Vec<String> = settings
             .as_ref()
             .map(|s| s.value.multiline_fields.clone())
             .unwrap_or_else(|| vec![String::from("banner"), String::from("motd")]);
 
-        let mut sites = Vec::new();
-        for file in yaml_files(&root.join("plan")) {
-            match read_document::<Site>(&file, &mut diagnostics) {
-                Some(site) => {
-                    guard_scalars(&site.origin.file, &multiline, &mut diagnostics);
-                    sites.push(site);
-                }
-                None => failed = true,
-            }
-        }
-
-        let mut groups = BTreeMap::new();
-        let mut group_files = Vec::new();
+        // Every other human-owned file, in the order the inventory is assembled (and its
+        // problems reported): plan, groups, defaults, assets.
+        let mut jobs: Vec<(PathBuf, Kind)> = Vec::new();
+        jobs.extend(
+            yaml_files(&root.join("plan"))
+                .into_iter()
+                .map(|f| (f, Kind::Site)),
+        );
         if root.join("groups.yml").is_file() {
-            group_files.push(root.join("groups.yml"));
+            jobs.push((root.join("groups.yml"), Kind::Groups));
         }
-        group_files.extend(yaml_files(&root.join("groups")));
-        for file in group_files {
-            match read_document::<BTreeMap<String, GroupVars>>(&file, &mut diagnostics) {
-                Some(located) => {
-                    guard_scalars(&located.origin.file, &multiline, &mut diagnostics);
-                    for (name, group) in located.value {
-                        let origin = Origin {
-                            file: located.origin.file.clone(),
-                            path: vec![PathSegment::Key(name.clone())],
-                        };
-                        if let Some(previous) = groups.get(&name) {
-                            let previous: &Located<GroupVars> = previous;
-                            diagnostics.push(
-                                Diagnostic::error(
-                                    "inventory.duplicate-group",
-                                    format!("group `{name}` is defined twice"),
-                                )
-                                .at(origin.here())
-                                .hint(format!(
-                                    "the first definition is at {}; merge them",
-                                    previous.origin.here()
-                                )),
-                            );
-                            continue;
-                        }
-                        groups.insert(
-                            name,
-                            Located {
-                                value: group,
-                                origin,
-                            },
-                        );
-                    }
-                }
-                None => failed = true,
-            }
-        }
-
+        jobs.extend(
+            yaml_files(&root.join("groups"))
+                .into_iter()
+                .map(|f| (f, Kind::Groups)),
+        );
         let defaults_path = root.join("defaults.yml");
-        let defaults = if defaults_path.is_file() {
-            match read_document::<GroupVars>(&defaults_path, &mut diagnostics) {
-                Some(defaults) => {
-                    guard_scalars(&defaults.origin.file, &multiline, &mut diagnostics);
-                    defaults
-                }
-                None => {
-                    failed = true;
-                    Located {
-                        value: GroupVars::default(),
-                        origin: Origin::none(),
-                    }
-                }
-            }
-        } else {
-            Located {
-                value: GroupVars::default(),
-                origin: Origin::none(),
-            }
-        };
+        let has_defaults = defaults_path.is_file();
+        if has_defaults {
+            jobs.push((defaults_path, Kind::Defaults));
+        }
+        jobs.extend(
+            yaml_files(&root.join("assets"))
+                .into_iter()
+                .map(|f| (f, Kind::Assets)),
+        );
 
+        let cache_path = cache::cache_file(root);
+        let texts = read_texts(jobs);
+        let yaml_bytes: u64 = texts
+            .iter()
+            .filter_map(|t| t.text.as_ref().ok())
+            .map(|(text, _)| text.len() as u64)
+            .sum();
+        let max_cache = cache::max_cache_len(yaml_bytes);
+        let old_cache = Cache::open(&cache_path, &multiline, max_cache);
+        let outcomes = parse_files(root, texts, old_cache.as_ref(), &multiline);
+
+        let mut sites = Vec::new();
+        let mut groups = BTreeMap::new();
+        let mut defaults = None;
         let mut assets = Vec::new();
-        for (found, problems) in read_asset_files(&yaml_files(&root.join("assets")), &multiline) {
-            diagnostics.extend(problems);
-            match found {
-                Some(found) => assets.extend(found),
-                None => failed = true,
+        let mut lines: Vec<Cow<'_, [u8]>> = Vec::with_capacity(outcomes.len());
+        let mut cache_use = CacheUse::default();
+        let whole = |file: &Arc<SourceFile>| Origin {
+            file: file.clone(),
+            path: Vec::new(),
+        };
+        for outcome in outcomes {
+            diagnostics.extend(outcome.diagnostics);
+            if outcome.from_cache {
+                cache_use.hits += 1;
+            } else {
+                cache_use.parsed += 1;
             }
+            lines.extend(outcome.line);
+            let Some((document, file)) = outcome.parsed else {
+                failed = true;
+                continue;
+            };
+            match document {
+                Document::Site(site) => sites.push(Located {
+                    origin: whole(&file),
+                    value: *site,
+                }),
+                Document::Groups(found) => {
+                    add_groups(found, &file, &mut groups, &mut diagnostics);
+                }
+                Document::Defaults(value) => {
+                    defaults = Some(Located {
+                        origin: whole(&file),
+                        value: *value,
+                    });
+                }
+                Document::Asset(asset) => assets.push(Located {
+                    origin: whole(&file),
+                    value: *asset,
+                }),
+                Document::Assets(list) => {
+                    assets.reserve(list.len());
+                    assets.extend(list.into_iter().enumerate().map(|(index, asset)| Located {
+                        value: asset,
+                        origin: Origin {
+                            file: file.clone(),
+                            path: vec![PathSegment::Index(index)],
+                        },
+                    }));
+                }
+            }
+        }
+        if has_defaults && defaults.is_none() {
+            failed = true;
+        }
+        let defaults = defaults.unwrap_or_else(|| Located {
+            value: GroupVars::default(),
+            origin: Origin::none(),
+        });
+
+        // Rewrite the cache only after a load where every file parsed (a broken file keeps
+        // the previous cache, whose other entries stay valid), and only when it would
+        // change: a file parsed (new, edited, or the cache unusable) or a file is gone.
+        let stale = old_cache.as_ref().map_or(0, Cache::len) != cache_use.hits;
+        let fresh = lines.iter().any(|line| matches!(line, Cow::Owned(_)));
+        if settings.is_some() && !failed && (fresh || stale) {
+            let lines: Vec<&[u8]> = lines.iter().map(|line| line.as_ref()).collect();
+            cache_use.written = cache::write(&cache_path, &multiline, &lines, max_cache);
         }
 
         let inventory = match settings {
@@ -214,6 +265,7 @@ impl Inventory {
         LoadOutcome {
             inventory,
             diagnostics,
+            cache: cache_use,
         }
     }
 
@@ -277,7 +329,14 @@ pub fn yaml_files(dir: &Path) -> Vec<PathBuf> {
             if name.starts_with('.') {
                 continue;
             }
-            if path.is_dir() {
+            // The entry's type comes with the listing on most file systems; only a symbolic
+            // link (or an unknown type) needs a `stat` to see what it points to. This saves
+            // one system call per file, thousands for a large inventory.
+            let is_dir = match entry.file_type() {
+                Ok(kind) if !kind.is_symlink() => kind.is_dir(),
+                _ => path.is_dir(),
+            };
+            if is_dir {
                 pending.push(path);
             } else if name.ends_with(".yml") || name.ends_with(".yaml") {
                 found.push(path);
@@ -335,70 +394,240 @@ fn parse_document<T: DeserializeOwned>(
     }
 }
 
-type AssetFileOutcome = (Option<Vec<Located<Asset>>>, Diagnostics);
-
-/// Read and guard asset files on every core (an inventory of thousands of assets is
-/// thousands of files), keeping the results in file order.
-fn read_asset_files(files: &[PathBuf], multiline: &[String]) -> Vec<AssetFileOutcome> {
-    let one = |file: &PathBuf| -> AssetFileOutcome {
-        let mut diagnostics = Diagnostics::new();
-        let found = read_assets(file, &mut diagnostics);
-        if let Some(first) = found.as_ref().and_then(|f| f.first()) {
-            guard_scalars(&first.origin.file, multiline, &mut diagnostics);
+/// Merge the groups of one file into `groups`, reporting a name defined twice.
+fn add_groups(
+    found: BTreeMap<String, GroupVars>,
+    file: &Arc<SourceFile>,
+    groups: &mut BTreeMap<String, Located<GroupVars>>,
+    diagnostics: &mut Diagnostics,
+) {
+    for (name, group) in found {
+        let origin = Origin {
+            file: file.clone(),
+            path: vec![PathSegment::Key(name.clone())],
+        };
+        if let Some(previous) = groups.get(&name) {
+            diagnostics.push(
+                Diagnostic::error(
+                    "inventory.duplicate-group",
+                    format!("group `{name}` is defined twice"),
+                )
+                .at(origin.here())
+                .hint(format!(
+                    "the first definition is at {}; merge them",
+                    previous.origin.here()
+                )),
+            );
+            continue;
         }
-        (found, diagnostics)
+        groups.insert(
+            name,
+            Located {
+                value: group,
+                origin,
+            },
+        );
+    }
+}
+
+/// A file's text and its [`cache::content_hash`], or why it could not be read.
+struct Text {
+    path: PathBuf,
+    kind: Kind,
+    text: Result<(String, u64), Diagnostic>,
+}
+
+/// Read and hash every file, on every core.
+fn read_texts(jobs: Vec<(PathBuf, Kind)>) -> Vec<Text> {
+    on_every_core(jobs, |(path, kind)| {
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let hash = cache::content_hash(text.as_bytes());
+                Ok((text, hash))
+            }
+            Err(error) => Err(Diagnostic::error(
+                "io.read",
+                format!("cannot read {}: {error}", path.display()),
+            )
+            .at(SourceLocation::file(&path))),
+        };
+        Text { path, kind, text }
+    })
+    .into_iter()
+    .map(|text| {
+        text.unwrap_or_else(|| Text {
+            path: PathBuf::new(),
+            kind: Kind::Assets,
+            text: Err(Diagnostic::error(
+                "inventory.load",
+                "a loading thread panicked",
+            )),
+        })
+    })
+    .collect()
+}
+
+/// One file after parsing (or decoding its cache entry).
+struct FileOutcome<'c> {
+    /// The document and its source; None when the file could not be read or parsed.
+    parsed: Option<(Document, Arc<SourceFile>)>,
+    /// What reading and parsing found, in the order a parse reports it.
+    diagnostics: Diagnostics,
+    /// The file's cache line: the previous one when the file is unchanged, a new one when it
+    /// was parsed; None when it cannot be cached.
+    line: Option<Cow<'c, [u8]>>,
+    /// True when the document came from the cache.
+    from_cache: bool,
+}
+
+/// Parse every file (or decode its entry when `cache` holds one for this exact text), on
+/// every core, keeping the results in file order so reports are repeatable.
+fn parse_files<'c>(
+    root: &Path,
+    texts: Vec<Text>,
+    cache: Option<&'c Cache>,
+    multiline: &[String],
+) -> Vec<FileOutcome<'c>> {
+    let count = texts.len();
+    let one = |Text { path, kind, text }: Text| -> FileOutcome<'c> {
+        let (text, hash) = match text {
+            Ok(read) => read,
+            Err(diagnostic) => {
+                return FileOutcome {
+                    parsed: None,
+                    diagnostics: diagnostic.into(),
+                    line: None,
+                    from_cache: false,
+                };
+            }
+        };
+        // The key is the path inside the inventory, so the cache survives the inventory
+        // being opened under another path (`-i .` vs `-i /srv/inventories/hq`).
+        let relative = path.strip_prefix(root).ok().and_then(Path::to_str);
+        if let Some(relative) = relative
+            && let Some(hit) = cache.and_then(|c| c.get(relative, hash, text.len() as u64))
+            && let Some((document, diagnostics)) = cache::decode(hit.value, kind, &path)
+        {
+            return FileOutcome {
+                parsed: Some((document, Arc::new(SourceFile::new(path, text)))),
+                diagnostics,
+                line: Some(Cow::Borrowed(hit.line)),
+                from_cache: true,
+            };
+        }
+        let (parsed, diagnostics) = parse_file(kind, &text, &path, multiline);
+        let line = match (&parsed, relative) {
+            (Some((document, _)), Some(relative)) => {
+                cache::encode(relative, &text, hash, document, &diagnostics, &path).map(Cow::Owned)
+            }
+            _ => None,
+        };
+        FileOutcome {
+            parsed,
+            diagnostics,
+            line,
+            from_cache: false,
+        }
     };
+    let outcomes = on_every_core(texts, one);
+    debug_assert_eq!(outcomes.len(), count);
+    outcomes
+        .into_iter()
+        .map(|outcome| {
+            outcome.unwrap_or_else(|| FileOutcome {
+                parsed: None,
+                diagnostics: Diagnostic::error("inventory.load", "a loading thread panicked")
+                    .into(),
+                line: None,
+                from_cache: false,
+            })
+        })
+        .collect()
+}
+
+/// Parse one file as the document its place in the inventory calls for, then run the
+/// injection guard over it.
+fn parse_file(
+    kind: Kind,
+    text: &str,
+    file: &Path,
+    multiline: &[String],
+) -> (Option<(Document, Arc<SourceFile>)>, Diagnostics) {
+    let mut diagnostics = Diagnostics::new();
+    fn typed<T: DeserializeOwned>(
+        text: &str,
+        file: &Path,
+        diagnostics: &mut Diagnostics,
+        wrap: impl FnOnce(T) -> Document,
+    ) -> Option<(Document, Arc<SourceFile>)> {
+        let located = parse_document::<T>(text, file, diagnostics)?;
+        Some((wrap(located.value), located.origin.file))
+    }
+    let parsed = match kind {
+        Kind::Site => typed(text, file, &mut diagnostics, |site| {
+            Document::Site(Box::new(site))
+        }),
+        Kind::Groups => typed(text, file, &mut diagnostics, Document::Groups),
+        Kind::Defaults => typed(text, file, &mut diagnostics, |defaults| {
+            Document::Defaults(Box::new(defaults))
+        }),
+        // An asset file holds one asset (a mapping) or several (a sequence).
+        Kind::Assets if yaml::root_is_sequence(text) => {
+            typed(text, file, &mut diagnostics, Document::Assets)
+        }
+        Kind::Assets => typed(text, file, &mut diagnostics, |asset| {
+            Document::Asset(Box::new(asset))
+        }),
+    };
+    if let Some((_, source)) = &parsed {
+        guard_scalars(source, multiline, &mut diagnostics);
+    }
+    (parsed, diagnostics)
+}
+
+/// `work` over every item on every core (files vary a lot in size, so threads take the
+/// next item as they finish rather than fixed shares), results in item order. A result is
+/// None only if a thread panicked.
+fn on_every_core<T: Send, R: Send>(items: Vec<T>, work: impl Fn(T) -> R + Sync) -> Vec<Option<R>> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
-    if threads < 2 || files.len() < 32 {
-        return files.iter().map(one).collect();
+    if threads < 2 || items.len() < 32 {
+        return items.into_iter().map(|item| Some(work(item))).collect();
     }
-    let chunk = files.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(one).collect::<Vec<_>>()))
+    let count = items.len();
+    let slots: Vec<Mutex<Option<T>>> = items.into_iter().map(|i| Mutex::new(Some(i))).collect();
+    let next = AtomicUsize::new(0);
+    let done: Vec<Vec<(usize, R)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let index = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(slot) = slots.get(index) else {
+                            break;
+                        };
+                        // Each slot is taken once, by one thread: the lock is uncontended.
+                        let item = slot.lock().ok().and_then(|mut item| item.take());
+                        if let Some(item) = item {
+                            mine.push((index, work(item)));
+                        }
+                    }
+                    mine
+                })
+            })
             .collect();
         handles
             .into_iter()
-            .flat_map(|handle| {
-                handle.join().unwrap_or_else(|_| {
-                    vec![(
-                        None,
-                        Diagnostics::from(Diagnostic::error(
-                            "inventory.load",
-                            "a loading thread panicked",
-                        )),
-                    )]
-                })
-            })
+            .map(|handle| handle.join().unwrap_or_default())
             .collect()
-    })
-}
-
-/// An asset file holds one asset (a mapping) or several (a sequence).
-fn read_assets(file: &Path, diagnostics: &mut Diagnostics) -> Option<Vec<Located<Asset>>> {
-    let text = read_text(file, diagnostics)?;
-    if yaml::root_is_sequence(&text) {
-        let list = parse_document::<Vec<Asset>>(&text, file, diagnostics)?;
-        Some(
-            list.value
-                .into_iter()
-                .enumerate()
-                .map(|(index, asset)| Located {
-                    value: asset,
-                    origin: Origin {
-                        file: list.origin.file.clone(),
-                        path: vec![PathSegment::Index(index)],
-                    },
-                })
-                .collect(),
-        )
-    } else {
-        let one = parse_document::<Asset>(&text, file, diagnostics)?;
-        Some(vec![one])
+    });
+    let mut results: Vec<Option<R>> = (0..count).map(|_| None).collect();
+    for (index, result) in done.into_iter().flatten() {
+        results[index] = Some(result);
     }
+    results
 }
 
 /// The injection guard: a value that lands in a config line must be one line. A newline in a
