@@ -50,7 +50,7 @@
 
 use netparc::check::{check, load_templates, open_resolver};
 use netparc::intent::{CachedResolver, ContextBase, asset_context, render_selected, template_name};
-use netparc::inventory::load::cache::cache_file;
+use netparc::inventory::cache::cache_file;
 use netparc::inventory::validate::validate;
 use netparc::inventory::{Inventory, Selector};
 use std::collections::HashMap;
@@ -635,7 +635,7 @@ fn breakdown(
     let (hash, _) = measure(reps, || {
         texts
             .iter()
-            .map(|t| netparc::inventory::load::cache::content_hash(t.as_bytes()))
+            .map(|t| netparc::inventory::cache::content_hash(t.as_bytes()))
             .fold(0, u64::wrapping_add)
     });
     row(

@@ -4,8 +4,8 @@
 
 use crate::util::{Fixture, SECRETS, expect};
 use netparc::diag::Diagnostics;
+use netparc::inventory::cache::cache_file;
 use netparc::inventory::load::CacheUse;
-use netparc::inventory::load::cache::cache_file;
 use netparc::inventory::{Inventory, LoadOutcome, Located};
 use serde_json::{Value, json};
 use std::os::unix::fs::PermissionsExt;

@@ -1,16 +1,13 @@
 //! Reading an inventory folder: finds the human-owned files, parses each (on every core),
 //! runs the injection guard over every scalar, and keeps where everything came from so later
 //! checks can point at the exact line. Files unchanged since the last load are taken from
-//! the parse cache instead ([`cache`]); positions are then found, as after a parse, from the
+//! the parse cache instead ([`super::cache`]); positions are then found, as after a parse, from the
 //! file's text when a message needs them.
 
-#[path = "cache.rs"]
-pub mod cache;
-
+use super::cache::{self, Cache, Document, Kind};
 use super::model::{Asset, GroupVars, Settings, Site, vocabulary};
 use crate::diag::{Diagnostic, Diagnostics, SourceLocation};
 use crate::yaml::{self, PathSegment, YamlPath, path_to_string};
-use cache::{Cache, Document, Kind};
 use serde::de::DeserializeOwned;
 use std::borrow::Cow;
 use std::collections::BTreeMap;

@@ -1,6 +1,7 @@
 //! The inventory: model (what people write), loading with positions, precedence of
 //! asset > groups > defaults, selectors shared by every command, and reference checks.
 
+pub mod cache;
 pub mod date;
 pub mod load;
 pub mod model;
