@@ -94,27 +94,7 @@ fn snmp_of(running: &Running, asset: &str) -> SocketAddr {
 }
 
 async fn sys_name(address: SocketAddr) -> Result<String, String> {
-    let usm = UsmConfig::new("netparc")
-        .auth_priv(
-            netparc::lab::snmp::auth_protocol(netparc::inventory::SnmpAuthProtocol::Sha256),
-            crate::util::SECRETS[2].1,
-            netparc::lab::snmp::priv_protocol(netparc::inventory::SnmpPrivProtocol::Aes),
-            crate::util::SECRETS[3].1,
-        )
-        .map_err(|e| e.to_string())?;
-    let client = Client::builder(address, usm)
-        .request_timeout(Duration::from_millis(300))
-        .retry(Retry::none())
-        .connect()
-        .await
-        .map_err(|e| e.to_string())?;
-    let oid = async_snmp::Oid::from_slice(&[1, 3, 6, 1, 2, 1, 1, 5, 0]);
-    let response = client.get(&oid).await.map_err(|e| e.to_string())?;
-    let value = response
-        .single()
-        .map(|vb| vb.value.clone())
-        .ok_or("no varbind")?;
-    match value {
+    match snmp_value(address, &[1, 3, 6, 1, 2, 1, 1, 5, 0]).await? {
         Value::OctetString(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
         other => Err(format!("unexpected {other:?}")),
     }
@@ -623,4 +603,129 @@ fn exec_runs_a_command_on_the_twins_of_the_selected_devices() {
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("selects no device netparc can log into")
     );
+}
+
+async fn snmp_value(address: SocketAddr, arcs: &[u32]) -> Result<Value, String> {
+    let usm = UsmConfig::new("netparc")
+        .auth_priv(
+            netparc::lab::snmp::auth_protocol(netparc::inventory::SnmpAuthProtocol::Sha256),
+            crate::util::SECRETS[2].1,
+            netparc::lab::snmp::priv_protocol(netparc::inventory::SnmpPrivProtocol::Aes),
+            crate::util::SECRETS[3].1,
+        )
+        .map_err(|e| e.to_string())?;
+    let client = Client::builder(address, usm)
+        .request_timeout(Duration::from_millis(300))
+        .retry(Retry::none())
+        .connect()
+        .await
+        .map_err(|e| e.to_string())?;
+    let response = client
+        .get(&async_snmp::Oid::from_slice(arcs))
+        .await
+        .map_err(|e| e.to_string())?;
+    response
+        .single()
+        .map(|vb| vb.value.clone())
+        .ok_or_else(|| String::from("no varbind"))
+}
+
+#[tokio::test]
+async fn faults_drop_config_interface_down_snmp_timeout_and_reboot() {
+    let running = start("lab-faults-2").await;
+    let fault = |asset: &str, fault: &str, on: bool| FaultRequest {
+        asset: asset.into(),
+        fault: fault.into(),
+        on,
+    };
+    let snmp = snmp_of(&running, "sw1");
+    // ifOperStatus of the first port (ifIndex 1): up, then down under the fault
+    let oper = [1, 3, 6, 1, 2, 1, 2, 2, 1, 8, 1];
+    assert_eq!(snmp_value(snmp, &oper).await.unwrap(), Value::Integer(1));
+    running
+        .lab
+        .fault(&fault("sw1", "interface-down=GigabitEthernet1/0/1", true))
+        .unwrap();
+    assert_eq!(snmp_value(snmp, &oper).await.unwrap(), Value::Integer(2));
+    running
+        .lab
+        .fault(&fault("sw1", "interface-down=GigabitEthernet1/0/1", false))
+        .unwrap();
+    // SNMP stops answering while SSH still works
+    running
+        .lab
+        .fault(&fault("sw1", "snmp-timeout", true))
+        .unwrap();
+    assert!(snmp_value(snmp, &oper).await.is_err());
+    running
+        .lab
+        .fault(&fault("sw1", "snmp-timeout", false))
+        .unwrap();
+    // the connection drops after the second configuration line: the first two are applied
+    running
+        .lab
+        .fault(&fault("sw1", "drop-config=2", true))
+        .unwrap();
+    let session = SshSession::connect("sw1", ssh_of(&running, "sw1"), &ssh_options(&running))
+        .await
+        .unwrap();
+    let mut shell = session.shell().await.unwrap();
+    let any_prompt = Regex::new(r"(?m)^[\w.-]+(\([\w-]+\))?[>#]\s*$").unwrap();
+    let first = shell
+        .read_until(&any_prompt, Duration::from_secs(5))
+        .await
+        .unwrap();
+    if first.trim_end().ends_with('>') {
+        shell.send("enable\n").await.unwrap();
+        shell
+            .read_until(&Regex::new("Password:").unwrap(), Duration::from_secs(5))
+            .await
+            .unwrap();
+        shell
+            .send(&format!("{}\n", crate::util::SECRETS[1].1))
+            .await
+            .unwrap();
+        shell
+            .read_until(&any_prompt, Duration::from_secs(5))
+            .await
+            .unwrap();
+    }
+    shell.send("configure terminal\n").await.unwrap();
+    shell
+        .read_until(&any_prompt, Duration::from_secs(5))
+        .await
+        .unwrap();
+    shell.send("hostname half-done\n").await.unwrap();
+    shell
+        .read_until(&any_prompt, Duration::from_secs(5))
+        .await
+        .unwrap();
+    shell.send("vlan 77\n").await.unwrap();
+    let error = shell
+        .read_until(&any_prompt, Duration::from_secs(5))
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(error, TransportError::Disconnected { .. }),
+        "{error}"
+    );
+    assert_eq!(
+        sys_name(snmp).await.unwrap(),
+        "half-done",
+        "lines before the drop are applied"
+    );
+    // a reboot loses what was not saved and resets the uptime
+    let uptime = [1, 3, 6, 1, 2, 1, 1, 3, 0];
+    running.lab.fault(&fault("sw1", "reboot", true)).unwrap();
+    assert_eq!(
+        sys_name(snmp).await.unwrap(),
+        "sw1",
+        "the unsaved hostname is gone"
+    );
+    match snmp_value(snmp, &uptime).await.unwrap() {
+        Value::TimeTicks(ticks) => assert!(ticks < 500, "uptime restarted: {ticks}"),
+        other => panic!("{other:?}"),
+    }
+    running.lab.stop().await;
 }
