@@ -129,31 +129,9 @@ async fn every_asset_gets_a_stable_loopback_twin() {
 #[tokio::test]
 async fn configuring_the_ios_twin_over_ssh_changes_what_snmp_reports() {
     let running = start("lab-ios").await;
-    let session = SshSession::connect("sw1", ssh_of(&running, "sw1"), &ssh_options(&running))
-        .await
-        .unwrap();
-    let mut shell = session.shell().await.unwrap();
-    let privileged = Regex::new(r"(?m)^[\w.-]+#\s*$").unwrap();
+    let (session, mut shell) =
+        crate::util::privileged_shell("sw1", ssh_of(&running, "sw1"), &ssh_options(&running)).await;
     let any_prompt = Regex::new(r"(?m)^[\w.-]+(\([\w-]+\))?[>#]\s*$").unwrap();
-    let first = shell
-        .read_until(&any_prompt, Duration::from_secs(5))
-        .await
-        .unwrap();
-    if first.trim_end().ends_with('>') {
-        shell.send("enable\n").await.unwrap();
-        shell
-            .read_until(&Regex::new("Password:").unwrap(), Duration::from_secs(5))
-            .await
-            .unwrap();
-        shell
-            .send(&format!("{}\n", crate::util::SECRETS[1].1))
-            .await
-            .unwrap();
-        shell
-            .read_until(&privileged, Duration::from_secs(5))
-            .await
-            .unwrap();
-    }
     assert_eq!(sys_name(snmp_of(&running, "sw1")).await.unwrap(), "sw1");
     for line in [
         "terminal length 0",
@@ -666,30 +644,9 @@ async fn faults_drop_config_interface_down_snmp_timeout_and_reboot() {
         .lab
         .fault(&fault("sw1", "drop-config=2", true))
         .unwrap();
-    let session = SshSession::connect("sw1", ssh_of(&running, "sw1"), &ssh_options(&running))
-        .await
-        .unwrap();
-    let mut shell = session.shell().await.unwrap();
+    let (_session, mut shell) =
+        crate::util::privileged_shell("sw1", ssh_of(&running, "sw1"), &ssh_options(&running)).await;
     let any_prompt = Regex::new(r"(?m)^[\w.-]+(\([\w-]+\))?[>#]\s*$").unwrap();
-    let first = shell
-        .read_until(&any_prompt, Duration::from_secs(5))
-        .await
-        .unwrap();
-    if first.trim_end().ends_with('>') {
-        shell.send("enable\n").await.unwrap();
-        shell
-            .read_until(&Regex::new("Password:").unwrap(), Duration::from_secs(5))
-            .await
-            .unwrap();
-        shell
-            .send(&format!("{}\n", crate::util::SECRETS[1].1))
-            .await
-            .unwrap();
-        shell
-            .read_until(&any_prompt, Duration::from_secs(5))
-            .await
-            .unwrap();
-    }
     shell.send("configure terminal\n").await.unwrap();
     shell
         .read_until(&any_prompt, Duration::from_secs(5))

@@ -324,3 +324,42 @@ pub fn assert_clean(diagnostics: &Diagnostics) {
         "unexpected errors:\n{diagnostics}"
     );
 }
+
+/// An IOS-style twin's shell in privileged mode: log in, answer `enable` if the session
+/// starts at `>`, and stop at the `#` prompt.
+pub async fn privileged_shell(
+    name: &str,
+    address: std::net::SocketAddr,
+    options: &netparc::transport::ssh::SshOptions,
+) -> (
+    netparc::transport::ssh::SshSession,
+    netparc::transport::ssh::Shell,
+) {
+    use regex::Regex;
+    use std::time::Duration;
+    let session = netparc::transport::ssh::SshSession::connect(name, address, options)
+        .await
+        .unwrap();
+    let mut shell = session.shell().await.unwrap();
+    let any_prompt = Regex::new(r"(?m)^[\w.-]+(\([\w-]+\))?[>#]\s*$").unwrap();
+    let first = shell
+        .read_until(&any_prompt, Duration::from_secs(5))
+        .await
+        .unwrap();
+    if first.trim_end().ends_with('>') {
+        shell.send("enable\n").await.unwrap();
+        shell
+            .read_until(&Regex::new("Password:").unwrap(), Duration::from_secs(5))
+            .await
+            .unwrap();
+        shell.send(&format!("{}\n", SECRETS[1].1)).await.unwrap();
+        shell
+            .read_until(
+                &Regex::new(r"(?m)^[\w.-]+#\s*$").unwrap(),
+                Duration::from_secs(5),
+            )
+            .await
+            .unwrap();
+    }
+    (session, shell)
+}
