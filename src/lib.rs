@@ -12,6 +12,7 @@
 //! - [`playbook`]: the playbook schema and its validation.
 //! - [`check`]: `netparc check` as a library call.
 //! - [`fsutil`]: atomic file replacement.
+//! - [`driver`]: one driver per platform (IOS CLI, Linux files) behind one trait.
 //! - [`lab`]: the twin lab: simulated devices on loopback (SSH, SNMP, faults).
 //! - [`cli`]: the command line, one file per subcommand.
 
@@ -23,6 +24,7 @@ pub mod audit;
 pub mod check;
 pub mod cli;
 pub mod diag;
+pub mod driver;
 pub mod fsutil;
 pub mod intent;
 pub mod inventory;
