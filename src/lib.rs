@@ -1,6 +1,7 @@
 //! netparc: network provisioning and verification.
 //!
 //! # Layout
+//! - [`access`]: logins, addresses and the in-process lab: how a command reaches devices.
 //! - [`diag`]: the one shape of every problem found (file:line:column, expected, hint).
 //! - [`yaml`]: YAML loading with positions, unknown keys, the scalar index the guard uses.
 //! - [`inventory`]: the model people write, loading, precedence, selectors, reference checks.
@@ -20,6 +21,7 @@
 // expected), produced off the hot path, so boxing it would only add noise.
 #![allow(clippy::result_large_err)]
 
+pub mod access;
 pub mod audit;
 pub mod check;
 pub mod cli;

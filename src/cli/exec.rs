@@ -4,16 +4,14 @@
 //! contacted.
 
 use super::{Format, InventoryArgs, print_diagnostics};
+use crate::access::{Access, AccessOptions};
 use crate::check::open_resolver;
-use crate::diag::{Diagnostic, Diagnostics};
-use crate::inventory::{Asset, Inventory, Located, Selector, vars};
-use crate::lab::{Lab, LabOptions};
-use crate::secrets::SecretResolver;
-use crate::transport::ssh::{Credential, HostKeyPolicy, SshOptions, SshSession};
+use crate::diag::Diagnostics;
+use crate::inventory::{Asset, Inventory, Located, Selector};
+use crate::transport::ssh::SshSession;
 use anyhow::{Context, Result};
 use serde::Serialize;
 use std::io::Write;
-use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -61,50 +59,6 @@ pub fn run(args: Args) -> Result<ExitCode> {
     runtime.block_on(run_async(args))
 }
 
-/// Login options for an asset from its effective credentials.
-fn login(
-    inventory: &Inventory,
-    asset: &Located<Asset>,
-    resolver: &SecretResolver,
-) -> Result<(String, Credential), Diagnostic> {
-    let name = &asset.value.name;
-    let credentials = vars::credentials(inventory, asset).ok_or_else(|| {
-        Diagnostic::error(
-            "exec.no-credentials",
-            format!("`{name}` has no credentials"),
-        )
-        .asset(name)
-        .hint("give it (or a group, or the defaults) `credentials:`")
-    })?;
-    let username = credentials.value.username.clone();
-    let credential = if let Some(reference) = &credentials.value.ssh_key {
-        let text = resolver
-            .resolve(reference)
-            .map_err(|e| e.to_diagnostic().asset(name).field("credentials.ssh_key"))?;
-        let key = russh::keys::PrivateKey::from_openssh(text.expose()).map_err(|e| {
-            Diagnostic::error(
-                "exec.bad-ssh-key",
-                format!("the SSH key of `{name}` is not an OpenSSH private key: {e}"),
-            )
-            .asset(name)
-        })?;
-        Credential::Key(Arc::new(key))
-    } else if let Some(reference) = &credentials.value.password {
-        Credential::Password(
-            resolver
-                .resolve(reference)
-                .map_err(|e| e.to_diagnostic().asset(name).field("credentials.password"))?,
-        )
-    } else {
-        return Err(Diagnostic::error(
-            "exec.no-credentials",
-            format!("`{name}` has neither a password nor an SSH key"),
-        )
-        .asset(name));
-    };
-    Ok((username, credential))
-}
-
 async fn run_async(args: Args) -> Result<ExitCode> {
     let outcome = Inventory::load(&args.inventory.inventory);
     let Some(inventory) = outcome.inventory else {
@@ -126,61 +80,41 @@ async fn run_async(args: Args) -> Result<ExitCode> {
         );
     }
     let resolver = open_resolver(&inventory);
+    let access_options = AccessOptions {
+        lab: args.lab,
+        faults: Vec::new(),
+        accept_new: args.accept_new,
+    };
+    let access = match Access::open(&inventory, &resolver, &selector, &access_options).await {
+        Ok(access) => access,
+        Err(found) => {
+            print_diagnostics(&found)?;
+            return Ok(ExitCode::FAILURE);
+        }
+    };
     let mut problems = Diagnostics::new();
-    let mut plans = Vec::new();
+    let mut endpoints = Vec::new();
     for asset in &targets {
-        match login(&inventory, asset, &resolver) {
-            Ok(login) => plans.push((asset.value.name.clone(), asset.value.address, login)),
+        match access.endpoint(&inventory, asset, &resolver) {
+            Ok(endpoint) => endpoints.push(endpoint),
             Err(diagnostic) => problems.push(diagnostic),
         }
     }
     if !problems.is_empty() {
+        access.close().await;
         problems.merge_repeats();
         print_diagnostics(&problems)?;
         return Ok(ExitCode::FAILURE);
     }
-    let state = inventory.root.join("state");
-    let (lab, known_hosts) = if args.lab {
-        let mut options = LabOptions::for_inventory(&inventory);
-        options.ssh_port = 0;
-        options.snmp_port = 0;
-        options.selector = selector.clone();
-        let lab = match Lab::start(&inventory, &resolver, &options).await {
-            Ok(lab) => lab,
-            Err(error) => {
-                print_diagnostics(&error.diagnostics())?;
-                return Ok(ExitCode::FAILURE);
-            }
-        };
-        // The twins' keys are the lab's own: its known_hosts lives beside them.
-        (Some(lab), options.state_dir.join("known_hosts"))
-    } else {
-        (None, state.join("known_hosts"))
-    };
     let semaphore = Arc::new(tokio::sync::Semaphore::new(args.forks.max(1)));
     let mut tasks = Vec::new();
-    for (name, real_address, (username, credential)) in plans {
-        let address: Option<SocketAddr> = match &lab {
-            Some(lab) => lab.twin(&name).and_then(|t| t.ssh),
-            None => real_address.map(|ip| SocketAddr::new(ip, 22)),
-        };
-        let options = SshOptions {
-            username,
-            credential,
-            host_keys: HostKeyPolicy {
-                known_hosts: known_hosts.clone(),
-                accept_new: args.accept_new || lab.is_some(),
-            },
-            connect_timeout: Duration::from_secs(10),
-            auth_timeout: Duration::from_secs(10),
-            keepalive: Some(Duration::from_secs(15)),
-            lab_mode: lab.is_some(),
-        };
+    for endpoint in endpoints {
         let command = args.command.clone();
         let semaphore = semaphore.clone();
         let timeout = Duration::from_secs(args.timeout);
         tasks.push(tokio::spawn(async move {
             let _permit = semaphore.acquire_owned().await;
+            let name = endpoint.asset.clone();
             let mut outcome = Outcome {
                 asset: name.clone(),
                 ok: false,
@@ -189,13 +123,13 @@ async fn run_async(args: Args) -> Result<ExitCode> {
                 stderr: String::new(),
                 error: None,
             };
-            let Some(address) = address else {
+            let Some(address) = endpoint.address else {
                 outcome.error = Some(String::from(
                     "no address to contact (the asset has no `address`)",
                 ));
                 return outcome;
             };
-            match SshSession::connect(&name, address, &options).await {
+            match SshSession::connect(&name, address, &endpoint.ssh).await {
                 Err(error) => outcome.error = Some(error.to_string()),
                 Ok(session) => {
                     match session.exec(&command, timeout).await {
@@ -219,9 +153,7 @@ async fn run_async(args: Args) -> Result<ExitCode> {
             outcomes.push(outcome);
         }
     }
-    if let Some(lab) = &lab {
-        lab.stop().await;
-    }
+    access.close().await;
     let failed = outcomes.iter().filter(|o| !o.ok).count();
     let mut out = std::io::stdout().lock();
     match args.format {

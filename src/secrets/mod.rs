@@ -10,6 +10,7 @@
 //! # Layout
 //! - `reference.rs`: [`SecretRef`], parsing and serde as the string form.
 //! - `secret.rs`: [`Secret`], the redacted, zeroized cleartext.
+//! - `redact.rs`: [`Redactor`], secret values replaced in text that leaves the process.
 //! - `resolver.rs`: [`SecretResolver`]: env, files (private ones only), the store (lazily).
 //! - `store.rs`: [`SecretStore`]: identities, recipients, age, YAML entries, atomic save.
 //! - `cli.rs`: the `netparc secrets` subcommands as plain functions.
@@ -23,6 +24,7 @@
 
 pub mod cli;
 mod error;
+mod redact;
 mod reference;
 mod resolver;
 mod secret;
@@ -30,6 +32,7 @@ pub mod store;
 pub mod strength;
 
 pub use error::SecretError;
+pub use redact::{REDACTED, Redactor};
 pub use reference::SecretRef;
 pub use resolver::{EnvLookup, SecretResolver, StorePaths};
 pub use secret::Secret;

@@ -492,3 +492,12 @@ impl Shell {
         }
     }
 }
+
+impl Credential {
+    /// A key credential from an OpenSSH private key's text (what `ssh-keygen` writes).
+    pub fn from_openssh_key(text: &str) -> Result<Credential, String> {
+        PrivateKey::from_openssh(text)
+            .map(|key| Credential::Key(Arc::new(key)))
+            .map_err(|e| format!("not an OpenSSH private key: {e}"))
+    }
+}
