@@ -23,7 +23,8 @@ pub struct AccessOptions {
     pub lab: bool,
     /// Faults switched on in that lab before anything runs (`ASSET:FAULT`).
     pub faults: Vec<String>,
-    /// Record unknown host keys (a changed key is always refused).
+    /// Record unknown host keys (a changed key is always refused). The commands set it with
+    /// `--lab`: the twins' keys are the lab's own, generated on this machine.
     pub accept_new: bool,
 }
 
@@ -95,14 +96,17 @@ impl Access {
             });
             if let Err(message) = result {
                 lab.stop().await;
-                return Err(Diagnostics::from(Diagnostic::error("access.bad-fault", message)));
+                return Err(Diagnostics::from(Diagnostic::error(
+                    "access.bad-fault",
+                    message,
+                )));
             }
         }
         Ok(Access {
             lab: Some(Arc::new(lab)),
             // The twins' host keys are the lab's own: its known_hosts lives beside them.
             known_hosts: lab_options.state_dir.join("known_hosts"),
-            accept_new: true,
+            accept_new: options.accept_new,
         })
     }
 

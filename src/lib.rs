@@ -23,6 +23,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod backup;
 pub mod check;
 pub mod cli;
 pub mod diag;

@@ -11,4 +11,5 @@ mod lab_isolated;
 mod lab_ssh;
 mod netmiko;
 mod plan;
+mod playbook;
 mod secrets;

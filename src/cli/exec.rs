@@ -83,7 +83,7 @@ async fn run_async(args: Args) -> Result<ExitCode> {
     let access_options = AccessOptions {
         lab: args.lab,
         faults: Vec::new(),
-        accept_new: args.accept_new,
+        accept_new: args.accept_new || args.lab,
     };
     let access = match Access::open(&inventory, &resolver, &selector, &access_options).await {
         Ok(access) => access,

@@ -6,11 +6,13 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod backup;
 mod check;
 mod exec;
 mod lab;
 mod plan;
 mod render;
+mod run;
 mod secrets;
 
 /// netparc: provision and verify network equipment from a YAML inventory.
@@ -47,6 +49,14 @@ enum Command {
     /// Run one command on the selected devices over SSH and show each output (`--lab`: on
     /// their twins).
     Exec(exec::Args),
+    /// Run a playbook: back up, push the intended configurations, verify, roll back what
+    /// fails; `--check --diff` previews without touching anything.
+    Run(run::Args),
+    /// Save the running configuration of the selected devices in the backup repository
+    /// (`state/backups`, one git commit per device that changed).
+    Backup(backup::BackupArgs),
+    /// Put a backed-up configuration back on a device (the latest, or a given revision).
+    Restore(backup::RestoreArgs),
 }
 
 /// Options every inventory command shares.
@@ -82,6 +92,9 @@ pub fn main() -> ExitCode {
         Command::Secrets(args) => secrets::run(args),
         Command::Lab(args) => lab::run(args),
         Command::Exec(args) => exec::run(args),
+        Command::Run(args) => run::run(args),
+        Command::Backup(args) => backup::backup(args),
+        Command::Restore(args) => backup::restore(args),
     };
     match outcome {
         Ok(code) => code,

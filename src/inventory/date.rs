@@ -67,6 +67,26 @@ impl Date {
         Date::from_days_since_epoch(seconds.div_euclid(86_400))
     }
 
+    /// `time` in UTC as RFC 3339 to the second (`2026-11-25T12:03:22Z`): run reports and
+    /// state files are read by people in several time zones.
+    pub fn timestamp(time: std::time::SystemTime) -> String {
+        let seconds = time
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        let date = Date::from_days_since_epoch(seconds.div_euclid(86_400));
+        let of_day = seconds.rem_euclid(86_400);
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            date.year,
+            date.month,
+            date.day,
+            of_day / 3600,
+            of_day % 3600 / 60,
+            of_day % 60
+        )
+    }
+
     /// Days from `self` to `other` (positive when `other` is later).
     pub fn days_until(self, other: Date) -> i64 {
         other.days_since_epoch() - self.days_since_epoch()

@@ -65,7 +65,11 @@ mod tests {
 
     #[test]
     fn every_occurrence_is_replaced_longest_first() {
-        let secrets = [Secret::new("hunter2"), Secret::new("hunter2-long"), Secret::new("")];
+        let secrets = [
+            Secret::new("hunter2"),
+            Secret::new("hunter2-long"),
+            Secret::new(""),
+        ];
         let redactor = Redactor::new(&secrets);
         assert_eq!(
             redactor.redact("a hunter2 b hunter2-long c"),

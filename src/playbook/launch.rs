@@ -1,0 +1,90 @@
+//! A playbook run as one library call, shared by `netparc run` and the tests: load and
+//! validate the playbook against the inventory, select its targets (narrowed by `--limit`),
+//! prepare them (render, logins, `when`), open the backup repository (not in check mode) and
+//! run the engine. Nothing is contacted before every check has passed.
+
+use super::engine::{self, EventSink, RunOptions};
+use super::report::RunReport;
+use super::{load_playbook, prepare, validate_playbook};
+use crate::access::Access;
+use crate::backup::BackupStore;
+use crate::check::load_templates;
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::inventory::{Inventory, Selector};
+use crate::secrets::SecretResolver;
+use std::path::Path;
+use tokio::sync::watch;
+
+/// The selector a playbook file's run covers (for opening the [`Access`] first).
+pub fn targets_selector(
+    inventory: &Inventory,
+    playbook_file: &Path,
+    limit: Option<&str>,
+) -> Result<Selector, Diagnostics> {
+    let (playbook, _, _) = load_playbook(playbook_file)?;
+    let limit = parse_limit(limit)?;
+    prepare::select(inventory, &playbook, limit.as_ref())
+        .map(|(selector, _)| selector)
+        .map_err(Diagnostics::from)
+}
+
+fn parse_limit(limit: Option<&str>) -> Result<Option<Selector>, Diagnostics> {
+    limit
+        .map(|text| {
+            Selector::parse(text).map_err(|e| {
+                Diagnostics::from(Diagnostic::error("cli.bad-limit", format!("--limit: {e}")))
+            })
+        })
+        .transpose()
+}
+
+/// Run the playbook in `playbook_file` on the devices `access` reaches.
+pub async fn launch(
+    inventory: &Inventory,
+    resolver: &SecretResolver,
+    playbook_file: &Path,
+    access: &Access,
+    options: RunOptions,
+    events: EventSink,
+    cancel: watch::Receiver<bool>,
+) -> Result<RunReport, Diagnostics> {
+    let (playbook, origin, mut found) = load_playbook(playbook_file)?;
+    found.extend(validate_playbook(&playbook, &origin, Some(inventory)));
+    if found.has_errors() {
+        return Err(found);
+    }
+    let limit = parse_limit(options.limit.as_deref())?;
+    let (selector, assets) =
+        prepare::select(inventory, &playbook, limit.as_ref()).map_err(Diagnostics::from)?;
+    let templates = load_templates(inventory).ok();
+    let targets = prepare::targets(
+        inventory,
+        resolver,
+        templates.as_ref(),
+        &playbook,
+        &selector,
+        &assets,
+        access,
+    )?;
+    let backups = if options.check {
+        None
+    } else {
+        Some(BackupStore::open(&inventory.root).map_err(|error| {
+            Diagnostics::from(Diagnostic::error(
+                "backup.unavailable",
+                format!("cannot open the backup repository: {error}"),
+            ))
+        })?)
+    };
+    Ok(engine::run(
+        &playbook,
+        playbook_file,
+        &inventory.root,
+        targets,
+        options,
+        backups,
+        events,
+        cancel,
+    )
+    .await)
+}

@@ -1,0 +1,630 @@
+//! The playbook engine against the twin lab, on a copy of the shipped example inventory
+//! (inventories/hq with its templates and playbooks): changed then ok, check mode touching
+//! nothing, rollback on a refused line, on a failed verification and on a dropped connection,
+//! unreachable devices and the rollout stopping, host keys, slow devices, Ctrl-C, and every
+//! shipped playbook running green.
+
+use netparc::access::{Access, AccessOptions};
+use netparc::check::open_resolver;
+use netparc::driver::Timeouts;
+use netparc::inventory::{Inventory, Selector};
+use netparc::lab::Lab;
+use netparc::lab::control::FaultRequest;
+use netparc::lab::ios::IosState;
+use netparc::playbook::engine::{Event, EventSink, RunOptions};
+use netparc::playbook::launch::launch;
+use netparc::playbook::report::{RunReport, Status, StepStatus};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// A copy of the example inventory, templates and playbooks in a temporary folder (the
+/// relative paths of netparc.yml keep working).
+pub struct Hq {
+    dir: tempfile::TempDir,
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name == "state" {
+            continue;
+        }
+        let target = to.join(&name);
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+impl Hq {
+    pub fn new() -> Hq {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+        copy_tree(
+            &repo.join("inventories/hq"),
+            &dir.path().join("inventories/hq"),
+        );
+        copy_tree(&repo.join("templates"), &dir.path().join("templates"));
+        copy_tree(&repo.join("playbooks"), &dir.path().join("playbooks"));
+        Hq { dir }
+    }
+
+    pub fn root(&self) -> PathBuf {
+        self.dir.path().join("inventories/hq")
+    }
+
+    pub fn playbook(&self, name: &str) -> PathBuf {
+        self.dir.path().join("playbooks").join(name)
+    }
+
+    pub fn write_playbook(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.playbook(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    pub fn inventory(&self) -> Inventory {
+        let outcome = Inventory::load(&self.root());
+        outcome.inventory.expect("the example inventory loads")
+    }
+}
+
+/// The inventory, its lab, and the events of the last run.
+pub struct Bench {
+    pub inventory: Inventory,
+    pub access: Access,
+    pub events: Arc<Mutex<Vec<Event>>>,
+}
+
+impl Bench {
+    pub async fn start(hq: &Hq, selector: &str, accept_new: bool) -> Bench {
+        let inventory = hq.inventory();
+        let resolver = open_resolver(&inventory);
+        let options = AccessOptions {
+            lab: true,
+            faults: Vec::new(),
+            accept_new,
+        };
+        let selector = Selector::parse(selector).unwrap();
+        let access = Access::open(&inventory, &resolver, &selector, &options)
+            .await
+            .unwrap_or_else(|found| panic!("the lab starts: {found}"));
+        Bench {
+            inventory,
+            access,
+            events: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
+    pub fn lab(&self) -> &Arc<Lab> {
+        self.access.lab().expect("a lab")
+    }
+
+    pub fn fault(&self, asset: &str, fault: &str, on: bool) {
+        self.lab()
+            .fault(&FaultRequest {
+                asset: asset.to_string(),
+                fault: fault.to_string(),
+                on,
+            })
+            .unwrap();
+    }
+
+    /// Running and startup configuration of an IOS twin.
+    pub fn ios_configs(&self, asset: &str) -> (String, String) {
+        let device = self.lab().twin(asset).expect("twin").device.clone();
+        let state = device.state();
+        let ios = state
+            .platform
+            .as_any()
+            .downcast_ref::<IosState>()
+            .expect("an IOS twin");
+        (ios.running_config(), ios.startup_config())
+    }
+
+    pub async fn run_with(
+        &self,
+        playbook: &Path,
+        options: RunOptions,
+        hook: impl Fn(&Event) + Send + Sync + 'static,
+        cancel: tokio::sync::watch::Receiver<bool>,
+    ) -> RunReport {
+        let events = self.events.clone();
+        events.lock().unwrap().clear();
+        let sink: EventSink = Arc::new(move |event| {
+            hook(&event);
+            events.lock().unwrap().push(event);
+        });
+        let resolver = open_resolver(&self.inventory);
+        launch(
+            &self.inventory,
+            &resolver,
+            playbook,
+            &self.access,
+            RunOptions {
+                lab: true,
+                ..options
+            },
+            sink,
+            cancel,
+        )
+        .await
+        .unwrap_or_else(|found| panic!("the run starts: {found}"))
+    }
+
+    pub async fn run(&self, playbook: &Path, options: RunOptions) -> RunReport {
+        let (_tx, cancel) = tokio::sync::watch::channel(false);
+        self.run_with(playbook, options, |_| {}, cancel).await
+    }
+}
+
+fn status_of(report: &RunReport, asset: &str) -> Status {
+    report
+        .assets
+        .iter()
+        .find(|a| a.asset == asset)
+        .unwrap_or_else(|| panic!("{asset} in the report: {report:#?}"))
+        .status
+}
+
+fn reason_of(report: &RunReport, asset: &str) -> String {
+    report
+        .assets
+        .iter()
+        .find(|a| a.asset == asset)
+        .and_then(|a| a.reason.clone())
+        .unwrap_or_default()
+}
+
+const PROVISION: &str = "provision-access-switches.yml";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provisioning_changes_then_reports_no_change_and_saves() {
+    let hq = Hq::new();
+    let bench = Bench::start(&hq, "role:access-switch", true).await;
+    let first = bench
+        .run(&hq.playbook(PROVISION), RunOptions::default())
+        .await;
+    assert!(first.succeeded(), "{first:#?}");
+    for asset in ["sw-hq-02", "sw-lyon-01"] {
+        assert_eq!(status_of(&first, asset), Status::Changed, "{first:#?}");
+        let (running, startup) = bench.ios_configs(asset);
+        assert_eq!(
+            running, startup,
+            "{asset}: saved to startup after verification"
+        );
+        assert!(running.contains("switchport voice vlan 20") || asset == "sw-lyon-01");
+    }
+    let report_asset = first.assets.iter().find(|a| a.asset == "sw-hq-02").unwrap();
+    assert!(report_asset.backup_revision.is_some());
+    let diff = report_asset.diff.as_deref().unwrap_or_default();
+    assert!(
+        diff.contains("+hostname sw-hq-02") || diff.contains("+service"),
+        "{diff}"
+    );
+    // Secrets of the intent never reach the report.
+    let json = serde_json::to_string(&first).unwrap();
+    for (_, secret) in netparc_example_secrets(&bench) {
+        assert!(!json.contains(&secret), "a secret leaked into the report");
+    }
+    let second = bench
+        .run(&hq.playbook(PROVISION), RunOptions::default())
+        .await;
+    assert!(second.succeeded(), "{second:#?}");
+    for asset in ["sw-hq-02", "sw-lyon-01"] {
+        assert_eq!(status_of(&second, asset), Status::Ok, "{second:#?}");
+        let push = second
+            .assets
+            .iter()
+            .find(|a| a.asset == asset)
+            .unwrap()
+            .steps
+            .iter()
+            .find(|s| s.action == "push")
+            .unwrap()
+            .clone();
+        assert_eq!(push.detail, "no change");
+    }
+    // The report is saved with the change record.
+    let path = second.save(&hq.root()).unwrap();
+    let saved = std::fs::read_to_string(path).unwrap();
+    assert!(saved.contains("CHG-2026-046"), "{saved}");
+    bench.access.close().await;
+}
+
+/// Every secret value of the targeted assets (to check reports never show them).
+fn netparc_example_secrets(bench: &Bench) -> Vec<(String, String)> {
+    let resolver = open_resolver(&bench.inventory);
+    let mut out = Vec::new();
+    for asset in &bench.inventory.assets {
+        if asset.value.platform.is_none() {
+            continue;
+        }
+        if let Ok(endpoint) = bench.access.endpoint(&bench.inventory, asset, &resolver) {
+            for secret in endpoint.secrets {
+                out.push((asset.value.name.clone(), secret.expose().to_string()));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_mode_leaves_running_and_startup_byte_identical() {
+    let hq = Hq::new();
+    let bench = Bench::start(&hq, "sw-hq-02", true).await;
+    let before = bench.ios_configs("sw-hq-02");
+    let report = bench
+        .run(
+            &hq.playbook(PROVISION),
+            RunOptions {
+                check: true,
+                limit: Some(String::from("sw-hq-02")),
+                ..RunOptions::default()
+            },
+        )
+        .await;
+    assert_eq!(
+        status_of(&report, "sw-hq-02"),
+        Status::Changed,
+        "{report:#?}"
+    );
+    assert!(report.assets[0].diff.is_some());
+    assert!(!report.assets[0].commands.is_empty());
+    assert_eq!(
+        bench.ios_configs("sw-hq-02"),
+        before,
+        "check mode changed the device"
+    );
+    assert!(
+        !hq.root().join("state/backups").exists(),
+        "check mode wrote a backup"
+    );
+    assert!(
+        !hq.root().join("state/changes").exists(),
+        "check mode recorded a change"
+    );
+    bench.access.close().await;
+}
+
+fn small_playbook(steps: &str) -> String {
+    format!(
+        "name: test\ntargets: \"sw-hq-02\"\nchange:\n  requested_by: a\n  reason: b\n  expected_return: c\n  risks: d\n  resources: e\n  responsible: f\n  relations: []\nsteps:\n{steps}"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_line_rolls_the_device_back() {
+    let hq = Hq::new();
+    let template = hq.dir.path().join("templates/ios/access-switch.tera");
+    let mut text = std::fs::read_to_string(&template).unwrap();
+    text.push_str("\nspanning-tree mode banana\n");
+    std::fs::write(&template, text).unwrap();
+    let bench = Bench::start(&hq, "sw-hq-02", true).await;
+    let before = bench.ios_configs("sw-hq-02");
+    let playbook = hq.write_playbook("bad.yml", &small_playbook("  - push: {}\n"));
+    let report = bench.run(&playbook, RunOptions::default()).await;
+    assert_eq!(
+        status_of(&report, "sw-hq-02"),
+        Status::RolledBack,
+        "{report:#?}"
+    );
+    let reason = reason_of(&report, "sw-hq-02");
+    assert!(reason.contains("spanning-tree mode banana"), "{reason}");
+    assert_eq!(bench.ios_configs("sw-hq-02"), before, "not restored");
+    assert!(!report.succeeded());
+    bench.access.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_verification_rolls_the_device_back() {
+    let hq = Hq::new();
+    let bench = Bench::start(&hq, "sw-hq-02", true).await;
+    let before = bench.ios_configs("sw-hq-02");
+    let playbook = hq.write_playbook(
+        "verify.yml",
+        &small_playbook(
+            "  - push: {}\n  - name: impossible\n    command: {run: show vlan brief, expect: [\"no such vlan\"]}\n",
+        ),
+    );
+    let report = bench.run(&playbook, RunOptions::default()).await;
+    assert_eq!(
+        status_of(&report, "sw-hq-02"),
+        Status::RolledBack,
+        "{report:#?}"
+    );
+    assert!(reason_of(&report, "sw-hq-02").contains("does not match `no such vlan`"));
+    assert_eq!(bench.ios_configs("sw-hq-02"), before, "not restored");
+    bench.access.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_down_is_unreachable_and_stops_the_rollout() {
+    let hq = Hq::new();
+    let bench = Bench::start(&hq, "role:access-switch", true).await;
+    let order: Vec<String> = bench
+        .inventory
+        .assets
+        .iter()
+        .filter(|a| a.value.role.as_deref() == Some("access-switch"))
+        .map(|a| a.value.name.clone())
+        .collect();
+    bench.fault(&order[0], "down", true);
+    let report = bench
+        .run(&hq.playbook(PROVISION), RunOptions::default())
+        .await;
+    assert_eq!(
+        status_of(&report, &order[0]),
+        Status::Unreachable,
+        "{report:#?}"
+    );
+    assert_eq!(
+        status_of(&report, &order[1]),
+        Status::Skipped,
+        "{report:#?}"
+    );
+    assert!(reason_of(&report, &order[1]).contains("rollout stopped"));
+    assert!(report.stopped.is_some());
+    bench.access.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_password_and_changed_host_key_are_unreachable() {
+    let hq = Hq::new();
+    let bench = Bench::start(&hq, "role:access-switch", true).await;
+    let playbook = hq.write_playbook(
+        "read.yml",
+        "name: read\ntargets: \"role:access-switch\"\nsteps:\n  - command: {run: show clock}\n",
+    );
+    // First contact records both keys.
+    let report = bench.run(&playbook, RunOptions::default()).await;
+    assert!(report.succeeded(), "{report:#?}");
+    bench.fault("sw-hq-02", "auth-failure", true);
+    bench.fault("sw-lyon-01", "host-key-changed", true);
+    let report = bench.run(&playbook, RunOptions::default()).await;
+    assert_eq!(status_of(&report, "sw-hq-02"), Status::Unreachable);
+    assert!(reason_of(&report, "sw-hq-02").contains("authentication failed"));
+    assert_eq!(status_of(&report, "sw-lyon-01"), Status::Unreachable);
+    let reason = reason_of(&report, "sw-lyon-01");
+    assert!(reason.contains("HOST KEY CHANGED"), "{reason}");
+    assert_eq!(
+        reason.matches("SHA256:").count(),
+        2,
+        "both fingerprints: {reason}"
+    );
+    bench.access.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_host_key_is_refused_without_accept_new() {
+    let hq = Hq::new();
+    let bench = Bench::start(&hq, "sw-hq-02", false).await;
+    let _ = std::fs::remove_file(hq.root().join("state/lab/known_hosts"));
+    let playbook = hq.write_playbook(
+        "read.yml",
+        "name: read\ntargets: \"sw-hq-02\"\nsteps:\n  - command: {run: show clock}\n",
+    );
+    let report = bench.run(&playbook, RunOptions::default()).await;
+    assert_eq!(status_of(&report, "sw-hq-02"), Status::Unreachable);
+    let reason = reason_of(&report, "sw-hq-02");
+    assert!(
+        reason.contains("unknown host key") && reason.contains("--accept-new"),
+        "{reason}"
+    );
+    bench.access.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_device_passes_with_the_default_timeout_and_fails_with_a_short_one() {
+    let hq = Hq::new();
+    let bench = Bench::start(&hq, "sw-hq-02", true).await;
+    let playbook = hq.write_playbook(
+        "slow.yml",
+        "name: slow\ntargets: \"sw-hq-02\"\nsteps:\n  - command: {run: show clock}\n",
+    );
+    bench.fault("sw-hq-02", "slow-cli=2000", true);
+    let report = bench.run(&playbook, RunOptions::default()).await;
+    assert_eq!(status_of(&report, "sw-hq-02"), Status::Ok, "{report:#?}");
+    let short = RunOptions {
+        timeouts: Timeouts {
+            command: Duration::from_secs(1),
+            ..Timeouts::default()
+        },
+        ..RunOptions::default()
+    };
+    let report = bench.run(&playbook, short).await;
+    assert_ne!(status_of(&report, "sw-hq-02"), Status::Ok, "{report:#?}");
+    assert!(
+        reason_of(&report, "sw-hq-02").contains("timed out"),
+        "{report:#?}"
+    );
+    bench.access.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_dropped_mid_configuration_is_rolled_back_on_reconnect_or_reported_unknown() {
+    let hq = Hq::new();
+    let bench = Bench::start(&hq, "sw-hq-02", true).await;
+    let playbook = hq.write_playbook("push.yml", &small_playbook("  - push: {}\n"));
+    let before = bench.ios_configs("sw-hq-02");
+    // The fault stays on: the rollback cannot configure either; never reported ok.
+    bench.fault("sw-hq-02", "drop-config", true);
+    let report = bench.run(&playbook, RunOptions::default()).await;
+    assert_eq!(
+        status_of(&report, "sw-hq-02"),
+        Status::Failed,
+        "{report:#?}"
+    );
+    assert!(reason_of(&report, "sw-hq-02").contains("state unknown"));
+    // The fault clears before the reconnection: the backup goes back.
+    bench.fault("sw-hq-02", "drop-config", false);
+    bench.fault("sw-hq-02", "drop-config", true);
+    let lab = bench.lab().clone();
+    let hook = move |event: &Event| {
+        if let Event::Step {
+            status: StepStatus::Failed,
+            step,
+            ..
+        } = event
+            && step == "push"
+        {
+            let _ = lab.fault(&FaultRequest {
+                asset: String::from("sw-hq-02"),
+                fault: String::from("drop-config"),
+                on: false,
+            });
+        }
+    };
+    let (_tx, cancel) = tokio::sync::watch::channel(false);
+    let report = bench
+        .run_with(&playbook, RunOptions::default(), hook, cancel)
+        .await;
+    assert_eq!(
+        status_of(&report, "sw-hq-02"),
+        Status::RolledBack,
+        "{report:#?}"
+    );
+    assert_eq!(bench.ios_configs("sw-hq-02").0, before.0, "not restored");
+    bench.access.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_rolls_back_the_device_in_flight_and_skips_the_rest() {
+    let hq = Hq::new();
+    let bench = Bench::start(&hq, "role:access-switch", true).await;
+    let playbook = hq.write_playbook(
+        "serial.yml",
+        &small_playbook("  - push: {}\n  - command: {run: show clock}\n  - verify: {}\n").replace(
+            "targets: \"sw-hq-02\"",
+            "targets: \"role:access-switch\"\nrollout: {serial: 1}",
+        ),
+    );
+    let first = bench
+        .inventory
+        .assets
+        .iter()
+        .find(|a| a.value.role.as_deref() == Some("access-switch"))
+        .unwrap()
+        .value
+        .name
+        .clone();
+    let before = bench.ios_configs(&first);
+    let (tx, cancel) = tokio::sync::watch::channel(false);
+    let watched = first.clone();
+    let hook = move |event: &Event| {
+        if let Event::Step { asset, step, .. } = event
+            && asset == &watched
+            && step == "push"
+        {
+            let _ = tx.send(true);
+        }
+    };
+    let report = bench
+        .run_with(&playbook, RunOptions::default(), hook, cancel)
+        .await;
+    assert!(report.interrupted);
+    assert_eq!(
+        status_of(&report, &first),
+        Status::RolledBack,
+        "{report:#?}"
+    );
+    assert_eq!(bench.ios_configs(&first).0, before.0, "not restored");
+    let other = report.assets.iter().find(|a| a.asset != first).unwrap();
+    assert_eq!(other.status, Status::Skipped);
+    assert!(!report.succeeded());
+    bench.access.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_false_skips_the_step() {
+    let hq = Hq::new();
+    let bench = Bench::start(&hq, "sw-hq-02", true).await;
+    let playbook = hq.write_playbook(
+        "when.yml",
+        "name: when\ntargets: \"sw-hq-02\"\nsteps:\n  - name: never\n    when: \"asset.name == 'nope'\"\n    command: {run: show clock, expect: [impossible]}\n  - name: always\n    when: \"asset.kind == 'switch'\"\n    command: {run: show clock}\n",
+    );
+    let report = bench.run(&playbook, RunOptions::default()).await;
+    assert_eq!(status_of(&report, "sw-hq-02"), Status::Ok, "{report:#?}");
+    let steps = &report.assets[0].steps;
+    assert_eq!(steps[0].status, StepStatus::Skipped);
+    assert_eq!(steps[1].status, StepStatus::Ok);
+    bench.access.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_steps_and_empty_targets_are_refused_before_any_contact() {
+    let hq = Hq::new();
+    let bench = Bench::start(&hq, "sw-hq-02", true).await;
+    let resolver = open_resolver(&bench.inventory);
+    let (_tx, cancel) = tokio::sync::watch::channel(false);
+    let sink: EventSink = Arc::new(|_| {});
+    let typo = hq.write_playbook(
+        "typo.yml",
+        "name: typo\ntargets: \"sw-hq-02\"\nsteps:\n  - pussh: {}\n",
+    );
+    let error = launch(
+        &bench.inventory,
+        &resolver,
+        &typo,
+        &bench.access,
+        RunOptions::default(),
+        sink.clone(),
+        cancel.clone(),
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("pussh") && error.contains("push"), "{error}");
+    let nothing = hq.write_playbook(
+        "nothing.yml",
+        "name: nothing\ntargets: \"kind:router\"\nsteps:\n  - command: {run: show clock}\n",
+    );
+    let error = launch(
+        &bench.inventory,
+        &resolver,
+        &nothing,
+        &bench.access,
+        RunOptions::default(),
+        sink,
+        cancel,
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("match no asset"), "{error}");
+    bench.access.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_shipped_playbook_runs_green_on_the_lab() {
+    let hq = Hq::new();
+    let bench = Bench::start(&hq, "*", true).await;
+    let mut names: Vec<String> = std::fs::read_dir(hq.dir.path().join("playbooks"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".yml"))
+        .collect();
+    names.sort();
+    // Provisioning first: the other playbooks build on configured devices.
+    names.sort_by_key(|n| n != PROVISION);
+    for name in names {
+        let options = RunOptions {
+            forks: Some(10),
+            ..RunOptions::default()
+        };
+        let mut playbook_text = std::fs::read_to_string(hq.playbook(&name)).unwrap();
+        // No waiting between batches in a test.
+        playbook_text = playbook_text
+            .replace("pause: 5m", "pause: 0s")
+            .replace("pause: 2m", "pause: 0s");
+        std::fs::write(hq.playbook(&name), playbook_text).unwrap();
+        let report = bench.run(&hq.playbook(&name), options).await;
+        assert!(report.succeeded(), "{name}: {report:#?}");
+    }
+    bench.access.close().await;
+}
