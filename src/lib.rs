@@ -12,6 +12,7 @@
 //! - [`playbook`]: the playbook schema and its validation.
 //! - [`check`]: `netparc check` as a library call.
 //! - [`fsutil`]: atomic file replacement.
+//! - [`backup`]: configuration backups in a git repository under the inventory.
 //! - [`driver`]: one driver per platform (IOS CLI, Linux files) behind one trait.
 //! - [`lab`]: the twin lab: simulated devices on loopback (SSH, SNMP, faults).
 //! - [`cli`]: the command line, one file per subcommand.
@@ -21,6 +22,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod audit;
+pub mod backup;
 pub mod check;
 pub mod cli;
 pub mod diag;
