@@ -167,10 +167,20 @@ impl Git {
     /// The error for a failed command: git's stderr, trimmed (plumbing stderr never holds
     /// file content, so it is safe to show).
     pub(super) fn failed(&self, args: &[&OsStr], output: &Output) -> BackupError {
-        let command = args
-            .first()
-            .map(|a| a.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        // The subcommand: the first argument that is neither an option nor a `-c` value.
+        let mut command = String::new();
+        let mut skip = false;
+        for arg in args {
+            let arg = arg.to_string_lossy();
+            if skip {
+                skip = false;
+            } else if arg == "-c" {
+                skip = true;
+            } else if !arg.starts_with('-') {
+                command = arg.into_owned();
+                break;
+            }
+        }
         let stderr = String::from_utf8_lossy(&output.stderr).trim().to_string();
         BackupError::Git {
             path: self.dir.clone(),

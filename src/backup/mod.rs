@@ -482,15 +482,19 @@ fn check_repository(git: &Git) -> Result<ObjectFormat, BackupError> {
 /// The branch HEAD names.
 fn head_branch(git: &Git) -> Result<String, BackupError> {
     let mut command = git.command();
-    command.args(["symbolic-ref", "-q", "HEAD"]);
+    command.args(["symbolic-ref", "HEAD"]);
     let output = git.output(command, None)?;
     let branch = String::from_utf8_lossy(&output.stdout).trim().to_string();
     if output.status.success() && branch.starts_with("refs/heads/") {
         Ok(branch)
     } else {
+        // Also where a broken branch file lands: git no longer resolves HEAD through it.
         Err(BackupError::Corrupt {
             path: git.dir.clone(),
-            detail: "HEAD does not name a branch (was a revision checked out by hand?)".into(),
+            detail: format!(
+                "HEAD does not name a usable branch (git says: {})",
+                String::from_utf8_lossy(&output.stderr).trim()
+            ),
         })
     }
 }
