@@ -7,7 +7,8 @@
 //! and git's own `.git/` — a bare repository (`core.bare = true`) whose branch `main` is the
 //! backup history. The `.cfg` files are a readable copy of the latest commit for people to
 //! `cat` and `grep`, written 0600; edits to them are ignored (the commits are the backups).
-//! `state/backups.lock` serialises writers across processes.
+//! `state/backups.lock` serialises writers across processes. An inventory kept in git
+//! should ignore both (the backups are their own repository).
 //!
 //! # Files
 //! - `mod.rs` — [`BackupStore`]: opening (and creating) the repository, validating names and
@@ -287,7 +288,7 @@ impl BackupStore {
 
     /// `git log` of the asset's file, newest first, at most `limit` entries.
     fn log(&self, asset: &str, limit: Option<usize>) -> Result<Vec<Entry>, BackupError> {
-        if self.inner.writer.tip()?.is_none() {
+        if self.inner.writer.read_tip()?.is_none() {
             return Ok(Vec::new());
         }
         let path = format!("{asset}.cfg");

@@ -73,6 +73,16 @@ fn first_save_creates_the_repository_and_one_private_commit() {
     assert_eq!(mode(&file), 0o600);
     assert_eq!(mode(&dir), 0o700);
     assert_eq!(mode(&dir.join(".git")), 0o700);
+    let mut folders = vec![dir.join(".git")];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).expect("read_dir") {
+            let path = entry.expect("entry").path();
+            assert_eq!(mode(&path) & 0o077, 0, "{} is not private", path.display());
+            if path.is_dir() {
+                folders.push(path);
+            }
+        }
+    }
     // Nothing but the copies and git's own in the folder.
     let names: Vec<String> = std::fs::read_dir(&dir)
         .expect("read_dir")

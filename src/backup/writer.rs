@@ -299,11 +299,7 @@ impl Writer {
     }
 
     /// The branch tip, `None` before the first backup.
-    pub(super) fn tip(&self) -> Result<Option<String>, BackupError> {
-        self.read_tip()
-    }
-
-    fn read_tip(&self) -> Result<Option<String>, BackupError> {
+    pub(super) fn read_tip(&self) -> Result<Option<String>, BackupError> {
         let args: [&OsStr; 4] = [
             "rev-parse".as_ref(),
             "-q".as_ref(),
