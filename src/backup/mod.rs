@@ -527,10 +527,14 @@ fn identity(git: &Git) -> String {
         "--get-regexp",
         r"^user\.(name|email)$",
     ]);
-    let Ok(output) = git.output(command, None) else {
-        return DEFAULT_IDENTITY.to_string();
-    };
-    let text = String::from_utf8_lossy(&output.stdout);
+    match git.output(command, None) {
+        Ok(output) => parse_identity(&String::from_utf8_lossy(&output.stdout)),
+        Err(_) => DEFAULT_IDENTITY.to_string(),
+    }
+}
+
+/// The identity in `git config --get-regexp` output, or netparc's.
+fn parse_identity(text: &str) -> String {
     let (mut name, mut email) = (None, None);
     for line in text.lines() {
         match line.split_once(' ') {

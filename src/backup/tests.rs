@@ -438,16 +438,90 @@ fn corrupt_repository_is_reported_and_left_alone() {
     assert!(!dir.join(".git").exists());
 }
 
+/// Env switch: when set, [`helper_without_git`] opens a store (its PATH holds no git).
+const HELPER_NO_GIT: &str = "NETPARC_BACKUP_TEST_NO_GIT";
+
+#[test]
+fn helper_without_git() {
+    if std::env::var_os(HELPER_NO_GIT).is_none() {
+        return;
+    }
+    let root = tempfile::tempdir().expect("tempdir");
+    match BackupStore::open(root.path()) {
+        Err(error @ BackupError::GitMissing) => println!("ERROR: {error}"),
+        Err(other) => panic!("expected GitMissing, got {other}"),
+        Ok(_) => panic!("opened without git"),
+    }
+}
+
 #[test]
 fn missing_git_says_to_install_it() {
-    let git = Git::new(std::path::Path::new("/nonexistent"));
-    let error = git.spawn_error(std::io::Error::from(std::io::ErrorKind::NotFound));
+    // A child process with an empty PATH: changing PATH here would race other tests.
+    let output = Command::new(std::env::current_exe().expect("current_exe"))
+        .args([
+            "backup::tests::helper_without_git",
+            "--exact",
+            "--nocapture",
+        ])
+        .env(HELPER_NO_GIT, "1")
+        .env("PATH", "/nonexistent")
+        .output()
+        .expect("spawn helper");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(
+        stdout.contains(
+            "ERROR: git is not installed or not on PATH: netparc keeps configuration backups in \
+             a git repository; install git (e.g. `apt-get install git`) and run again"
+        ),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn identity_comes_from_git_config_or_is_netparc() {
+    assert_eq!(parse_identity(""), "netparc <netparc@localhost>");
+    assert_eq!(
+        parse_identity("user.name Ada Lovelace\nuser.email ada@example.org\n"),
+        "Ada Lovelace <ada@example.org>"
+    );
+    // Half an identity, or one fast-import would misread, is not used.
+    assert_eq!(
+        parse_identity("user.name Ada\n"),
+        "netparc <netparc@localhost>"
+    );
+    assert_eq!(
+        parse_identity("user.name A <b>\nuser.email a@b\n"),
+        "netparc <netparc@localhost>"
+    );
+}
+
+#[test]
+fn times_show_in_utc() {
+    let entry = Entry {
+        id: String::new(),
+        short: String::new(),
+        time: 1_764_073_800,
+        message: String::new(),
+    };
+    assert_eq!(entry.time_utc(), "2025-11-25 12:30 UTC");
+}
+
+#[test]
+fn a_held_lock_times_out_with_advice() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("backups.lock");
+    let _held = writer::FileLock::acquire(&path, std::time::Duration::from_secs(1)).expect("lock");
+    let error = writer::FileLock::acquire(&path, std::time::Duration::from_millis(100))
+        .err()
+        .expect("timeout");
+    assert!(matches!(error, BackupError::LockTimeout { .. }));
     assert!(
         error
             .to_string()
-            .starts_with("git is not installed or not on PATH")
+            .contains("another netparc process has held the backup lock")
     );
-    assert!(error.to_string().contains("apt-get install git"));
+    assert_eq!(mode(&path), 0o600);
 }
 
 #[test]
