@@ -19,6 +19,12 @@
 //! - `git.rs` — running `git` in an isolated environment, blob ids, plumbing parsers.
 //! - `error.rs` — [`BackupError`].
 //!
+//! # Commits
+//! One per device per change, message `<asset>: <message>`, author and committer the user's
+//! git identity when their configuration has one, else `netparc <netparc@localhost>`.
+//! Saving an unchanged configuration commits nothing and answers the revision that last
+//! changed it. Messages are the caller's change reference, never configuration text.
+//!
 //! # Why the git command line
 //! No crate: `gix` (85 `gix-*` crates, ~38 s more to compile here) or `git2` (libgit2 in C)
 //! would add build time and binary size for what a handful of plumbing commands do, and the

@@ -111,6 +111,15 @@ fn unchanged_configuration_is_a_no_op_returning_its_revision() {
     let same = fresh.save("sw1", &config("sw1", 1), "three").expect("save");
     assert_eq!((same.id.as_str(), same.changed), (first.id.as_str(), false));
     assert_eq!(commits(&store), 2);
+    // A lost readable copy comes back with the next save, changed or not.
+    let copy = root.path().join("state/backups/sw1.cfg");
+    std::fs::remove_file(&copy).expect("remove");
+    fresh.save("sw1", &config("sw1", 1), "four").expect("save");
+    assert_eq!(
+        std::fs::read_to_string(&copy).expect("copy"),
+        config("sw1", 1)
+    );
+    assert_eq!(mode(&copy), 0o600);
 }
 
 #[test]

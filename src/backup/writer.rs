@@ -170,6 +170,7 @@ impl Writer {
             }
             let plan = self.plan(jobs, &cache.tree, tip.as_deref());
             if plan.commits == 0 {
+                self.mirror(jobs, &plan.outcomes);
                 return self.resolve(jobs, &plan.outcomes, &[], &mut cache);
             }
             let ids = self.fast_import(&plan.stream, plan.commits)?;
@@ -449,18 +450,23 @@ impl Writer {
         Ok(())
     }
 
-    /// Write each changed configuration as `<asset>.cfg` (0600) for people to read and grep.
-    /// Best effort: the commit is the backup; a mirror failure is logged, and the next change
-    /// of that asset writes the file again.
+    /// Write each changed configuration as `<asset>.cfg` (0600) for people to read and grep,
+    /// and any missing one (a failed earlier write, a repository restored without them).
+    /// Best effort: the commit is the backup; a failure is logged, and the next save of that
+    /// asset writes the file again.
     fn mirror(&self, jobs: &[Job], outcomes: &[Outcome]) {
-        let mut latest: HashMap<&str, &Job> = HashMap::new();
+        // The last job of an asset holds its latest content, changed or not.
+        let mut latest: HashMap<&str, (&Job, bool)> = HashMap::new();
         for (job, outcome) in jobs.iter().zip(outcomes) {
-            if matches!(outcome, Outcome::New { .. }) {
-                latest.insert(job.asset.as_str(), job);
-            }
+            let new = matches!(outcome, Outcome::New { .. });
+            let changed = latest.get(job.asset.as_str()).is_some_and(|(_, c)| *c) || new;
+            latest.insert(job.asset.as_str(), (job, changed));
         }
-        for (asset, job) in latest {
+        for (asset, (job, changed)) in latest {
             let path = self.git.dir.join(format!("{asset}.cfg"));
+            if !changed && path.exists() {
+                continue;
+            }
             if let Err(error) = write_private(&self.git.dir, &path, job.config.as_bytes()) {
                 tracing::warn!(file = %path.display(), %error, "backup committed, but its readable copy was not written");
             }
