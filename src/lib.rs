@@ -12,6 +12,7 @@
 //! - [`audit`]: the policy audit (ANSSI passwords, SNMP, Wi-Fi, management access).
 //! - [`playbook`]: the playbook schema and its validation.
 //! - [`check`]: `netparc check` as a library call.
+//! - [`state`]: the verified state written back per asset (`state/assets/`), atomic and locked.
 //! - [`fsutil`]: atomic file replacement.
 //! - [`backup`]: configuration backups in a git repository under the inventory.
 //! - [`driver`]: one driver per platform (IOS CLI, Linux files) behind one trait.
@@ -37,5 +38,6 @@ pub mod plan;
 pub mod playbook;
 pub mod render;
 pub mod secrets;
+pub mod state;
 pub mod transport;
 pub mod yaml;

@@ -13,3 +13,4 @@ mod netmiko;
 mod plan;
 mod playbook;
 mod secrets;
+mod state;

@@ -882,19 +882,17 @@ impl<'a> Worker<'a> {
         Ok(())
     }
 
-    /// The last change of the asset, written to `state/changes/<asset>.json` (the verified
-    /// state of the verification work will hold it).
-    fn write_record(&self) -> std::io::Result<PathBuf> {
-        let dir = self.shared.inventory_root.join("state").join("changes");
-        crate::fsutil::create_private_dir(&dir)?;
-        let path = dir.join(format!("{}.json", self.asset()));
+    /// The last change of the asset, written to its verified state (`state/assets/`,
+    /// section `last_change`): when, by which run and playbook, the change ticket, whether
+    /// the device changed, and the backup revision taken before.
+    fn write_record(&self) -> Result<PathBuf, crate::state::StateError> {
+        let store = crate::state::StateStore::open(&self.shared.inventory_root);
         let changed = self
             .report
             .steps
             .iter()
             .any(|s| s.status == StepStatus::Changed);
         let record = serde_json::json!({
-            "asset": self.asset(),
             "run": self.shared.run,
             "playbook": self.shared.playbook.name,
             "change": self.shared.playbook.change.as_ref().and_then(|c| c.id.clone()),
@@ -902,10 +900,8 @@ impl<'a> Worker<'a> {
             "changed": changed,
             "backup_revision": self.report.backup_revision,
         });
-        let mut text = serde_json::to_string_pretty(&record).map_err(std::io::Error::other)?;
-        text.push('\n');
-        crate::fsutil::write_file(&path, text.as_bytes(), 0o600)?;
-        Ok(path)
+        store.update(self.asset(), "last_change", record)?;
+        store.path(self.asset())
     }
 
     /// A failure: undo the change if one is in place, else report it as failed.
