@@ -12,7 +12,9 @@
 //! - [`playbook`]: the playbook schema and its validation.
 //! - [`check`]: `netparc check` as a library call.
 //! - [`fsutil`]: atomic file replacement.
+//! - [`config`]: configuration comparison: remediation lines and unified diffs (pure).
 //! - [`driver`]: one driver per platform (IOS CLI, Linux files) behind one trait.
+//! - [`transport`]: SSH (the only module that knows russh) and session transcripts.
 //! - [`lab`]: the twin lab: simulated devices on loopback (SSH, SNMP, faults).
 //! - [`cli`]: the command line, one file per subcommand.
 
@@ -23,6 +25,7 @@
 pub mod audit;
 pub mod check;
 pub mod cli;
+pub mod config;
 pub mod diag;
 pub mod driver;
 pub mod fsutil;

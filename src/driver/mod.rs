@@ -5,9 +5,22 @@
 //! one line in [`connect`].
 //!
 //! Drivers reach devices only through [`crate::transport`].
+//!
+//! - [`ios`]: IOS-style CLIs over a PTY shell (prompts, modes, `%` errors, save).
+//! - [`linux`]: Linux hosts over exec channels (atomic file writes, read-back, reload).
+//!
+//! Architecture invariant: nothing here knows russh; secrets registered in
+//! [`DriverOptions`] never appear in a plan's diff, an error or the transcript.
 
-use crate::transport::ssh::{SshOptions, TransportError};
+pub mod ios;
+pub mod linux;
+
+use crate::secrets::Secret;
+use crate::transport::ssh::{Credential, SshOptions, SshSession, TransportError};
+use crate::transport::transcript::{Redactor, Transcript};
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::time::Duration;
 
 /// Why a driver operation failed. Messages never contain secrets.
@@ -63,7 +76,13 @@ pub struct FileWrite {
 impl std::fmt::Debug for FileWrite {
     // The content may hold keys: show its size only.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "FileWrite({}, {:o}, {} bytes)", self.path, self.mode, self.content.len())
+        write!(
+            f,
+            "FileWrite({}, {:o}, {} bytes)",
+            self.path,
+            self.mode,
+            self.content.len()
+        )
     }
 }
 
@@ -149,17 +168,111 @@ pub trait Driver: Send {
     async fn close(self: Box<Self>);
 }
 
-/// Open a driver for `platform` on the device `asset` at `address`.
+/// What a driver needs beyond the SSH login. `Timeouts` converts into it, so
+/// `connect(…, timeouts)` keeps working for callers that need nothing else.
+#[derive(Debug, Clone, Default)]
+pub struct DriverOptions {
+    /// How long to wait per line and for a whole configuration read.
+    pub timeouts: Timeouts,
+    /// The privileged-mode secret (IOS `enable`), typed when a session starts at `>`.
+    pub enable: Option<Secret>,
+    /// Where to record the session (shared handle: keep a clone to write it out later).
+    pub transcript: Option<Transcript>,
+    /// Secret values to hide from the transcript, plan diffs and errors (the asset's
+    /// resolved secrets: what its intended configuration holds in clear). The login
+    /// password and the enable secret are added without being listed here.
+    pub secrets: Vec<Secret>,
+    /// The asset's rendered intended configuration, when the caller has it before
+    /// connecting. File-based drivers (linux) learn from its `# netparc:` header which file
+    /// they manage, so `running_config` and `restore` work before any `plan`.
+    pub intended: Option<String>,
+}
+
+impl From<Timeouts> for DriverOptions {
+    fn from(timeouts: Timeouts) -> Self {
+        DriverOptions {
+            timeouts,
+            ..Default::default()
+        }
+    }
+}
+
+/// An open session handed to a platform's opener.
+pub struct Opening {
+    /// The device's name.
+    pub asset: String,
+    /// The authenticated SSH session (transcript attached when one was asked for).
+    pub session: SshSession,
+    /// The caller's options.
+    pub options: DriverOptions,
+    /// Every secret to hide: the options' secrets, the login password, the enable secret.
+    pub redactor: Redactor,
+}
+
+/// The future a platform's opener returns.
+pub type Opened = Pin<Box<dyn Future<Output = Result<Box<dyn Driver>, DriverError>> + Send>>;
+
+/// The registry: platform name (as the inventory writes it) → opener. A new platform is one
+/// file and one line here.
+const PLATFORMS: &[(&str, fn(Opening) -> Opened)] = &[
+    ("ios", |opening| Box::pin(ios::open(opening))),
+    ("linux", |opening| Box::pin(linux::open(opening))),
+];
+
+/// The platform names a driver exists for.
+pub fn platforms() -> impl Iterator<Item = &'static str> {
+    PLATFORMS.iter().map(|(name, _)| *name)
+}
+
+/// Open a driver for `platform` on the device `asset` at `address`: look the platform up
+/// (an unknown one fails before any connection), connect and authenticate, then let the
+/// platform prepare its session (prompt, privileged mode, paging for IOS).
 pub async fn connect(
     platform: &str,
     asset: &str,
     address: SocketAddr,
     options: &SshOptions,
-    timeouts: Timeouts,
+    driver: impl Into<DriverOptions>,
 ) -> Result<Box<dyn Driver>, DriverError> {
-    let _ = (address, options, timeouts);
-    Err(DriverError::Failed {
+    let driver = driver.into();
+    let Some((_, open)) = PLATFORMS.iter().find(|(name, _)| *name == platform) else {
+        let known: Vec<&str> = platforms().collect();
+        let hint = crate::diag::did_you_mean(platform, known.iter().copied())
+            .map(|s| format!(" (did you mean `{s}`?)"))
+            .unwrap_or_default();
+        return Err(DriverError::Failed {
+            asset: asset.to_string(),
+            message: format!(
+                "no driver for platform `{platform}`{hint}; known platforms: {}",
+                known.join(", ")
+            ),
+        });
+    };
+    let mut redactor = Redactor::new();
+    for secret in &driver.secrets {
+        redactor.add_value(secret.expose());
+    }
+    if let Credential::Password(password) = &options.credential {
+        redactor.add_value(password.expose());
+    }
+    if let Some(enable) = &driver.enable {
+        redactor.add_value(enable.expose());
+    }
+    let mut session = SshSession::connect(asset, address, options).await?;
+    if let Some(transcript) = &driver.transcript {
+        for secret in &driver.secrets {
+            transcript.redact(secret.expose());
+        }
+        if let Some(enable) = &driver.enable {
+            transcript.redact(enable.expose());
+        }
+        session.set_transcript(transcript.clone());
+    }
+    open(Opening {
         asset: asset.to_string(),
-        message: format!("no driver for platform `{platform}` yet"),
+        session,
+        options: driver,
+        redactor,
     })
+    .await
 }
