@@ -27,11 +27,11 @@ fn blocks(text: &str) -> Vec<(String, Vec<String>)> {
             continue;
         }
         let line = line.trim_end();
-        if line.starts_with(' ') {
-            if let Some((_, children)) = out.last_mut() {
-                children.push(line.to_string());
-                continue;
-            }
+        if line.starts_with(' ')
+            && let Some((_, children)) = out.last_mut()
+        {
+            children.push(line.to_string());
+            continue;
         }
         out.push((line.to_string(), Vec::new()));
     }

@@ -3,7 +3,7 @@
 //! and how it is installed:
 //!
 //! ```text
-//! # netparc: path=/etc/wireguard/wg0.conf mode=0600 reload="systemctl reload wg-quick@wg0"
+//! # netparc: path="https://gh.072103.xyz/etc/wireguard/wg0.conf" mode=0600 reload="systemctl reload wg-quick@wg0"
 //! ```
 //!
 //! (written by `templates/linux/_header.tera`). The running configuration is that file as on

@@ -212,9 +212,12 @@ pub struct Opening {
 /// The future a platform's opener returns.
 pub type Opened = Pin<Box<dyn Future<Output = Result<Box<dyn Driver>, DriverError>> + Send>>;
 
+/// A platform's opener: prepares the session (prompt, modes) and returns its driver.
+pub type Opener = fn(Opening) -> Opened;
+
 /// The registry: platform name (as the inventory writes it) → opener. A new platform is one
 /// file and one line here.
-const PLATFORMS: &[(&str, fn(Opening) -> Opened)] = &[
+const PLATFORMS: &[(&str, Opener)] = &[
     ("ios", |opening| Box::pin(ios::open(opening))),
     ("linux", |opening| Box::pin(linux::open(opening))),
 ];

@@ -254,7 +254,7 @@ impl Transcript {
                 out.push_str(line);
             }
             if !entry.text.ends_with('\n') {
-                out.push_str("\n");
+                out.push('\n');
             }
         }
         if inner.dropped > 0 {
