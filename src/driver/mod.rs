@@ -87,7 +87,7 @@ impl std::fmt::Debug for FileWrite {
 }
 
 /// What turns the running configuration into the intended one. Empty when in sync.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Plan {
     /// A unified diff, running → intended, for people (`--diff`). Secrets are shown as the
     /// device shows them, or redacted by the driver.
@@ -98,6 +98,19 @@ pub struct Plan {
     pub files: Vec<FileWrite>,
     /// The command that makes the device take the files into use.
     pub reload: Option<String>,
+}
+
+impl std::fmt::Debug for Plan {
+    // Commands carry the intended configuration as sent, secrets in clear (`username …
+    // secret …`): count them. The diff is already redacted by the driver.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plan")
+            .field("diff", &self.diff)
+            .field("commands", &format_args!("{} lines", self.commands.len()))
+            .field("files", &self.files)
+            .field("reload", &self.reload)
+            .finish()
+    }
 }
 
 impl Plan {
@@ -170,7 +183,7 @@ pub trait Driver: Send {
 
 /// What a driver needs beyond the SSH login. `Timeouts` converts into it, so
 /// `connect(…, timeouts)` keeps working for callers that need nothing else.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct DriverOptions {
     /// How long to wait per line and for a whole configuration read.
     pub timeouts: Timeouts,
@@ -186,6 +199,27 @@ pub struct DriverOptions {
     /// connecting. File-based drivers (linux) learn from its `# netparc:` header which file
     /// they manage, so `running_config` and `restore` work before any `plan`.
     pub intended: Option<String>,
+}
+
+impl std::fmt::Debug for DriverOptions {
+    // The intended configuration holds secrets in clear: its size only.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DriverOptions")
+            .field("timeouts", &self.timeouts)
+            .field("enable", &self.enable)
+            .field("transcript", &self.transcript)
+            .field("secrets", &format_args!("{} values", self.secrets.len()))
+            .field(
+                "intended",
+                &format_args!(
+                    "{}",
+                    self.intended
+                        .as_ref()
+                        .map_or_else(|| String::from("None"), |t| format!("{} bytes", t.len()))
+                ),
+            )
+            .finish()
+    }
 }
 
 impl From<Timeouts> for DriverOptions {
@@ -278,4 +312,32 @@ pub async fn connect(
         redactor,
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let plan = Plan {
+            diff: String::from("+username a secret <redacted>\n"),
+            commands: vec![String::from("username a secret hunter2")],
+            files: vec![FileWrite {
+                path: String::from("/etc/x"),
+                mode: 0o600,
+                content: String::from("PrivateKey = hunter2"),
+            }],
+            reload: None,
+        };
+        let options = DriverOptions {
+            enable: Some(Secret::new("hunter2")),
+            secrets: vec![Secret::new("hunter2")],
+            intended: Some(String::from("username a secret hunter2")),
+            ..Default::default()
+        };
+        for text in [format!("{plan:?}"), format!("{options:?}")] {
+            assert!(!text.contains("hunter2"), "{text}");
+        }
+    }
 }
