@@ -148,14 +148,17 @@ async fn ios_reads_applies_saves_and_restores_the_exact_backup() {
     );
     assert!(!backup.starts_with('\n'), "{backup}");
     assert!(backup.contains("hostname sw1\n"), "{backup}");
-    // a change through plan + apply: one more VLAN and a port description
+    // a change through plan + apply: a new hostname (the prompt changes mid-push), one more
+    // VLAN and a port description
     let port = backup
         .lines()
         .find(|l| l.starts_with("interface GigabitEthernet"))
         .expect("a port")
         .to_string();
-    let intended =
-        format!("{backup}vlan 50\n name driver-test\n{port}\n description set by the driver\n");
+    let intended = format!(
+        "{}vlan 50\n name driver-test\n{port}\n description set by the driver\n",
+        backup.replace("hostname sw1\n", "hostname sw1-renamed\n")
+    );
     let plan = ios.plan(&intended, &backup, Mode::Merge).unwrap();
     assert!(
         plan.commands
@@ -174,6 +177,7 @@ async fn ios_reads_applies_saves_and_restores_the_exact_backup() {
         changed.contains("vlan 50\n name driver-test\n"),
         "{changed}"
     );
+    assert!(changed.contains("hostname sw1-renamed\n"), "{changed}");
     assert!(
         ios.plan(&intended, &changed, Mode::Merge)
             .unwrap()

@@ -41,15 +41,29 @@ const INFORMATIONAL: [&str; 5] = [
     "NOTE",
 ];
 
+/// A syslog message (`%LINK-3-UPDOWN: …`, `%SYS-5-CONFIG_I: …`): what the device logs to
+/// the terminal, not an answer to the line just sent.
+static SYSLOG: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^%[A-Z0-9_]+-\d-[A-Z0-9_]+:").expect("valid pattern"));
+
 /// The first line of output that is an IOS error (`% Invalid input…`, `% Incomplete
 /// command.`, `% Ambiguous command…`, `%Error…`, …), if any.
 pub fn error_in(output: &str) -> Option<String> {
     output
         .lines()
         .map(str::trim)
-        .find(|line| line.starts_with('%') && !INFORMATIONAL.iter().any(|info| line.contains(info)))
+        .find(|line| {
+            line.starts_with('%')
+                && !SYSLOG.is_match(line)
+                && !INFORMATIONAL.iter().any(|info| line.contains(info))
+        })
         .map(str::to_string)
 }
+
+/// How many output lines of an EXEC command may hold its refusal: IOS answers a bad command
+/// at once (the `^` marker, then the `%` line); further down, a `%` belongs to the output
+/// (a banner, a log buffer), not to a refusal.
+const EXEC_ERROR_LINES: usize = 3;
 
 /// `show running-config` as intended configurations are compared with: the `Building
 /// configuration...` and `Current configuration : N bytes` banners and the blank lines
@@ -246,7 +260,12 @@ impl Ios {
     /// An EXEC command: its output, or Rejected when the device printed an error.
     async fn exec(&mut self, line: &str, timeout: Duration) -> Result<String, DriverError> {
         let output = self.send_line(line, timeout, false).await?;
-        match error_in(&output) {
+        let head: Vec<&str> = output
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .take(EXEC_ERROR_LINES)
+            .collect();
+        match error_in(&head.join("\n")) {
             Some(error) => Err(self.rejected(line, &error)),
             None => Ok(output),
         }
@@ -450,6 +469,7 @@ mod tests {
         );
         assert!(error_in("%Error opening tftp://x (Timed out)\n").is_some());
         assert!(error_in("% Incomplete command.\n").is_some());
+        assert!(error_in("%SYS-5-CONFIG_I: Configured from console by netadmin\n").is_none());
     }
 
     #[test]
