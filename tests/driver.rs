@@ -632,3 +632,105 @@ async fn linux_failing_reload_and_hostile_content() {
     linux.close().await;
     running.lab.stop().await;
 }
+
+#[tokio::test]
+async fn linux_installs_the_rendered_example_gateway_through_its_own_header() {
+    // The example inventory's VPN gateway, rendered by the shipped template: the header the
+    // template writes is what tells the driver where, how and what to reload.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("inventories/hq");
+    let inventory = Inventory::load(&root).inventory.expect("example loads");
+    let resolver = open_resolver(&inventory);
+    let selector = Selector::parse("vpn-hq-01").unwrap();
+    let templates = netparc::render::TemplateSet::load(&inventory.templates_dir()).unwrap();
+    let (intents, problems) =
+        netparc::intent::render_selected(&inventory, &templates, &resolver, &selector);
+    assert!(!problems.has_errors(), "{problems}");
+    let intended = intents[0].text.clone();
+    assert!(
+        intended.starts_with("# netparc: path=\"/etc/wireguard/wg0.conf\" mode=0600 reload=\"systemctl reload wg-quick@wg0\"\n"),
+        "{intended}"
+    );
+    let state = tempfile::tempdir().unwrap();
+    let lab = Lab::start(
+        &inventory,
+        &resolver,
+        &LabOptions {
+            ssh_port: 0,
+            snmp_port: 0,
+            state_dir: state.path().to_path_buf(),
+            salt: String::from("drv-example"),
+            selector: selector.clone(),
+            isolated: false,
+        },
+    )
+    .await
+    .expect("lab starts");
+    let asset = inventory
+        .assets
+        .iter()
+        .find(|a| a.value.name == "vpn-hq-01")
+        .unwrap();
+    let credentials = netparc::inventory::vars::credentials(&inventory, asset).unwrap();
+    let password = resolver
+        .resolve(credentials.value.password.as_ref().unwrap())
+        .unwrap();
+    let ssh = SshOptions {
+        username: credentials.value.username.clone(),
+        credential: Credential::Password(password),
+        host_keys: HostKeyPolicy {
+            known_hosts: state.path().join("known_hosts"),
+            accept_new: true,
+        },
+        connect_timeout: Duration::from_secs(5),
+        auth_timeout: Duration::from_secs(5),
+        keepalive: Some(Duration::from_secs(15)),
+        lab_mode: true,
+    };
+    let address = lab.twin("vpn-hq-01").and_then(|t| t.ssh).unwrap();
+    let mut linux = driver::connect(
+        "linux",
+        "vpn-hq-01",
+        address,
+        &ssh,
+        DriverOptions {
+            intended: Some(intended.clone()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let before = linux.running_config().await.unwrap();
+    let plan = linux.plan(&intended, &before, Mode::Merge).unwrap();
+    let private_key = intended
+        .lines()
+        .find_map(|l| l.strip_prefix("PrivateKey = "))
+        .unwrap();
+    assert!(!plan.diff.contains(private_key), "{}", plan.diff);
+    assert!(
+        plan.diff.contains("+PrivateKey = <redacted>"),
+        "{}",
+        plan.diff
+    );
+    linux.apply(&plan).await.unwrap();
+    let after = linux.running_config().await.unwrap();
+    assert_eq!(after, intended);
+    assert!(
+        linux
+            .plan(&intended, &after, Mode::Merge)
+            .unwrap()
+            .is_empty()
+    );
+    let twin = lab.twin("vpn-hq-01").unwrap();
+    let loaded = {
+        let state = twin.device.state();
+        let linux = state
+            .platform
+            .as_any()
+            .downcast_ref::<LinuxState>()
+            .unwrap();
+        linux.loaded_peers("wg0").len()
+    };
+    assert_eq!(loaded, intended.matches("[Peer]").count());
+    linux.close().await;
+    lab.stop().await;
+}
