@@ -249,6 +249,18 @@ async fn ios_rejected_line_is_named_and_the_session_is_back_at_the_privileged_pr
     // a refusal outside configuration mode is named too
     let error = ios.command("show banana").await.unwrap_err();
     assert!(matches!(error, DriverError::Rejected { ref line, .. } if line == "show banana"));
+    // a control character would act on the terminal: refused before anything is typed
+    let error = ios.command("show clock\u{1a}").await.unwrap_err();
+    assert!(error.to_string().contains("control character"), "{error}");
+    // a multi-line string is its lines, one prompt awaited for each
+    ios.configure(&lines(&["vlan 81\n name from-one-string"]))
+        .await
+        .unwrap();
+    let vlan = ios
+        .command("show running-config | section vlan 81")
+        .await
+        .unwrap();
+    assert!(vlan.text.contains("name from-one-string"), "{}", vlan.text);
     ios.close().await;
     running.lab.stop().await;
 }

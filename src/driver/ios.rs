@@ -282,16 +282,33 @@ impl Ios {
         Ok(())
     }
 
+    /// Refuse text that would desynchronise the session: a control character (Ctrl-C,
+    /// Ctrl-Z, escape…) acts on the terminal instead of being configuration.
+    fn check_typed(&self, line: &str) -> Result<(), DriverError> {
+        if line.chars().any(|c| c.is_control() && c != '\t') {
+            return Err(self.failed(format!(
+                "`{}` holds a control character; refusing to type it",
+                line.escape_debug()
+            )));
+        }
+        Ok(())
+    }
+
     /// `configure terminal`, each line, `end`. A refused line: `end`, then Rejected naming it.
     async fn configure_lines(&mut self, lines: &[String]) -> Result<(), DriverError> {
-        let lines: Vec<&String> = lines
+        // A multi-line string counts as its lines; one prompt is awaited per line sent.
+        let lines: Vec<&str> = lines
             .iter()
+            .flat_map(|l| l.lines())
             .filter(|l| {
                 let t = l.trim();
                 // Comments and blank lines are not configuration; `end` is ours to send.
                 !(t.is_empty() || t.starts_with('!') || t == "end")
             })
             .collect();
+        for line in &lines {
+            self.check_typed(line)?;
+        }
         if lines.is_empty() {
             return Ok(());
         }
@@ -408,6 +425,7 @@ impl Driver for Ios {
     }
 
     async fn command(&mut self, line: &str) -> Result<CommandOutput, DriverError> {
+        self.check_typed(line)?;
         let text = self.exec(line, self.timeouts.command).await?;
         Ok(CommandOutput { text, status: None })
     }
