@@ -413,7 +413,9 @@ async fn ios_login_failures_unknown_platform_and_host_keys() {
     .err()
     .unwrap();
     assert!(
-        error.to_string().contains("enable secret was refused"),
+        error
+            .to_string()
+            .ends_with("`enable` refused the given secret: check credentials.enable"),
         "{error}"
     );
     assert!(!error.to_string().contains("not-the-enable-secret"));

@@ -31,6 +31,26 @@ static PASSWORD: LazyLock<Regex> =
 static DESTINATION: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"Destination filename \[[^\]]*\]\? ?$").expect("valid pattern"));
 
+/// Secrets as IOS configuration lines carry them (passwords and secrets of any type,
+/// SNMP communities and v3 keys, Wi-Fi pre-shared keys): hidden in diffs, errors and the
+/// transcript even when the caller did not list the value. Hashed forms (`secret 9 $9$…`)
+/// are hidden too: a hash is still worth cracking.
+static SECRET_WORDS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    // Anchored on the commands that carry them, at the start of a line (after indentation
+    // and an optional diff marker), so prose such as "the secret was refused" is left alone.
+    const START: &str = r"(?m)^[+\- ]?[ \t]*";
+    [
+        r"(?:enable[ \t]+(?:secret|password)|username[ \t]+\S+(?:[ \t]+\S+)*?[ \t]+(?:secret|password)|password)(?:[ \t]+[0-9])?[ \t]+(?P<secret>\S+)",
+        r"snmp-server[ \t]+community[ \t]+(?P<secret>\S+)",
+        r"snmp-server[ \t]+user[ \t].*?\bauth[ \t]+(?:md5|sha\S*)[ \t]+(?P<secret>\S+)",
+        r"snmp-server[ \t]+user[ \t].*?\bpriv[ \t]+(?:des|3des|aes(?:[ \t]+[0-9]+)?)[ \t]+(?P<secret>\S+)",
+        r"wpa-psk[ \t]+(?:ascii|hex)(?:[ \t]+[0-9])?[ \t]+(?P<secret>\S+)",
+    ]
+    .iter()
+    .map(|p| Regex::new(&format!("{START}{p}")).expect("valid secret pattern"))
+    .collect()
+});
+
 /// `%` lines IOS prints that are information, not refusals (a VLAN created on the fly by
 /// `switchport access vlan`, RSA key generation, advice such as the portfast warning).
 const INFORMATIONAL: [&str; 5] = [
@@ -119,8 +139,14 @@ pub async fn open(opening: Opening) -> Result<Box<dyn Driver>, DriverError> {
         asset,
         session,
         options,
-        redactor,
+        mut redactor,
     } = opening;
+    for pattern in SECRET_WORDS.iter() {
+        redactor.add_pattern(pattern.clone());
+        if let Some(transcript) = &options.transcript {
+            transcript.redact_pattern(pattern.clone());
+        }
+    }
     let timeouts = options.timeouts;
     let mut shell = session.shell().await?;
     let first = shell.read_until(&ANY_PROMPT, timeouts.command).await?;
@@ -222,7 +248,9 @@ impl Ios {
                 .await?;
             if PASSWORD.is_match(&after) {
                 self.shell.send("\x03").await?;
-                return Err(self.failed("the enable secret was refused"));
+                return Err(
+                    self.failed("`enable` refused the given secret: check credentials.enable")
+                );
             }
             self.prompt =
                 parse_prompt(&after).ok_or_else(|| self.failed("no prompt after enable"))?;
@@ -488,6 +516,38 @@ mod tests {
         assert!(error_in("%Error opening tftp://x (Timed out)\n").is_some());
         assert!(error_in("% Incomplete command.\n").is_some());
         assert!(error_in("%SYS-5-CONFIG_I: Configured from console by netadmin\n").is_none());
+    }
+
+    #[test]
+    fn secret_words_are_hidden() {
+        let mut redactor = Redactor::new();
+        for pattern in SECRET_WORDS.iter() {
+            redactor.add_pattern(pattern.clone());
+        }
+        let cases = [
+            (
+                "username a privilege 15 secret 9 $9$abc",
+                "username a privilege 15 secret 9 <redacted>",
+            ),
+            ("enable secret S3cr3t!", "enable secret <redacted>"),
+            (" password 7 0822455D0A16", " password 7 <redacted>"),
+            (
+                "snmp-server community pub1ic RO",
+                "snmp-server community <redacted> RO",
+            ),
+            (" wpa-psk ascii 0 Wifi-Key", " wpa-psk ascii 0 <redacted>"),
+            (
+                "snmp-server user n g v3 auth sha A1 priv aes 128 P1",
+                "snmp-server user n g v3 auth sha <redacted> priv aes 128 <redacted>",
+            ),
+            ("service password-encryption", "service password-encryption"),
+            ("crypto key generate rsa", "crypto key generate rsa"),
+            ("+enable secret 9 $9$x", "+enable secret 9 <redacted>"),
+            ("sw1: the secret was refused", "sw1: the secret was refused"),
+        ];
+        for (line, shown) in cases {
+            assert_eq!(redactor.apply(line), shown);
+        }
     }
 
     #[test]
