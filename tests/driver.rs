@@ -617,7 +617,16 @@ async fn linux_failing_reload_and_hostile_content() {
     );
     assert!(message.contains("Unit nope.service not found"), "{message}");
     // content that would break a naive heredoc or quoting arrives byte-exact
-    let hostile = "# netparc: path=\"/etc/it's odd.conf\" mode=0640\nquote ' and \"double\"\n$(touch /tmp/pwned) `touch /tmp/pwned2` ${HOME}\nEOF\nNETPARC_BASE64\n\\ backslash \\\\n\ttab  trailing spaces   \nno final newline é";
+    // ~50 KB: the base64 payload travels as one long line
+    let filler: String = (0..2000)
+        .map(|n| format!("line {n} of a long file\n"))
+        .collect();
+    let hostile: &str = &[
+        "# netparc: path=\"/etc/it's odd.conf\" mode=0640\n",
+        &filler,
+        "quote ' and \"double\"\n$(touch /tmp/pwned) `touch /tmp/pwned2` ${HOME}\nEOF\nNETPARC_BASE64\n\\ backslash \\\\n\ttab  trailing spaces   \nno final newline é",
+    ]
+    .concat();
     let plan = linux.plan(hostile, "", Mode::Replace).unwrap();
     assert_eq!(plan.reload, None);
     linux.apply(&plan).await.unwrap();

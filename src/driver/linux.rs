@@ -171,17 +171,12 @@ pub fn install_script(file: &FileWrite, payload: &str) -> String {
         dir.trim_end_matches('/'),
         unique_suffix()
     );
-    let wrapped: Vec<&str> = payload
-        .as_bytes()
-        .chunks(76)
-        .map(|c| std::str::from_utf8(c).unwrap_or(""))
-        .collect();
     format!(
         "umask 077\ntmp={tmp}\nbase64 -d > \"$tmp\" <<'NETPARC_BASE64' && chmod {mode:04o} \"$tmp\" && sync && mv -f \"$tmp\" {path} || {{ rm -f \"$tmp\"; exit 1; }}\n{body}\nNETPARC_BASE64\n",
         tmp = shell_quote(&tmp),
         mode = file.mode,
         path = shell_quote(&file.path),
-        body = wrapped.join("\n"),
+        body = payload,
     )
 }
 
@@ -285,13 +280,9 @@ impl Linux {
         }
         let payload = base64::engine::general_purpose::STANDARD.encode(file.content.as_bytes());
         // The payload encodes the content, secrets included, where the redactor cannot
-        // recognise them: hide it whole (each 76-character line of it too).
+        // recognise them: hide it whole. It is sent as one unwrapped line for that reason
+        // (registering the short last line of a wrapped payload would hide unrelated text).
         self.hide(&payload);
-        for chunk in payload.as_bytes().chunks(76) {
-            if let Ok(line) = std::str::from_utf8(chunk) {
-                self.hide(line);
-            }
-        }
         let script = install_script(file, &payload);
         self.run(&script, &format!("install {}", file.path)).await?;
         let check = format!("sha256sum {}", shell_quote(&file.path));
