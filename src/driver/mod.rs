@@ -2,7 +2,7 @@
 //! configuration, plans the change from running to intended (IOS-style remediation commands,
 //! or whole files for Linux), applies it, saves it, restores a backup and runs operational
 //! commands. The playbook engine only speaks [`Driver`]; a new platform is one file here and
-//! one line in [`connect`].
+//! one line in `PLATFORMS`, the registry [`connect`] looks platforms up in.
 //!
 //! Drivers reach devices only through [`crate::transport`].
 //!
@@ -17,7 +17,7 @@ pub mod linux;
 
 use crate::secrets::Secret;
 use crate::transport::ssh::{Credential, SshOptions, SshSession, TransportError};
-use crate::transport::transcript::{Redactor, Transcript};
+use crate::transport::transcript::{Direction, Redactor, Transcript};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -295,7 +295,16 @@ pub async fn connect(
     if let Some(enable) = &driver.enable {
         redactor.add_value(enable.expose());
     }
-    let mut session = SshSession::connect(asset, address, options).await?;
+    let mut session = match SshSession::connect(asset, address, options).await {
+        Ok(session) => session,
+        Err(error) => {
+            // The transcript says why it is empty (no secret in transport errors).
+            if let Some(transcript) = &driver.transcript {
+                transcript.record("ssh", Direction::Note, &format!("{error}\n"));
+            }
+            return Err(error.into());
+        }
+    };
     if let Some(transcript) = &driver.transcript {
         for secret in &driver.secrets {
             transcript.redact(secret.expose());
