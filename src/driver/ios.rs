@@ -313,10 +313,14 @@ impl Ios {
     /// Refuse text that would desynchronise the session: a control character (Ctrl-C,
     /// Ctrl-Z, escape…) acts on the terminal instead of being configuration.
     fn check_typed(&self, line: &str) -> Result<(), DriverError> {
-        if line.chars().any(|c| c.is_control() && c != '\t') {
+        if let Some(c) = line.chars().find(|c| c.is_control() && *c != '\t') {
+            // Name the character and the printable start of the line, not an escaped copy:
+            // escaping would change a secret's text so that redaction no longer sees it.
+            let before: String = line.chars().take_while(|c| !c.is_control()).collect();
             return Err(self.failed(format!(
-                "`{}` holds a control character; refusing to type it",
-                line.escape_debug()
+                "a line starting `{}` holds the control character U+{:04X}; refusing to type it",
+                before.trim(),
+                u32::from(c)
             )));
         }
         Ok(())
