@@ -16,7 +16,7 @@
 
 use super::{CommandOutput, Driver, DriverError, FileWrite, Mode, Opening, Plan, Timeouts};
 use crate::transport::ssh::SshSession;
-use crate::transport::transcript::{Redactor, Transcript};
+use crate::transport::transcript::Redactor;
 use base64::Engine as _;
 use regex::Regex;
 use sha2::Digest as _;
@@ -186,7 +186,6 @@ pub struct Linux {
     session: SshSession,
     timeouts: Timeouts,
     redactor: Redactor,
-    transcript: Option<Transcript>,
     /// The managed file, from the intended configuration given at connect or in a plan.
     file: Option<FileSpec>,
 }
@@ -219,7 +218,6 @@ pub async fn open(opening: Opening) -> Result<Box<dyn Driver>, DriverError> {
         session,
         timeouts: options.timeouts,
         redactor,
-        transcript: options.transcript,
         file,
     }))
 }
@@ -232,17 +230,22 @@ impl Linux {
         }
     }
 
-    /// Hide `value` from the transcript and from this driver's messages from now on.
-    fn hide(&mut self, value: &str) {
-        self.redactor.add_value(value);
-        if let Some(transcript) = &self.transcript {
-            transcript.redact(value);
-        }
-    }
-
     /// Run `command`; non-zero exit (or none) is an error naming `what` and its stderr.
     async fn run(&self, command: &str, what: &str) -> Result<Vec<u8>, DriverError> {
-        let result = self.session.exec(command, self.timeouts.command).await?;
+        self.run_shown(command, command, what).await
+    }
+
+    /// [`run`](Self::run), the transcript showing `shown` instead of `command`.
+    async fn run_shown(
+        &self,
+        command: &str,
+        shown: &str,
+        what: &str,
+    ) -> Result<Vec<u8>, DriverError> {
+        let result = self
+            .session
+            .exec_as(command, shown, self.timeouts.command)
+            .await?;
         match result.status {
             Some(0) => Ok(result.stdout),
             status => {
@@ -279,12 +282,18 @@ impl Linux {
             return Err(self.failed(format!("`{}` is not an absolute file path", file.path)));
         }
         let payload = base64::engine::general_purpose::STANDARD.encode(file.content.as_bytes());
-        // The payload encodes the content, secrets included, where the redactor cannot
-        // recognise them: hide it whole. It is sent as one unwrapped line for that reason
-        // (registering the short last line of a wrapped payload would hide unrelated text).
-        self.hide(&payload);
         let script = install_script(file, &payload);
-        self.run(&script, &format!("install {}", file.path)).await?;
+        // The payload encodes the content, secrets included, where redaction cannot see
+        // them: the transcript shows the script with the payload left out.
+        let shown = script.replace(
+            &payload,
+            &format!(
+                "<{} bytes of base64: the file, not recorded>",
+                payload.len()
+            ),
+        );
+        self.run_shown(&script, &shown, &format!("install {}", file.path))
+            .await?;
         let check = format!("sha256sum {}", shell_quote(&file.path));
         let out = self.run(&check, &check).await?;
         let landed = String::from_utf8_lossy(&out);

@@ -378,12 +378,23 @@ impl SshSession {
         command: &str,
         timeout: Duration,
     ) -> Result<ExecResult, TransportError> {
+        self.exec_as(command, command, timeout).await
+    }
+
+    /// [`exec`](Self::exec), recording `shown` in the transcript instead of `command`: for a
+    /// command that carries data in an encoding redaction cannot see into (a file as base64).
+    pub async fn exec_as(
+        &self,
+        command: &str,
+        shown: &str,
+        timeout: Duration,
+    ) -> Result<ExecResult, TransportError> {
         let channel_name = self
             .transcript
             .as_ref()
             .map(|t| {
                 let name = t.channel("exec");
-                t.record(&name, Direction::Sent, &format!("{command}\n"));
+                t.record(&name, Direction::Sent, &format!("{shown}\n"));
                 name
             })
             .unwrap_or_default();
