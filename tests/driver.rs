@@ -595,7 +595,10 @@ async fn linux_writes_wireguard_with_one_more_peer_and_reload_keeps_the_others()
     use base64::Engine as _;
     let encoded = base64::engine::general_purpose::STANDARD.encode(second.as_bytes());
     assert!(!text.contains(&encoded[..40]), "the encoded file is hidden");
-    assert!(text.contains("bytes of base64: the file, not recorded>"), "{text}");
+    assert!(
+        text.contains("bytes of base64: the file, not recorded>"),
+        "{text}"
+    );
     running.lab.stop().await;
 }
 
