@@ -15,7 +15,9 @@
 //! - [`state`]: the verified state written back per asset (`state/assets/`), atomic and locked.
 //! - [`fsutil`]: atomic file replacement.
 //! - [`backup`]: configuration backups in a git repository under the inventory.
+//! - [`config`]: configuration comparison: remediation lines and unified diffs (pure).
 //! - [`driver`]: one driver per platform (IOS CLI, Linux files) behind one trait.
+//! - [`transport`]: SSH (the only module that knows russh) and session transcripts.
 //! - [`lab`]: the twin lab: simulated devices on loopback (SSH, SNMP, faults).
 //! - [`cli`]: the command line, one file per subcommand.
 
@@ -28,6 +30,7 @@ pub mod audit;
 pub mod backup;
 pub mod check;
 pub mod cli;
+pub mod config;
 pub mod diag;
 pub mod driver;
 pub mod fsutil;

@@ -4,6 +4,7 @@ mod util;
 
 mod cache;
 mod check_cli;
+mod driver;
 mod examples;
 mod inventory;
 mod lab;

@@ -50,6 +50,9 @@ pub enum StateError {
     },
 }
 
+/// One asset's sections, by section name.
+pub type Sections = Map<String, Value>;
+
 /// The state files of one inventory.
 #[derive(Debug, Clone)]
 pub struct StateStore {
@@ -98,7 +101,7 @@ impl StateStore {
 
     /// Every asset's sections, by asset name. A file that does not parse is an error (the
     /// others are still returned beside it).
-    pub fn load_all(&self) -> (Vec<(String, Map<String, Value>)>, Vec<StateError>) {
+    pub fn load_all(&self) -> (Vec<(String, Sections)>, Vec<StateError>) {
         let mut states = Vec::new();
         let mut errors = Vec::new();
         let entries = match std::fs::read_dir(&self.dir) {
