@@ -63,7 +63,13 @@ pub struct FileWrite {
 impl std::fmt::Debug for FileWrite {
     // The content may hold keys: show its size only.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "FileWrite({}, {:o}, {} bytes)", self.path, self.mode, self.content.len())
+        write!(
+            f,
+            "FileWrite({}, {:o}, {} bytes)",
+            self.path,
+            self.mode,
+            self.content.len()
+        )
     }
 }
 

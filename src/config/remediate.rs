@@ -1,0 +1,481 @@
+//! Owns the remediation: the configuration commands, in a safe order, that turn a running
+//! configuration into the intended one, given both as normalised trees.
+//!
+//! How it compares: at each level, lines are matched by key, whatever their order (IOS
+//! files lines in its own order, templates in theirs), except inside access lists, whose
+//! order is their meaning. A matched block is compared line by line inside; a banner by its
+//! body.
+//!
+//! What it sends, and in which order:
+//! - additions and changes in the order of the intended configuration (templates declare
+//!   what others use first: VLANs before ports, an ACL before the lines that apply it);
+//! - inside a block, removals (replace mode) before additions, so a line that conflicts
+//!   with the new one is gone first; a single-valued setting (`description`, `switchport
+//!   access vlan`…) is simply typed with its new value, never negated first;
+//! - removals of whole top-level lines and blocks (replace mode) after every addition, so
+//!   nothing in use disappears before what replaces it is in place: `no vlan N`,
+//!   `no interface VlanN`, `default interface X` for a hardware port the intent no longer
+//!   mentions (IOS cannot delete it; defaulting is how it is emptied);
+//! - last, the management path: the `vlan N` block of the management VLAN, then its SVI,
+//!   then `ip default-gateway`, then the removal of an old management SVI and VLAN. Whatever
+//!   else fails, the session that carries the change keeps its path until the very end.
+//!
+//! Access lists, the one place where order is meaning: the entries of an intended list
+//! are synchronised in both modes (an ACL the intent defines is the intent's, a stale entry
+//! left in it would change what it matches). Strategy, with IOS sequence numbers:
+//! `ip access-list resequence NAME S S` first (so the running entries are S, 2S, 3S…, wherever
+//! their numbers were), then every new entry is inserted at its final place, in intended
+//! order, with a number between its neighbours, then the entries that go are deleted
+//! (`no N`), last one first. Traffic that both the old and the new list permit is therefore
+//! permitted at every step: an inserted entry that matches it comes after the new permit
+//! that matches it first (inserted earlier), and an old permit that matches it is deleted
+//! only after every later old entry. In particular the new permits are in place before a
+//! new deny, and no management source the intended ACL permits is ever cut.
+//!
+//! Output format: block headers at column 0, a block's lines indented one space per level
+//! (the driver strips leading spaces; the indentation is for the people reading the plan),
+//! `exit` (indented as the block's lines) when leaving a nested block, and before a
+//! top-level line typed after a block, so nothing is taken for a sub-mode command. The
+//! driver sends `end` itself.
+
+use super::normalize::{Context, Item, is_bare_port, is_permanent_interface, same_setting};
+use crate::driver::Mode;
+
+/// One step of a remediation before it is laid out: lines to type inside the block at
+/// `path` (header texts from the top). No lines: make sure the block exists (enter it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Cmd {
+    path: Vec<String>,
+    lines: Vec<String>,
+}
+
+impl Cmd {
+    fn at(path: &[String], line: impl Into<String>) -> Cmd {
+        Cmd {
+            path: path.to_vec(),
+            lines: vec![line.into()],
+        }
+    }
+}
+
+/// What every level of the comparison needs to know.
+struct Ctx<'a> {
+    mode: Mode,
+    /// The running configuration's top level (write-only lines look for their group there).
+    running_top: &'a [Item],
+    /// The intended top level.
+    intended_top: &'a [Item],
+}
+
+/// The management VLAN: the hint, else the SVI named by `ip ssh source-interface`, else the
+/// only SVI with an address, in the intended configuration first, then the running one.
+pub fn management_vlan(intended: &[Item], running: &[Item], hint: Option<u16>) -> Option<u16> {
+    hint.or_else(|| from_config(intended))
+        .or_else(|| from_config(running))
+}
+
+fn svi_id(name: &str) -> Option<u16> {
+    name.strip_prefix("Vlan")?.parse().ok()
+}
+
+fn from_config(top: &[Item]) -> Option<u16> {
+    let ssh = top.iter().find_map(|i| {
+        i.key
+            .strip_prefix("ip ssh source-interface ")
+            .and_then(svi_id)
+    });
+    if ssh.is_some() {
+        return ssh;
+    }
+    let addressed: Vec<u16> = top
+        .iter()
+        .filter(|i| {
+            i.children
+                .iter()
+                .any(|c| c.key.starts_with("ip address ") || c.key.starts_with("ipv6 address "))
+        })
+        .filter_map(|i| i.key.strip_prefix("interface ").and_then(svi_id))
+        .collect();
+    match addressed.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    }
+}
+
+/// Where a top-level item goes in the management tail (None: not part of it).
+fn management_rank(key: &str, vlan: Option<u16>) -> Option<u8> {
+    let vlan = vlan?;
+    if key == format!("vlan {vlan}") {
+        Some(0)
+    } else if key == format!("interface Vlan{vlan}") {
+        Some(1)
+    } else if key.starts_with("ip default-gateway") {
+        Some(2)
+    } else {
+        None
+    }
+}
+
+/// The remediation, as lines to type after `configure terminal`.
+pub fn remediate(
+    running: &[Item],
+    intended: &[Item],
+    mode: Mode,
+    hint: Option<u16>,
+) -> Vec<String> {
+    let ctx = Ctx {
+        mode,
+        running_top: running,
+        intended_top: intended,
+    };
+    let new_vlan = management_vlan(intended, running, hint);
+    let old_vlan = management_vlan(running, &[], hint);
+    let mut main: Vec<Cmd> = Vec::new();
+    let mut tail: Vec<(u8, Vec<Cmd>)> = Vec::new();
+    for item in intended {
+        let cmds = match find(running, &item.key) {
+            Some(existing) => compare(&ctx, existing, item, &[]),
+            None => add(&ctx, item, &[]),
+        };
+        match management_rank(&item.key, new_vlan) {
+            Some(rank) => tail.push((rank, cmds)),
+            None => main.extend(cmds),
+        }
+    }
+    if mode == Mode::Replace {
+        let mut removals: Vec<Cmd> = Vec::new();
+        for item in running {
+            if find(intended, &item.key).is_some() || replaced(Context::Global, item, intended) {
+                continue;
+            }
+            let cmds = remove(&ctx, item, &[]);
+            // An old management SVI and VLAN go after the new ones are in place: SVI first.
+            match management_rank(&item.key, old_vlan) {
+                Some(rank) => tail.push((10 - rank, cmds)),
+                None => removals.extend(cmds),
+            }
+        }
+        main.extend(removals);
+    }
+    tail.sort_by_key(|(rank, _)| *rank);
+    main.extend(tail.into_iter().flat_map(|(_, cmds)| cmds));
+    layout(&main)
+}
+
+fn find<'a>(items: &'a [Item], key: &str) -> Option<&'a Item> {
+    items.iter().find(|i| i.key == key)
+}
+
+/// True when a running line needs no removal because an intended line of the same
+/// single-valued setting replaces it in place.
+fn replaced(context: Context, item: &Item, intended: &[Item]) -> bool {
+    item.children.is_empty()
+        && intended
+            .iter()
+            .any(|i| i.children.is_empty() && same_setting(context, &item.key, &i.key))
+}
+
+fn child_path(path: &[String], item: &Item) -> Vec<String> {
+    let mut path = path.to_vec();
+    path.push(item.text.clone());
+    path
+}
+
+/// Running `existing` and intended `item` have the same key: what differs inside.
+fn compare(ctx: &Ctx<'_>, existing: &Item, item: &Item, path: &[String]) -> Vec<Cmd> {
+    if item.banner.is_some() || existing.banner.is_some() {
+        return if existing.banner == item.banner {
+            Vec::new()
+        } else {
+            add(ctx, item, path)
+        };
+    }
+    let inner = child_path(path, item);
+    if ctx.mode == Mode::Replace
+        && path.is_empty()
+        && item.children.is_empty()
+        && !existing.children.is_empty()
+        && let Some(name) = item.key.strip_prefix("interface ")
+        && is_permanent_interface(name)
+    {
+        // A port the intent leaves unconfigured: back to its defaults in one command.
+        return vec![Cmd::at(path, format!("default interface {name}"))];
+    }
+    match Context::of_block(&item.key) {
+        Context::Acl => acl(existing, item, path),
+        context => children(ctx, context, &existing.children, &item.children, &inner),
+    }
+}
+
+/// The changes inside one (unordered) block.
+fn children(
+    ctx: &Ctx<'_>,
+    context: Context,
+    running: &[Item],
+    intended: &[Item],
+    path: &[String],
+) -> Vec<Cmd> {
+    let mut cmds = Vec::new();
+    if ctx.mode == Mode::Replace {
+        for item in running {
+            if item.write_only
+                || find(intended, &item.key).is_some()
+                || replaced(context, item, intended)
+            {
+                continue;
+            }
+            cmds.extend(remove(ctx, item, path));
+        }
+    }
+    for item in intended {
+        match find(running, &item.key) {
+            Some(existing) => cmds.extend(compare(ctx, existing, item, path)),
+            None => cmds.extend(add(ctx, item, path)),
+        }
+    }
+    cmds
+}
+
+/// An intended line or block the running configuration does not have.
+fn add(ctx: &Ctx<'_>, item: &Item, path: &[String]) -> Vec<Cmd> {
+    if let Some(body) = &item.banner {
+        let kind = item.key.strip_prefix("banner ").unwrap_or("motd");
+        return vec![Cmd {
+            path: path.to_vec(),
+            lines: banner_lines(kind, body),
+        }];
+    }
+    if item.write_only && !write_only_needed(ctx, item) {
+        return Vec::new();
+    }
+    if item.children.is_empty() {
+        if is_bare_port(item) {
+            return Vec::new(); // a hardware port exists anyway
+        }
+        if path.is_empty() && looks_like_block(&item.key) {
+            // A block with nothing in it yet (`interface Loopback0`): entering creates it.
+            return vec![Cmd {
+                path: vec![item.text.clone()],
+                lines: Vec::new(),
+            }];
+        }
+        return vec![Cmd::at(path, item.text.clone())];
+    }
+    let inner = child_path(path, item);
+    let mut cmds = vec![Cmd {
+        path: inner.clone(),
+        lines: Vec::new(),
+    }];
+    if Context::of_block(&item.key) == Context::Acl {
+        cmds.extend(
+            item.children
+                .iter()
+                .map(|c| Cmd::at(&inner, c.text.clone())),
+        );
+    } else {
+        cmds.extend(children(
+            ctx,
+            Context::of_block(&item.key),
+            &[],
+            &item.children,
+            &inner,
+        ));
+    }
+    cmds
+}
+
+/// Top-level lines that open a block even when nothing is inside.
+fn looks_like_block(key: &str) -> bool {
+    let first = key.split(' ').next().unwrap_or("");
+    matches!(
+        first,
+        "interface" | "vlan" | "line" | "archive" | "control-plane"
+    ) || key.starts_with("ip access-list ")
+}
+
+/// A line the device never shows (`snmp-server user`): sent along with its group, i.e. when
+/// the running configuration has no `snmp-server group G` line or the intent changes it.
+/// A user whose group is unchanged is assumed present (see the known limitations in the
+/// module documentation of [`super`]).
+fn write_only_needed(ctx: &Ctx<'_>, item: &Item) -> bool {
+    let words = item.words();
+    let Some(group) = words.get(3) else {
+        return true;
+    };
+    let prefix = format!("snmp-server group {group} ");
+    let running_has = ctx.running_top.iter().any(|i| i.key.starts_with(&prefix));
+    let intended_changes = ctx
+        .intended_top
+        .iter()
+        .filter(|i| i.key.starts_with(&prefix))
+        .any(|i| find(ctx.running_top, &i.key).is_none());
+    !running_has || intended_changes
+}
+
+/// The lines that type a banner: a delimiter its text does not contain.
+fn banner_lines(kind: &str, body: &[String]) -> Vec<String> {
+    let delimiter = ["^C", "#", "%", "@", "~", "$", "&"]
+        .into_iter()
+        .find(|d| {
+            body.iter().all(|l| !l.contains(d))
+                && !(*d == "^C" && body.iter().any(|l| l.contains('^')))
+        })
+        .unwrap_or("\u{3}");
+    let mut lines = vec![format!("banner {kind} {delimiter}")];
+    lines.extend(body.iter().cloned());
+    lines.push(delimiter.to_string());
+    lines
+}
+
+/// The negation of a running line or block the intent does not have (replace mode).
+fn remove(ctx: &Ctx<'_>, item: &Item, path: &[String]) -> Vec<Cmd> {
+    let words = item.words();
+    if path.is_empty() {
+        if let Some(name) = item.key.strip_prefix("interface ") {
+            if is_permanent_interface(name) {
+                return if item.children.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![Cmd::at(path, format!("default interface {name}"))]
+                };
+            }
+            return vec![Cmd::at(path, format!("no interface {name}"))];
+        }
+        if words.first() == Some(&"line") {
+            // Lines always exist: empty them instead.
+            let inner = child_path(path, item);
+            return children(ctx, Context::Line, &item.children, &[], &inner);
+        }
+    }
+    vec![Cmd::at(path, negation(item, &words))]
+}
+
+/// How IOS takes a line back.
+fn negation(item: &Item, words: &[&str]) -> String {
+    match words {
+        ["banner", kind, ..] => format!("no banner {kind}"),
+        ["username", name, ..] => format!("no username {name}"),
+        ["enable", kind, ..] => format!("no enable {kind}"),
+        // `no ip address` is shown when an interface has none: back to that default.
+        ["no", "ip", "address", ..] => "default ip address".to_string(),
+        ["no", rest @ ..] => rest.join(" "),
+        _ => format!("no {}", item.text),
+    }
+}
+
+/// Synchronise an access list's entries (see the module documentation for why this order).
+fn acl(existing: &Item, item: &Item, path: &[String]) -> Vec<Cmd> {
+    let old: Vec<&str> = existing.children.iter().map(|c| c.key.as_str()).collect();
+    let new: Vec<&str> = item.children.iter().map(|c| c.key.as_str()).collect();
+    if old == new {
+        return Vec::new();
+    }
+    // Walk the alignment: for each running entry, the intended entries to insert before it.
+    let ops = similar::capture_diff_slices(similar::Algorithm::Myers, &old, &new);
+    let mut before: Vec<Vec<usize>> = vec![Vec::new(); old.len() + 1];
+    let mut deleted: Vec<usize> = Vec::new();
+    for op in ops {
+        match op {
+            similar::DiffOp::Equal { .. } => {}
+            similar::DiffOp::Delete {
+                old_index, old_len, ..
+            } => deleted.extend(old_index..old_index + old_len),
+            similar::DiffOp::Insert {
+                old_index,
+                new_index,
+                new_len,
+            } => before[old_index].extend(new_index..new_index + new_len),
+            similar::DiffOp::Replace {
+                old_index,
+                old_len,
+                new_index,
+                new_len,
+            } => {
+                // The new entries go before the ones they replace: permits first.
+                before[old_index].extend(new_index..new_index + new_len);
+                deleted.extend(old_index..old_index + old_len);
+            }
+        }
+    }
+    let widest = before.iter().map(Vec::len).max().unwrap_or(0) as u64;
+    let step = 10 * (widest + 1);
+    let inner = child_path(path, item);
+    let words = item.words();
+    let mut cmds = Vec::new();
+    if let ["ip", "access-list", _, name] = words.as_slice() {
+        cmds.push(Cmd::at(
+            path,
+            format!("ip access-list resequence {name} {step} {step}"),
+        ));
+    }
+    let mut inserts = Vec::new();
+    for (gap, indices) in before.iter().enumerate() {
+        let base = gap as u64 * step;
+        for (k, index) in indices.iter().enumerate() {
+            let text = &item.children[*index].text;
+            let text = strip_sequence(text);
+            inserts.push(format!("{} {text}", base + 10 * (k as u64 + 1)));
+        }
+    }
+    let deletions: Vec<String> = deleted
+        .iter()
+        .rev()
+        .map(|i| format!("no {}", (*i as u64 + 1) * step))
+        .collect();
+    cmds.push(Cmd {
+        path: inner.clone(),
+        lines: inserts,
+    });
+    cmds.push(Cmd {
+        path: inner,
+        lines: deletions,
+    });
+    cmds
+}
+
+/// An ACL entry without the sequence number it was written with.
+fn strip_sequence(text: &str) -> &str {
+    let trimmed = text.trim();
+    match trimmed.split_once(char::is_whitespace) {
+        Some((first, rest)) if first.chars().all(|c| c.is_ascii_digit()) => rest.trim_start(),
+        _ => trimmed,
+    }
+}
+
+/// Lay the steps out as typed lines: enter blocks by their headers, `exit` where needed.
+fn layout(cmds: &[Cmd]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut stack: Vec<String> = Vec::new();
+    let indent = |depth: usize, line: &str| format!("{}{line}", " ".repeat(depth));
+    for cmd in cmds {
+        if cmd.lines.is_empty() && cmd.path.is_empty() {
+            continue;
+        }
+        let common = stack
+            .iter()
+            .zip(&cmd.path)
+            .take_while(|(a, b)| a == b)
+            .count();
+        let plain_top = cmd.path.is_empty() && !cmd.lines.is_empty();
+        while stack.len() > common {
+            // Leaving a nested block, or a block before a top-level line: say so.
+            if stack.len() >= 2 || plain_top {
+                out.push(indent(stack.len(), "exit"));
+            }
+            stack.pop();
+        }
+        for header in &cmd.path[common..] {
+            out.push(indent(stack.len(), header));
+            stack.push(header.clone());
+        }
+        for line in &cmd.lines {
+            // Banner text goes as it is: it is the banner.
+            if cmd.path.is_empty() {
+                out.push(line.clone());
+            } else {
+                out.push(indent(stack.len(), line));
+            }
+        }
+    }
+    out
+}
