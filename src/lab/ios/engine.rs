@@ -311,10 +311,30 @@ fn set_line(
     text: &str,
     sequence: Option<u64>,
 ) {
+    let aaa = tree.top(&["aaa", "new-model"]).is_some();
+    if target.is_empty() && text == "aaa new-model" {
+        for line in tree
+            .lines
+            .iter_mut()
+            .filter(|n| n.starts_with_words(&["line"]))
+        {
+            line.children
+                .retain(|c| !matches!(c.words().as_slice(), ["login"] | ["login", "local"]));
+        }
+    }
     let Some(lines) = tree.children_mut(target) else {
         return;
     };
     let words = words_of(text);
+    if mode.is_acl() {
+        acl_entry(lines, text, sequence);
+        return;
+    }
+    // With `aaa new-model`, lines authenticate through AAA: IOS drops their `login` lines
+    // and does not show new ones.
+    if mode == Mode::Line && matches!(words.as_slice(), ["login"] | ["login", "local"]) && aaa {
+        return;
+    }
     lines.retain(|n| {
         let nw = n.words();
         !(nw.first() == Some(&"no") && nw.len() > 1 && words.starts_with(&nw[1..]))
@@ -335,12 +355,52 @@ fn set_line(
         });
         return;
     }
-    let at = match sequence {
-        // Entries of a list without explicit numbers are 10, 20, 30…
-        Some(seq) => ((seq.saturating_sub(1) / 10) as usize).min(lines.len()),
-        None => place(target.is_empty())(lines, text),
-    };
+    let at = place(target.is_empty())(lines, text);
     lines.insert(at.min(lines.len()), ConfigNode::line(text));
+}
+
+/// Store an access-list entry as IOS does: an entry already in the list is not added again;
+/// a new one takes its given sequence number, or the last one plus 10, and sits in number
+/// order (a number already in use replaces that entry).
+fn acl_entry(lines: &mut Vec<ConfigNode>, text: &str, sequence: Option<u64>) {
+    let words = words_of(text);
+    if lines.iter().any(|n| n.words() == words) {
+        return;
+    }
+    let seq =
+        sequence.unwrap_or_else(|| lines.iter().filter_map(|n| n.seq).max().unwrap_or(0) + 10);
+    lines.retain(|n| n.seq != Some(seq));
+    let at = lines
+        .iter()
+        .position(|n| n.seq.is_some_and(|s| s > seq))
+        .unwrap_or(lines.len());
+    let mut node = ConfigNode::line(text);
+    node.seq = Some(seq);
+    lines.insert(at, node);
+}
+
+/// `ip access-list resequence NAME [START [STEP]]`: number the entries START, START+STEP…
+fn resequence(state: &mut IosState, words: &[&str]) {
+    let (Some(name), start, step) = (
+        words.get(3),
+        words
+            .get(4)
+            .and_then(|w| w.parse::<u64>().ok())
+            .unwrap_or(10),
+        words
+            .get(5)
+            .and_then(|w| w.parse::<u64>().ok())
+            .unwrap_or(10),
+    ) else {
+        return;
+    };
+    for node in state.running.lines.iter_mut() {
+        if matches!(node.words().as_slice(), ["ip", "access-list", _, n] if n == name) {
+            for (i, entry) in node.children.iter_mut().enumerate() {
+                entry.seq = Some(start + step * i as u64);
+            }
+        }
+    }
 }
 
 /// `no <words>`: remove the setting; for a feature on by default, show its `no` form.
@@ -408,10 +468,7 @@ fn apply(
             let targets = targets(context, level);
             for target in targets {
                 if let Some(lines) = state.running.children_mut(&target) {
-                    let index = (seq / 10) as usize;
-                    if seq % 10 == 0 && index >= 1 && index <= lines.len() {
-                        lines.remove(index - 1);
-                    }
+                    lines.retain(|n| n.seq != Some(seq));
                 }
             }
             return LineResult::ok("");
@@ -531,6 +588,11 @@ fn apply(
             }
         }
         Some(Act::Ignore) => {}
+        Some(Act::AclResequence) => {
+            if !parsed.neg && !parsed.default {
+                resequence(state, &words);
+            }
+        }
         Some(Act::Exit) => {
             context.frames.truncate(level.saturating_sub(1));
         }

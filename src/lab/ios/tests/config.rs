@@ -444,8 +444,27 @@ fn sub_mode_lines_fall_back_to_parent_modes() {
         "text after `end` is not configuration"
     );
     let mut t = Term::config(&d);
-    t.quiet(&["ip access-list extended GUEST-IN", "no 20"]);
-    assert!(!running(&d).contains("host 10.0.0.1 eq 443"));
+    // Numbers are IOS's: the entry typed as 15 is 15, the others kept 10, 20, 30.
+    t.quiet(&["ip access-list extended GUEST-IN", "no 15"]);
+    let run = running(&d);
+    assert!(!run.contains("host 10.0.0.1 eq 443"), "{run}");
+    assert!(run.contains("permit udp any any eq bootps"), "{run}");
+    t.quiet(&["exit", "ip access-list resequence GUEST-IN 100 100"]);
+    let lists = t.send("do show ip access-lists");
+    assert!(
+        lists.contains("    200 permit udp any any eq bootps\n"),
+        "{lists}"
+    );
+    t.quiet(&[
+        "ip access-list extended GUEST-IN",
+        "250 permit tcp any any eq 22",
+        "no 200",
+    ]);
+    let run = running(&d);
+    assert!(
+        run.contains(" remark first\n permit tcp any any eq 22\n deny "),
+        "{run}"
+    );
 }
 
 #[test]
