@@ -3,7 +3,7 @@
 //! hides left out, names expanded), the running one laid out in the intended order so that
 //! the diff shows what differs, not where IOS happens to file a line.
 
-use super::normalize::{Context, Item, is_bare_port};
+use super::normalize::{Context, Item, is_bare_permanent};
 
 /// The normalised text of `items`, ordered like `order` where they match it (by key).
 /// Access lists and banners keep their own order: it is their meaning.
@@ -17,7 +17,7 @@ fn render(
     let mut sorted: Vec<(usize, usize, &Item)> = Vec::new();
     let mut last = 0;
     for (index, item) in items.iter().enumerate() {
-        if item.write_only || (depth == 0 && is_bare_port(item)) {
+        if item.write_only || (depth == 0 && is_bare_permanent(item)) {
             continue;
         }
         let position = match (context, order) {

@@ -390,29 +390,50 @@ fn normalize_level(nodes: &[Node], context: Context, aaa: bool) -> Vec<Item> {
             banner: node.banner.clone(),
             write_only,
         };
-        // A line given twice is one line on the device; a block given twice is one block.
-        if context != Context::Acl
-            && let Some(existing) = items.iter_mut().find(|i| i.key == item.key)
-        {
-            existing.children.extend(item.children);
-            if item.banner.is_some() {
-                existing.banner = item.banner;
-            }
-            continue;
-        }
-        items.push(item);
+        add_item(&mut items, item, context);
     }
     items
 }
 
-/// True for an interface block that says nothing: a hardware port with no configuration is
-/// the same as a port not mentioned (IOS shows every port, templates may not).
-pub fn is_bare_port(item: &Item) -> bool {
+/// Add `item` to a level as IOS would: a line given twice is one line (an ACL entry too:
+/// IOS does not add an entry the list already has); a block given twice is one block
+/// holding the lines of both; a second value of a single-valued setting replaces the first.
+fn add_item(items: &mut Vec<Item>, item: Item, context: Context) {
+    if context != Context::Acl
+        && item.children.is_empty()
+        && item.banner.is_none()
+        && let Some(at) = items.iter().position(|i| {
+            i.key != item.key && i.children.is_empty() && same_setting(context, &i.key, &item.key)
+        })
+    {
+        items[at] = item;
+        return;
+    }
+    match items.iter_mut().find(|i| i.key == item.key) {
+        Some(_) if context == Context::Acl => {}
+        Some(existing) => {
+            let inner = Context::of_block(&existing.key);
+            for child in item.children {
+                add_item(&mut existing.children, child, inner);
+            }
+            if item.banner.is_some() {
+                existing.banner = item.banner;
+            }
+        }
+        None => items.push(item),
+    }
+}
+
+/// True for a block that says nothing about something that always exists: a hardware port
+/// or a `line` with no configuration is the same as one not mentioned (IOS shows every
+/// port, templates may not).
+pub fn is_bare_permanent(item: &Item) -> bool {
     item.children.is_empty()
-        && item
-            .key
-            .strip_prefix("interface ")
-            .is_some_and(is_permanent_interface)
+        && (item.key.starts_with("line ")
+            || item
+                .key
+                .strip_prefix("interface ")
+                .is_some_and(is_permanent_interface))
 }
 
 /// Settings that hold one value: a new value replaces the old one in place, so no `no` is

@@ -38,7 +38,7 @@
 //! top-level line typed after a block, so nothing is taken for a sub-mode command. The
 //! driver sends `end` itself.
 
-use super::normalize::{Context, Item, is_bare_port, is_permanent_interface, same_setting};
+use super::normalize::{Context, Item, is_bare_permanent, is_permanent_interface, same_setting};
 use crate::driver::Mode;
 
 /// One step of a remediation before it is laid out: lines to type inside the block at
@@ -249,7 +249,7 @@ fn add(ctx: &Ctx<'_>, item: &Item, path: &[String]) -> Vec<Cmd> {
         return Vec::new();
     }
     if item.children.is_empty() {
-        if is_bare_port(item) {
+        if is_bare_permanent(item) {
             return Vec::new(); // a hardware port exists anyway
         }
         if path.is_empty() && looks_like_block(&item.key) {
