@@ -17,7 +17,7 @@ fn render(
     let mut sorted: Vec<(usize, usize, &Item)> = Vec::new();
     let mut last = 0;
     for (index, item) in items.iter().enumerate() {
-        if item.write_only || (depth == 0 && is_bare_permanent(item)) {
+        if item.write_only || item.hidden || (depth == 0 && is_bare_permanent(item)) {
             continue;
         }
         let position = match (context, order) {

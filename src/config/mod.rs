@@ -23,11 +23,21 @@
 //!   an ordered list; use named lists (the templates do).
 //! - IPv6 and MAC access lists are edited with the same sequence scheme but without a
 //!   `resequence` first, so their entries must be numbered 10, 20, 30… on the device.
-//! - The IOS knowledge (hidden defaults, single-valued settings) covers the lines our
-//!   templates produce and common ones; an unknown single-valued setting changed in replace
-//!   mode gets a harmless but unnecessary `no` of its old value after the new one… except
-//!   that for such a setting the `no` of the old value may clear the new one: add it to
-//!   [`normalize`]'s table when a template starts using it.
+//! - An entry that only changes place in an ACL is deleted just before it is typed at its
+//!   new place (IOS keeps one copy of an entry): for that one command, the traffic it
+//!   matched meets the entries after its old place.
+//! - The IOS knowledge in [`normalize`] (hidden defaults, settings replaced in place) covers
+//!   what the templates produce and the common settings. A single-valued setting missing
+//!   from its table costs, inside a block, a `no` of the old value before the new one; at
+//!   the top level (where removals come last) that `no` could undo the new value: add the
+//!   setting to the table when a template starts using it.
+//! - The management VLAN is guessed (`ip ssh source-interface`, else the only SVI with an
+//!   address) unless [`remediation_with`] names it; a core switch with several addressed
+//!   SVIs and no `ip ssh source-interface` gets no management ordering without the hint.
+//!
+//! Architecture invariant: no I/O and no knowledge of SSH, drivers or the twin; the twin is
+//! only used by the tests, as the independent model of IOS the remediation is checked
+//! against.
 
 pub mod diff;
 pub mod normalize;
@@ -60,7 +70,7 @@ pub fn remediation_with(
     management_vlan: Option<u16>,
 ) -> Vec<String> {
     let running = normalize::normalize(&tree::parse(running));
-    let intended = normalize::normalize(&tree::parse(intended));
+    let intended = intended_tree(intended);
     remediate::remediate(&running, &intended, mode, management_vlan)
 }
 
@@ -69,6 +79,14 @@ pub fn remediation_with(
 /// the same configuration. Lines IOS never shows (`snmp-server user`) are left out.
 pub fn unified_diff(running: &str, intended: &str, asset: &str) -> String {
     let running = normalize::normalize(&tree::parse(running));
-    let intended = normalize::normalize(&tree::parse(intended));
+    let intended = intended_tree(intended);
     diff::unified(&running, &intended, asset)
+}
+
+/// The intended configuration as IOS will hold it: normalised, with the VLANs IOS creates by
+/// itself for the ports (see [`normalize::imply_vlans`]).
+fn intended_tree(text: &str) -> Vec<normalize::Item> {
+    let mut items = normalize::normalize(&tree::parse(text));
+    normalize::imply_vlans(&mut items);
+    items
 }

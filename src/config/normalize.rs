@@ -29,6 +29,10 @@ pub struct Item {
     pub banner: Option<Vec<String>>,
     /// The device never shows this line (`snmp-server user`): it can be sent, not compared.
     pub write_only: bool,
+    /// A default IOS does not show (`no shutdown`, `ip proxy-arp`): absent from the running
+    /// configuration when in force, so it is not looked for there; it is sent only when the
+    /// running configuration says otherwise (`shutdown`), in either mode.
+    pub hidden: bool,
 }
 
 impl Item {
@@ -267,8 +271,7 @@ fn mask_secrets(words: &mut Vec<String>, context: Context) -> bool {
 }
 
 /// Defaults IOS does not show: the positive form of a feature that is on by default
-/// (`ip proxy-arp`), `no shutdown` on an interface. A line equal to one of these is dropped
-/// from both sides.
+/// (`ip proxy-arp`), `no shutdown` on an interface.
 fn is_hidden_default(context: Context, key: &str) -> bool {
     const GLOBAL: &[&str] = &[
         "service pad",
@@ -363,7 +366,7 @@ pub fn key_of(text: &str, context: Context) -> (String, bool) {
 }
 
 /// Normalise a parsed configuration (see the module documentation). Hidden defaults are
-/// dropped; under `aaa new-model`, `login`/`login local` on lines are dropped (IOS removes
+/// flagged (see [`Item::hidden`]); under `aaa new-model`, `login`/`login local` on lines are dropped (IOS removes
 /// them: the lines then authenticate through AAA).
 pub fn normalize(nodes: &[Node]) -> Vec<Item> {
     let aaa = nodes
@@ -372,13 +375,47 @@ pub fn normalize(nodes: &[Node]) -> Vec<Item> {
     normalize_level(nodes, Context::Global, aaa)
 }
 
+/// The VLANs IOS creates by itself for the intent: a port put in an access or voice VLAN
+/// that does not exist makes IOS create it (`% Access VLAN does not exist. Creating vlan
+/// 10`), so the intent implies a `vlan N` block it does not write. Added before the first
+/// interface, where the remediation then creates it explicitly.
+pub fn imply_vlans(items: &mut Vec<Item>) {
+    let mut implied: Vec<u16> = Vec::new();
+    for item in items.iter().filter(|i| i.key.starts_with("interface ")) {
+        for child in &item.children {
+            let words = child.words();
+            if let ["switchport", "access" | "voice", "vlan", id] = words.as_slice()
+                && let Ok(id) = id.parse::<u16>()
+                && (2..=4094).contains(&id)
+                && !implied.contains(&id)
+            {
+                implied.push(id);
+            }
+        }
+    }
+    implied.retain(|id| !items.iter().any(|i| i.key == format!("vlan {id}")));
+    let at = items
+        .iter()
+        .position(|i| i.key.starts_with("interface "))
+        .unwrap_or(items.len());
+    for (k, id) in implied.into_iter().enumerate() {
+        let text = format!("vlan {id}");
+        items.insert(
+            at + k,
+            Item {
+                key: text.clone(),
+                text,
+                ..Item::default()
+            },
+        );
+    }
+}
+
 fn normalize_level(nodes: &[Node], context: Context, aaa: bool) -> Vec<Item> {
     let mut items: Vec<Item> = Vec::new();
     for node in nodes {
         let (key, write_only) = key_of(&node.text, context);
-        if node.children.is_empty() && is_hidden_default(context, &key) {
-            continue;
-        }
+        let hidden = node.children.is_empty() && is_hidden_default(context, &key);
         if aaa && context == Context::Line && (key == "login" || key == "login local") {
             continue;
         }
@@ -389,6 +426,7 @@ fn normalize_level(nodes: &[Node], context: Context, aaa: bool) -> Vec<Item> {
             children,
             banner: node.banner.clone(),
             write_only,
+            hidden,
         };
         add_item(&mut items, item, context);
     }
@@ -428,7 +466,7 @@ fn add_item(items: &mut Vec<Item>, item: Item, context: Context) {
 /// or a `line` with no configuration is the same as one not mentioned (IOS shows every
 /// port, templates may not).
 pub fn is_bare_permanent(item: &Item) -> bool {
-    item.children.is_empty()
+    item.children.iter().all(|c| c.hidden)
         && (item.key.starts_with("line ")
             || item
                 .key

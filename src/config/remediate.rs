@@ -30,7 +30,10 @@
 //! permitted at every step: an inserted entry that matches it comes after the new permit
 //! that matches it first (inserted earlier), and an old permit that matches it is deleted
 //! only after every later old entry. In particular the new permits are in place before a
-//! new deny, and no management source the intended ACL permits is ever cut.
+//! new deny, and no management source the intended ACL permits is ever cut. One exception:
+//! IOS keeps a single copy of an entry, so an entry that only changes place is deleted just
+//! before it is typed at its new place; for that one command, what it matched meets the
+//! entries after its old place.
 //!
 //! Output format: block headers at column 0, a block's lines indented one space per level
 //! (the driver strips leading spaces; the indentation is for the people reading the plan),
@@ -134,6 +137,7 @@ pub fn remediate(
     let mut tail: Vec<(u8, Vec<Cmd>)> = Vec::new();
     for item in intended {
         let cmds = match find(running, &item.key) {
+            _ if item.hidden => restore_default(Context::Global, item, running, &[]),
             Some(existing) => compare(&ctx, existing, item, &[]),
             None => add(&ctx, item, &[]),
         };
@@ -145,7 +149,10 @@ pub fn remediate(
     if mode == Mode::Replace {
         let mut removals: Vec<Cmd> = Vec::new();
         for item in running {
-            if find(intended, &item.key).is_some() || replaced(Context::Global, item, intended) {
+            if item.hidden
+                || find(intended, &item.key).is_some()
+                || replaced(Context::Global, item, intended)
+            {
                 continue;
             }
             let cmds = remove(&ctx, item, &[]);
@@ -162,8 +169,22 @@ pub fn remediate(
     layout(&main)
 }
 
+/// The shown line or block with this key.
 fn find<'a>(items: &'a [Item], key: &str) -> Option<&'a Item> {
-    items.iter().find(|i| i.key == key)
+    items.iter().find(|i| !i.hidden && i.key == key)
+}
+
+/// For an intended default IOS hides (`no shutdown`): the command when the running
+/// configuration says otherwise (`shutdown`), else nothing.
+fn restore_default(context: Context, item: &Item, running: &[Item], path: &[String]) -> Vec<Cmd> {
+    let contradicted = running
+        .iter()
+        .any(|r| !r.hidden && r.children.is_empty() && same_setting(context, &r.key, &item.key));
+    if contradicted {
+        vec![Cmd::at(path, item.text.clone())]
+    } else {
+        Vec::new()
+    }
 }
 
 /// True when a running line needs no removal because an intended line of the same
@@ -193,8 +214,8 @@ fn compare(ctx: &Ctx<'_>, existing: &Item, item: &Item, path: &[String]) -> Vec<
     let inner = child_path(path, item);
     if ctx.mode == Mode::Replace
         && path.is_empty()
-        && item.children.is_empty()
-        && !existing.children.is_empty()
+        && item.children.iter().all(|c| c.hidden)
+        && existing.children.iter().any(|c| !c.hidden)
         && let Some(name) = item.key.strip_prefix("interface ")
         && is_permanent_interface(name)
     {
@@ -219,6 +240,7 @@ fn children(
     if ctx.mode == Mode::Replace {
         for item in running {
             if item.write_only
+                || item.hidden
                 || find(intended, &item.key).is_some()
                 || replaced(context, item, intended)
             {
@@ -229,6 +251,7 @@ fn children(
     }
     for item in intended {
         match find(running, &item.key) {
+            _ if item.hidden => cmds.extend(restore_default(context, item, running, path)),
             Some(existing) => cmds.extend(compare(ctx, existing, item, path)),
             None => cmds.extend(add(ctx, item, path)),
         }
@@ -412,8 +435,14 @@ fn acl(existing: &Item, item: &Item, path: &[String]) -> Vec<Cmd> {
     for (gap, indices) in before.iter().enumerate() {
         let base = gap as u64 * step;
         for (k, index) in indices.iter().enumerate() {
-            let text = &item.children[*index].text;
-            let text = strip_sequence(text);
+            let entry = &item.children[*index];
+            // An entry that changes place: IOS keeps one copy of an entry, so the old one
+            // goes just before the new one is typed (the one window this strategy has).
+            if let Some(at) = deleted.iter().position(|d| old[*d] == entry.key) {
+                let moved = deleted.remove(at);
+                inserts.push(format!("no {}", (moved as u64 + 1) * step));
+            }
+            let text = strip_sequence(&entry.text);
             inserts.push(format!("{} {text}", base + 10 * (k as u64 + 1)));
         }
     }

@@ -39,6 +39,8 @@ fn single_valued_settings_are_typed_in_place_without_a_no() {
         "hostname new\ninterface Gi1/0/1\n description new text\n switchport access vlan 20\n";
     let expected = lines(&[
         "hostname new",
+        // IOS would create the VLAN a port is put in: the remediation says so first.
+        "vlan 20",
         "interface Gi1/0/1",
         " description new text",
         " switchport access vlan 20",
@@ -141,6 +143,28 @@ fn hidden_defaults_and_show_headers_are_not_differences() {
     let intended = "hostname a\ninterface vlan99\n ip address 10.0.99.2 255.255.255.0\n no ip proxy-arp\n no shutdown\n switchport\nip cef\n";
     assert!(replace(running, intended).is_empty());
     assert_eq!(unified_diff(running, intended, "sw1"), "");
+}
+
+#[test]
+fn a_hidden_default_is_sent_when_the_device_says_otherwise() {
+    let running = "interface GigabitEthernet1/0/3\n description desk\n shutdown\n no cdp enable\n";
+    let intended = "interface Gi1/0/3\n description desk\n no shutdown\n cdp enable\n";
+    let expected = lines(&["interface Gi1/0/3", " no shutdown", " cdp enable"]);
+    assert_eq!(merge(running, intended), expected);
+    assert_eq!(replace(running, intended), expected);
+    // Once in force, IOS shows neither: nothing left to do.
+    assert!(
+        merge(
+            "interface GigabitEthernet1/0/3\n description desk\n",
+            intended
+        )
+        .is_empty()
+    );
+    let diff = unified_diff(running, intended, "sw1");
+    assert!(
+        diff.contains("\n- shutdown\n") && !diff.contains("+ no shutdown"),
+        "{diff}"
+    );
 }
 
 #[test]
@@ -609,6 +633,10 @@ fn arb_config() -> impl Strategy<Value = String> {
         "spanning-tree portfast",
         "storm-control broadcast level 5.00",
         "shutdown",
+        "no shutdown",
+        "no cdp enable",
+        "switchport trunk allowed vlan 10,20,30-32",
+        "switchport trunk allowed vlan 10-12",
     ]);
     let port = (1u8..6, prop::collection::vec(port_line, 0..5))
         .prop_map(|(n, lines)| format!("interface GigabitEthernet1/0/{n}\n{}", indent(&lines, 1)));
@@ -632,6 +660,14 @@ fn arb_config() -> impl Strategy<Value = String> {
         "policy-map QOS\n class VOICE\n  set dscp af41\n class BULK\n  set dscp af11\n",
         "line vty 0 15\n exec-timeout 10 0\n transport input ssh\n",
         "line vty 0 15\n exec-timeout 5 0\n",
+        "interface Vlan99\n description Management\n ip address 10.10.99.12 255.255.255.0\n no ip proxy-arp\n",
+        "interface Vlan99\n ip address 10.10.99.13 255.255.255.0\n",
+        "ip default-gateway 10.10.99.1\n",
+        "ip default-gateway 10.10.99.254\n",
+        "username ops privilege 15 algorithm-type scrypt secret Pa55-word-1\n",
+        "username ops privilege 1 algorithm-type scrypt secret Pa55-word-2\n",
+        "spanning-tree vlan 10,20 priority 4096\n",
+        "snmp-server group G v3 priv\nsnmp-server user u G v3 auth sha-2 256 Auth-Pass-1 priv aes 128 Priv-Pass-1\n",
     ])
     .prop_map(str::to_string);
     let acl_entry = prop::sample::select(vec![
@@ -648,8 +684,16 @@ fn arb_config() -> impl Strategy<Value = String> {
             indent(&entries, 1)
         )
     });
-    prop::collection::vec(prop_oneof![port, vlan, global, acl], 0..8)
-        .prop_map(|parts| parts.concat())
+    // The VLANs the ports use exist, as on a device (IOS creates them otherwise).
+    prop::collection::vec(prop_oneof![port, vlan, global, acl], 0..8).prop_map(|parts| {
+        let mut config = parts.concat();
+        for id in [10, 20] {
+            if !config.lines().any(|l| l == format!("vlan {id}")) {
+                config.push_str(&format!("vlan {id}\n"));
+            }
+        }
+        config
+    })
 }
 
 fn indent(lines: &[&str], depth: usize) -> String {
@@ -689,4 +733,44 @@ proptest! {
         );
         prop_assert!(replace(&result, &intended).is_empty());
     }
+}
+
+proptest! {
+    // Each case drives the twin's command line twice: fewer cases, same generator.
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// The simulator above is ours; the twin is the independent model of IOS. From any
+    /// generated running configuration to any generated intent, one replace push converges.
+    #[test]
+    fn the_replace_remediation_converges_on_the_twin(running in arb_config(), intended in arb_config()) {
+        use super::twin_tests::{Cli, hq_ios_assets, twin};
+        let spec = TWIN_SPEC.with(|s| s.clone());
+        let device = twin(spec);
+        let mut cli = Cli::open(&device);
+        let factory = cli.running();
+        cli.configure("start", &replace(&factory, &running));
+        let before = cli.running();
+        prop_assert!(replace(&before, &running).is_empty(), "start not reached:\n{}", before);
+        let planned = replace(&before, &intended);
+        cli.configure("sw", &planned);
+        let after = cli.running();
+        prop_assert_eq!(
+            unified_diff(&after, &intended, "sw"),
+            "",
+            "planned:\n{}\nafter:\n{}",
+            planned.join("\n"),
+            after
+        );
+        prop_assert!(replace(&after, &intended).is_empty());
+        let _ = hq_ios_assets;
+    }
+}
+
+thread_local! {
+    /// The spec of sw-hq-02 (rendering the inventory once per thread, not per case).
+    static TWIN_SPEC: crate::lab::device::DeviceSpec = super::twin_tests::hq_ios_assets()
+        .into_iter()
+        .find(|a| a.0 == "sw-hq-02")
+        .map(|a| a.2)
+        .unwrap_or_else(|| panic!("sw-hq-02 renders"));
 }
