@@ -372,7 +372,107 @@ pub fn normalize(nodes: &[Node]) -> Vec<Item> {
     let aaa = nodes
         .iter()
         .any(|n| n.text.split_whitespace().eq(["aaa", "new-model"]));
-    normalize_level(nodes, Context::Global, aaa)
+    let mut items = normalize_level(nodes, Context::Global, aaa);
+    regroup_lines(&mut items);
+    items
+}
+
+/// The lines a `line` header covers: (kind, first, last). `console` is `con`. None for a
+/// header this module does not read as a range (absolute line numbers, odd input).
+pub fn line_range(key: &str) -> Option<(String, u32, u32)> {
+    let words: Vec<&str> = key.split(' ').collect();
+    let (kind, first, last) = match words.as_slice() {
+        ["line", kind, first] => (*kind, *first, *first),
+        ["line", kind, first, last] => (*kind, *first, *last),
+        _ => return None,
+    };
+    let kind = match kind {
+        "con" | "console" => "con",
+        "aux" => "aux",
+        "vty" => "vty",
+        _ => return None,
+    };
+    let (first, last) = (first.parse::<u32>().ok()?, last.parse::<u32>().ok()?);
+    (first <= last && last - first < 1024).then(|| (kind.to_string(), first, last))
+}
+
+/// The header of a range of lines.
+pub fn line_header(kind: &str, first: u32, last: u32) -> String {
+    if first == last {
+        format!("line {kind} {first}")
+    } else {
+        format!("line {kind} {first} {last}")
+    }
+}
+
+/// Lines in one canonical grouping: IOS may show `line vty 0 15` as `line vty 0 4` and
+/// `line vty 5 15` (or the reverse), so every `line` block is expanded to its lines and
+/// consecutive lines with the same configuration are grouped again. Both sides then name
+/// the same blocks whenever they configure the lines the same way.
+fn regroup_lines(items: &mut Vec<Item>) {
+    let Some(at) = items.iter().position(|i| line_range(&i.key).is_some()) else {
+        return;
+    };
+    // Per kind (in order of appearance), per line number, the configuration.
+    let mut kinds: Vec<(String, std::collections::BTreeMap<u32, Vec<Item>>)> = Vec::new();
+    items.retain(|item| {
+        let Some((kind, first, last)) = line_range(&item.key) else {
+            return true;
+        };
+        let index = match kinds.iter().position(|(k, _)| *k == kind) {
+            Some(index) => index,
+            None => {
+                kinds.push((kind, Default::default()));
+                kinds.len() - 1
+            }
+        };
+        for number in first..=last {
+            let lines = kinds[index].1.entry(number).or_default();
+            for child in &item.children {
+                add_item(lines, child.clone(), Context::Line);
+            }
+        }
+        false
+    });
+    let signature = |children: &[Item]| {
+        let mut keys: Vec<(String, bool)> =
+            children.iter().map(|c| (c.key.clone(), c.hidden)).collect();
+        keys.sort();
+        keys
+    };
+    let mut grouped: Vec<Item> = Vec::new();
+    for (kind, numbers) in kinds {
+        let mut run: Option<(u32, u32, Vec<Item>)> = None;
+        for (number, children) in numbers {
+            run = match run {
+                Some((first, last, current))
+                    if number == last + 1 && signature(&current) == signature(&children) =>
+                {
+                    Some((first, number, current))
+                }
+                Some((first, last, current)) => {
+                    grouped.push(line_item(&kind, first, last, current));
+                    Some((number, number, children))
+                }
+                None => Some((number, number, children)),
+            };
+        }
+        if let Some((first, last, current)) = run {
+            grouped.push(line_item(&kind, first, last, current));
+        }
+    }
+    let at = at.min(items.len());
+    items.splice(at..at, grouped);
+}
+
+fn line_item(kind: &str, first: u32, last: u32, children: Vec<Item>) -> Item {
+    let header = line_header(kind, first, last);
+    Item {
+        key: header.clone(),
+        text: header,
+        children,
+        ..Item::default()
+    }
 }
 
 /// The VLANs IOS creates by itself for the intent: a port put in an access or voice VLAN

@@ -41,8 +41,11 @@
 //! top-level line typed after a block, so nothing is taken for a sub-mode command. The
 //! driver sends `end` itself.
 
-use super::normalize::{Context, Item, is_bare_permanent, is_permanent_interface, same_setting};
+use super::normalize::{
+    Context, Item, is_bare_permanent, is_permanent_interface, line_header, line_range, same_setting,
+};
 use crate::driver::Mode;
+use std::collections::BTreeMap;
 
 /// One step of a remediation before it is laid out: lines to type inside the block at
 /// `path` (header texts from the top). No lines: make sure the block exists (enter it).
@@ -135,7 +138,14 @@ pub fn remediate(
     let old_vlan = management_vlan(running, &[], hint);
     let mut main: Vec<Cmd> = Vec::new();
     let mut tail: Vec<(u8, Vec<Cmd>)> = Vec::new();
-    for item in intended {
+    let first_line = intended.iter().position(|i| line_range(&i.key).is_some());
+    for (index, item) in intended.iter().enumerate() {
+        if line_range(&item.key).is_some() {
+            if Some(index) == first_line {
+                main.extend(lines_section(&ctx, running, intended));
+            }
+            continue;
+        }
         let cmds = match find(running, &item.key) {
             _ if item.hidden => restore_default(Context::Global, item, running, &[]),
             Some(existing) => compare(&ctx, existing, item, &[]),
@@ -148,8 +158,12 @@ pub fn remediate(
     }
     if mode == Mode::Replace {
         let mut removals: Vec<Cmd> = Vec::new();
+        if first_line.is_none() {
+            removals.extend(lines_section(&ctx, running, intended));
+        }
         for item in running {
             if item.hidden
+                || line_range(&item.key).is_some()
                 || find(intended, &item.key).is_some()
                 || replaced(Context::Global, item, intended)
             {
@@ -384,6 +398,69 @@ fn negation(item: &Item, words: &[&str]) -> String {
         ["no", rest @ ..] => rest.join(" "),
         _ => format!("no {}", item.text),
     }
+}
+
+/// The `line` blocks, compared line by line (`line vty 0 15` of the intent against the
+/// `line vty 0 4` and `line vty 5 15` IOS may show): the commands each line needs, typed
+/// under one header for every run of consecutive lines that need the same ones.
+fn lines_section(ctx: &Ctx<'_>, running: &[Item], intended: &[Item]) -> Vec<Cmd> {
+    fn expand(items: &[Item]) -> BTreeMap<(String, u32), &[Item]> {
+        let mut map = BTreeMap::new();
+        for item in items {
+            if let Some((kind, first, last)) = line_range(&item.key) {
+                for number in first..=last {
+                    map.insert((kind.clone(), number), item.children.as_slice());
+                }
+            }
+        }
+        map
+    }
+    let (run, int) = (expand(running), expand(intended));
+    let mut numbers: Vec<&(String, u32)> = int.keys().collect();
+    if ctx.mode == Mode::Replace {
+        numbers.extend(run.keys().filter(|k| !int.contains_key(*k)));
+        numbers.sort();
+    }
+    let placeholder = vec![String::new()];
+    let mut cmds: Vec<Cmd> = Vec::new();
+    let mut run_of: Option<(String, u32, u32, Vec<String>)> = None;
+    for key in numbers {
+        let (have, want) = (
+            run.get(key).copied().unwrap_or(&[]),
+            int.get(key).copied().unwrap_or(&[]),
+        );
+        let lines: Vec<String> = children(ctx, Context::Line, have, want, &placeholder)
+            .into_iter()
+            .flat_map(|c| c.lines)
+            .collect();
+        let (kind, number) = (key.0.clone(), key.1);
+        run_of = match run_of {
+            Some((k, first, last, current))
+                if k == kind && number == last + 1 && current == lines =>
+            {
+                Some((k, first, number, current))
+            }
+            Some((k, first, last, current)) => {
+                if !current.is_empty() {
+                    cmds.push(Cmd {
+                        path: vec![line_header(&k, first, last)],
+                        lines: current,
+                    });
+                }
+                Some((kind, number, number, lines))
+            }
+            None => Some((kind, number, number, lines)),
+        };
+    }
+    if let Some((k, first, last, current)) = run_of
+        && !current.is_empty()
+    {
+        cmds.push(Cmd {
+            path: vec![line_header(&k, first, last)],
+            lines: current,
+        });
+    }
+    cmds
 }
 
 /// Synchronise an access list's entries (see the module documentation for why this order).

@@ -168,6 +168,40 @@ fn a_hidden_default_is_sent_when_the_device_says_otherwise() {
 }
 
 #[test]
+fn lines_compare_line_by_line_whatever_their_grouping() {
+    // IOS may show one `line vty 0 15` as two blocks.
+    let running = "line con 0\n exec-timeout 10 0\nline vty 0 4\n exec-timeout 10 0\n transport input ssh\nline vty 5 15\n transport input ssh\n exec-timeout 10 0\n";
+    let intended =
+        "line con 0\n exec-timeout 10 0\nline vty 0 15\n exec-timeout 10 0\n transport input ssh\n";
+    assert!(replace(running, intended).is_empty());
+    assert_eq!(unified_diff(running, intended, "sw1"), "");
+    // Only the lines that differ get commands, under one header per run of lines.
+    let running = "line con 0\n exec-timeout 10 0\nline vty 0 4\n exec-timeout 10 0\n transport input ssh\nline vty 5 15\n exec-timeout 5 0\n transport input telnet ssh\n logging synchronous\n";
+    assert_eq!(
+        replace(running, intended),
+        lines(&[
+            "line vty 5 15",
+            " no logging synchronous",
+            " exec-timeout 10 0",
+            " transport input ssh",
+        ])
+    );
+    assert_eq!(
+        merge(running, intended),
+        lines(&[
+            "line vty 5 15",
+            " exec-timeout 10 0",
+            " transport input ssh"
+        ])
+    );
+    // Lines the intent does not mention are emptied in replace mode, never removed.
+    assert_eq!(
+        replace("line aux 0\n exec-timeout 0 0\n", ""),
+        lines(&["line aux 0", " no exec-timeout 0 0"])
+    );
+}
+
+#[test]
 fn banners_compare_by_text_whatever_their_delimiter() {
     let running = "banner motd ^C\nAuthorised access only.\n^C\n";
     assert!(replace(running, "banner motd #\nAuthorised access only.\n#\n").is_empty());
@@ -454,7 +488,22 @@ fn sim_parse(text: &str) -> Vec<Sim> {
             })
             .collect()
     }
-    convert(&normalize::normalize(&tree::parse(text)))
+    // One block per line: commands on a range of lines edit each of them.
+    let mut config = Vec::new();
+    for item in convert(&normalize::normalize(&tree::parse(text))) {
+        match normalize::line_range(&item.key) {
+            Some((kind, first, last)) => {
+                for n in first..=last {
+                    let mut one = item.clone();
+                    one.key = normalize::line_header(&kind, n, n);
+                    one.text = one.key.clone();
+                    config.push(one);
+                }
+            }
+            None => config.push(item),
+        }
+    }
+    config
 }
 
 fn sim_render(config: &[Sim]) -> String {
@@ -562,7 +611,9 @@ fn sim_apply(config: &mut Vec<Sim>, stack: &mut Vec<String>, lines: &[String]) {
             }
             ["no", seq] if context == Context::Acl && seq.parse::<u64>().is_ok() => {
                 let seq = seq.parse::<u64>().ok();
-                sim_block(config, &path).retain(|n| n.seq != seq);
+                for level in sim_blocks(config, &path) {
+                    level.retain(|n| n.seq != seq);
+                }
             }
             [seq, ..] if context == Context::Acl && seq.parse::<u64>().is_ok() => {
                 let seq = seq.parse::<u64>().ok();
@@ -585,39 +636,79 @@ fn sim_apply(config: &mut Vec<Sim>, stack: &mut Vec<String>, lines: &[String]) {
             }
             ["no", rest @ ..] if !rest.is_empty() => {
                 let target = key_of(&rest.join(" "), context).0;
-                let level = sim_block(config, &path);
-                let before = level.len();
-                level.retain(|n| n.key != target && !n.key.starts_with(&format!("{target} ")));
-                if level.len() == before {
-                    level.push(Sim {
-                        key: key_of(text, context).0,
-                        text: text.to_string(),
-                        children: Vec::new(),
-                        seq: None,
-                        banner: None,
-                    });
+                for level in sim_blocks(config, &path) {
+                    let before = level.len();
+                    level.retain(|n| n.key != target && !n.key.starts_with(&format!("{target} ")));
+                    if level.len() == before {
+                        level.push(Sim {
+                            key: key_of(text, context).0,
+                            text: text.to_string(),
+                            children: Vec::new(),
+                            seq: None,
+                            banner: None,
+                        });
+                    }
                 }
+            }
+            // Entering lines: the commands typed next go to each line of the range.
+            _ if path.is_empty() && normalize::line_range(&key_of(text, context).0).is_some() => {
+                stack.push(text.to_string());
             }
             _ => {
                 let key = key_of(text, context).0;
-                let level = sim_block(config, &path);
-                if !level.iter().any(|n| n.key == key) {
-                    level.retain(|n| {
-                        !(n.children.is_empty() && same_setting(context, &n.key, &key))
-                    });
-                    let last = level.iter().filter_map(|n| n.seq).max().unwrap_or(0);
-                    level.push(Sim {
-                        key,
-                        text: text.to_string(),
-                        children: Vec::new(),
-                        seq: Some(last + 10),
-                        banner: None,
-                    });
+                for level in sim_blocks(config, &path) {
+                    sim_set(level, context, &key, text);
                 }
                 stack.push(text.to_string());
             }
         }
     }
+}
+
+/// Store a line in a block: nothing if it is there, else in place of the same setting.
+fn sim_set(level: &mut Vec<Sim>, context: Context, key: &str, text: &str) {
+    if level.iter().any(|n| n.key == key) {
+        return;
+    }
+    level.retain(|n| !(n.children.is_empty() && same_setting(context, &n.key, key)));
+    let last = level.iter().filter_map(|n| n.seq).max().unwrap_or(0);
+    level.push(Sim {
+        key: key.to_string(),
+        text: text.to_string(),
+        children: Vec::new(),
+        seq: Some(last + 10),
+        banner: None,
+    });
+}
+
+/// The blocks a path edits: one, or each line of a `line` range (lines are configured one
+/// by one, as on IOS; the simulated configuration keeps one block per line).
+fn sim_blocks<'a>(config: &'a mut Vec<Sim>, path: &[String]) -> Vec<&'a mut Vec<Sim>> {
+    if let [header] = path
+        && let Some((kind, first, last)) = normalize::line_range(&key_of(header, Context::Global).0)
+    {
+        for n in first..=last {
+            let one = normalize::line_header(&kind, n, n);
+            if !config.iter().any(|i| i.key == one) {
+                config.push(Sim {
+                    key: one.clone(),
+                    text: one,
+                    children: Vec::new(),
+                    seq: None,
+                    banner: None,
+                });
+            }
+        }
+        return config
+            .iter_mut()
+            .filter(|i| {
+                normalize::line_range(&i.key)
+                    .is_some_and(|(k, a, b)| k == kind && first <= a && b <= last)
+            })
+            .map(|i| &mut i.children)
+            .collect();
+    }
+    vec![sim_block(config, path)]
 }
 
 /// Generated configurations: the blocks and lines templates produce, in any order.
@@ -660,6 +751,8 @@ fn arb_config() -> impl Strategy<Value = String> {
         "policy-map QOS\n class VOICE\n  set dscp af41\n class BULK\n  set dscp af11\n",
         "line vty 0 15\n exec-timeout 10 0\n transport input ssh\n",
         "line vty 0 15\n exec-timeout 5 0\n",
+        "line vty 0 4\n exec-timeout 15 0\n logging synchronous\n",
+        "line vty 5 15\n transport input ssh\n",
         "interface Vlan99\n description Management\n ip address 10.10.99.12 255.255.255.0\n no ip proxy-arp\n",
         "interface Vlan99\n ip address 10.10.99.13 255.255.255.0\n",
         "ip default-gateway 10.10.99.1\n",

@@ -481,6 +481,16 @@ fn apply(
     let words: Vec<&str> = parsed.words.iter().map(String::as_str).collect();
     let mut out = String::new();
     match parsed.action {
+        Some(Act::Line)
+            if !parsed.neg
+                && !parsed.default
+                && let Some(paths) = enter_lines(state, &text) =>
+        {
+            context.frames.push(Frame {
+                mode: Mode::Line,
+                targets: paths,
+            });
+        }
         Some(Act::Enter(_)) | Some(Act::Line) if !parsed.neg && !parsed.default => {
             let new_mode = match parsed.action {
                 Some(Act::Enter(m)) => m,
@@ -612,6 +622,89 @@ fn apply(
         }
     }
     LineResult::ok(out)
+}
+
+/// `line KIND FIRST [LAST]`: IOS configures each line on its own and only shows
+/// consecutive lines with the same configuration as one range. The blocks of that kind are
+/// split where the new range cuts them (each part keeps the configuration), blocks are
+/// created for the lines no block covers, and the mode edits every block in the range.
+/// Showing the configuration groups them again ([`super::show`]). None for a header that
+/// is not a range of numbered lines.
+fn enter_lines(state: &mut IosState, header: &str) -> Option<Vec<Vec<String>>> {
+    let (kind, first, last) = line_range(header)?;
+    let mut lines = std::mem::take(&mut state.running.lines);
+    let mut split: Vec<ConfigNode> = Vec::with_capacity(lines.len() + 2);
+    for node in lines.drain(..) {
+        match line_range(&node.text) {
+            Some((k, a, b)) if k == kind && a <= last && b >= first && (a < first || b > last) => {
+                for (from, to) in [
+                    (a, first.saturating_sub(1)),
+                    (a.max(first), b.min(last)),
+                    (last + 1, b),
+                ] {
+                    if from <= to && from >= a && to <= b {
+                        let mut part = node.clone();
+                        part.text = line_header(&kind, from, to);
+                        split.push(part);
+                    }
+                }
+            }
+            _ => split.push(node),
+        }
+    }
+    state.running.lines = split;
+    // The lines of the range no block covers get blocks of their own.
+    let covered = |n: u32, lines: &[ConfigNode]| {
+        lines.iter().any(|node| {
+            line_range(&node.text).is_some_and(|(k, a, b)| k == kind && a <= n && n <= b)
+        })
+    };
+    let mut n = first;
+    while n <= last {
+        if covered(n, &state.running.lines) {
+            n += 1;
+            continue;
+        }
+        let start = n;
+        while n < last && !covered(n + 1, &state.running.lines) {
+            n += 1;
+        }
+        let path = vec![line_header(&kind, start, n)];
+        state.running.ensure(&path, &place(true));
+        n += 1;
+    }
+    Some(
+        state
+            .running
+            .lines
+            .iter()
+            .filter(|node| {
+                line_range(&node.text).is_some_and(|(k, a, b)| k == kind && first <= a && b <= last)
+            })
+            .map(|node| vec![node.text.clone()])
+            .collect(),
+    )
+}
+
+/// The lines a `line` header covers: (kind, first, last).
+pub fn line_range(header: &str) -> Option<(String, u32, u32)> {
+    let words: Vec<&str> = header.split_whitespace().collect();
+    let (kind, first, last) = match words.as_slice() {
+        ["line", kind, first] => (*kind, *first, *first),
+        ["line", kind, first, last] => (*kind, *first, *last),
+        _ => return None,
+    };
+    let (first, last) = (first.parse().ok()?, last.parse().ok()?);
+    (first <= last).then(|| (kind.to_string(), first, last))
+}
+
+/// The header of a range of lines (`line vty 0 4`, `line con 0`).
+pub fn line_header(kind: &str, first: u32, last: u32) -> String {
+    if first == last {
+        format!("line {kind} {first}")
+    } else {
+        format!("line {kind} {first} {last}")
+    }
 }
 
 fn targets(context: &ConfigContext, level: usize) -> Vec<Vec<String>> {

@@ -4,6 +4,7 @@
 //! configuration, the device's uptime and its faults.
 
 use super::config::ConfigTree;
+use super::engine;
 use super::ifname::{self, IfClass};
 use super::parse::mask_length;
 use super::rules;
@@ -39,9 +40,30 @@ pub fn config_text(tree: &ConfigTree) -> String {
 
 fn body(tree: &ConfigTree) -> String {
     let mut out = format!("!\nversion {CONFIG_VERSION}\n");
-    out.push_str(&tree.render(&|n| rules::rank(n)));
+    out.push_str(&group_lines(tree).render(&|n| rules::rank(n)));
     out.push_str("!\nend\n");
     out
+}
+
+/// The configuration as IOS shows it: consecutive lines of one kind with the same
+/// configuration as one range (`line vty 0 15`, or `line vty 0 4` and `line vty 5 15` when
+/// they differ). The engine keeps them split where a command cut them.
+fn group_lines(tree: &ConfigTree) -> ConfigTree {
+    let mut grouped = ConfigTree::default();
+    for node in &tree.lines {
+        if let (Some((kind, first, last)), Some(previous)) =
+            (engine::line_range(&node.text), grouped.lines.last_mut())
+            && let Some((k, a, b)) = engine::line_range(&previous.text)
+            && k == kind
+            && b + 1 == first
+            && previous.children == node.children
+        {
+            previous.text = engine::line_header(&kind, a, last);
+            continue;
+        }
+        grouped.lines.push(node.clone());
+    }
+    grouped
 }
 
 /// `show running-config`.

@@ -708,3 +708,36 @@ fn shared_keywords_fall_back_to_global() {
         "interface GigabitEthernet1/0/2\n ip dhcp snooping trust\n ip arp inspection trust\n mls qos trust cos\n"
     ));
 }
+
+/// Lines are configured one by one: a range cuts the blocks it overlaps, and the
+/// configuration shows consecutive lines with the same settings as one range, as IOS does.
+#[test]
+fn line_ranges_split_and_group_like_ios() {
+    let d = device();
+    let mut t = Term::config(&d);
+    t.quiet(&[
+        "line vty 0 15",
+        "exec-timeout 10 0",
+        "line vty 5 15",
+        "exec-timeout 5 0",
+    ]);
+    let run = running(&d);
+    assert!(
+        run.replace("!\n", "").contains("line vty 0 4\n login local\n transport input ssh\n exec-timeout 10 0\nline vty 5 15\n login local\n transport input ssh\n exec-timeout 5 0\n"),
+        "{run}"
+    );
+    t.quiet(&["line vty 5 15", "exec-timeout 10 0"]);
+    let run = running(&d);
+    assert!(
+        run.contains("line vty 0 15\n login local\n transport input ssh\n exec-timeout 10 0\n"),
+        "{run}"
+    );
+    assert!(!run.contains("line vty 5 15"), "{run}");
+    // Lines no block covered yet get one; `no` on a range edits each line.
+    t.quiet(&["line vty 10 20", "no exec-timeout"]);
+    let run = running(&d);
+    assert!(
+        run.replace("!\n", "").contains("line vty 0 9\n login local\n transport input ssh\n exec-timeout 10 0\nline vty 10 15\n login local\n transport input ssh\nline vty 16 20\n"),
+        "{run}"
+    );
+}
