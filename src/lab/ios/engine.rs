@@ -2,6 +2,9 @@
 //! configuration. Holds the mode stack (`(config-if)#` inside `(config)#`…) and a banner being
 //! typed; tries a line in the current mode, then in each parent mode, as IOS does; stores,
 //! replaces or removes lines; and returns what IOS prints (nothing, a notice, or an error).
+//! Access-list entries keep IOS's sequence numbers (insert by number, `no N`, `ip
+//! access-list resequence`); `line` ranges are configured line by line (a range splits the
+//! blocks it cuts; `show` groups identical consecutive lines again).
 //!
 //! Pure: works on an [`IosState`] and a [`ConfigContext`], so the CLI session, the factory
 //! configuration and `copy startup-config running-config` share it.

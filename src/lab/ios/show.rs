@@ -1,7 +1,8 @@
 //! The text of the IOS twin's `show` commands, laid out as IOS-XE lays them out (column
 //! widths, header lines), so that people and parsers (TextFSM / ntc-templates, Netmiko's
 //! `use_textfsm`) read them as they read a real switch. Computed from the running
-//! configuration, the device's uptime and its faults.
+//! configuration, the device's uptime and its faults. The wireless ones (`show wlan …`)
+//! follow the Catalyst 9800 embedded controller; `show power inline` a PoE Catalyst.
 
 use super::config::ConfigTree;
 use super::engine;
