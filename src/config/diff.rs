@@ -1,9 +1,10 @@
 //! Owns the unified diff people read before a push (`--diff`): both configurations rendered
 //! in their normalised form (the keys of [`super::normalize`]: secrets masked, defaults IOS
-//! hides left out, names expanded), the running one laid out in the intended order so that
+//! hides left out, names expanded, what the device writes for itself left out), the running
+//! one laid out in the intended order so that
 //! the diff shows what differs, not where IOS happens to file a line.
 
-use super::normalize::{Context, Item, is_bare_permanent};
+use super::normalize::{Context, Item, is_bare_permanent, is_device_owned};
 
 /// The normalised text of `items`, ordered like `order` where they match it (by key).
 /// Access lists and banners keep their own order: it is their meaning.
@@ -17,7 +18,10 @@ fn render(
     let mut sorted: Vec<(usize, usize, &Item)> = Vec::new();
     let mut last = 0;
     for (index, item) in items.iter().enumerate() {
-        if item.write_only || item.hidden || (depth == 0 && is_bare_permanent(item)) {
+        if item.write_only
+            || item.hidden
+            || (depth == 0 && (is_bare_permanent(item) || is_device_owned(&item.key)))
+        {
             continue;
         }
         let position = match (context, order) {

@@ -306,7 +306,8 @@ fn is_hidden_default(context: Context, key: &str) -> bool {
         "snmp trap link-status",
         "autostate",
     ];
-    const LINE: &[&str] = &["exec", "motd-banner", "exec-banner"];
+    // `stopbits 1` is the console default Catalyst 9000 switches show anyway.
+    const LINE: &[&str] = &["exec", "motd-banner", "exec-banner", "stopbits 1"];
     const WLAN: &[&str] = &[
         "broadcast-ssid",
         "security wpa",
@@ -560,6 +561,36 @@ fn add_item(items: &mut Vec<Item>, item: Item, context: Context) {
         }
         None => items.push(item),
     }
+}
+
+/// Top-level lines the device writes for itself (boot markers, licences, its self-signed
+/// certificate, platform settings): replace mode leaves them alone, since no template
+/// writes them and removing them would break the device, not align it.
+pub fn is_device_owned(key: &str) -> bool {
+    const PREFIXES: &[&str] = &[
+        "boot-start-marker",
+        "boot-end-marker",
+        "boot system",
+        "license ",
+        "redundancy",
+        "transceiver ",
+        "crypto pki ",
+        "diagnostic ",
+        "memory ",
+        "platform ",
+        "switch ",
+        "call-home",
+        "control-plane",
+        "service-template ",
+        "device-tracking ",
+        "ip forward-protocol ",
+        "ip http client ",
+        "vrf definition Mgmt-vrf",
+        "multilink bundle-name ",
+    ];
+    PREFIXES
+        .iter()
+        .any(|p| key == p.trim_end() || key.starts_with(p))
 }
 
 /// True for a block that says nothing about something that always exists: a hardware port

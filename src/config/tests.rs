@@ -96,6 +96,20 @@ fn replace_removes_top_level_lines_and_blocks_after_the_additions() {
 }
 
 #[test]
+fn replace_leaves_what_the_device_writes_for_itself() {
+    let running = "boot-start-marker\nboot-end-marker\nlicense boot level network-advantage addon dna-advantage\nredundancy\n mode sso\ncrypto pki trustpoint TP-self-signed-123\n enrollment selfsigned\ncrypto pki certificate chain TP-self-signed-123\n certificate self-signed 01\n  30820330 30820218 A0030201\n  \tquit\nline con 0\n stopbits 1\nhostname a\nntp server 10.0.0.9\n";
+    assert_eq!(
+        replace(running, "hostname a\n"),
+        lines(&["no ntp server 10.0.0.9"])
+    );
+    let diff = unified_diff(running, "hostname a\nline con 0\n", "x");
+    assert!(
+        diff.ends_with("\n hostname a\n-ntp server 10.0.0.9\n"),
+        "{diff}"
+    );
+}
+
+#[test]
 fn a_port_removed_from_the_intent_is_defaulted_not_negated() {
     let running = "interface GigabitEthernet1/0/7\n description old desk\n switchport access vlan 10\n shutdown\ninterface GigabitEthernet1/0/8\ninterface Loopback0\n ip address 10.255.0.1 255.255.255.255\n";
     let intended = "interface Gi1/0/8\n";
