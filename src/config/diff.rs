@@ -1,8 +1,8 @@
 //! Owns the unified diff people read before a push (`--diff`): both configurations rendered
 //! in their normalised form (the keys of [`super::normalize`]: secrets masked, defaults IOS
 //! hides left out, names expanded, what the device writes for itself left out), the running
-//! one laid out in the intended order so that
-//! the diff shows what differs, not where IOS happens to file a line.
+//! one laid out in the intended order so that the diff shows what differs, not where IOS
+//! happens to file a line.
 
 use super::normalize::{Context, Item, is_bare_permanent, is_device_owned};
 
