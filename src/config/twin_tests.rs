@@ -150,3 +150,40 @@ fn replace_from_factory_converges_too() {
         );
     }
 }
+
+/// The diff people read before the first push shows every change and no secret.
+#[test]
+fn the_first_push_diff_shows_no_secret() {
+    for (asset, intended, spec) in hq_ios_assets() {
+        let device = twin(spec);
+        let factory = Cli::open(&device).running();
+        let diff = unified_diff(&factory, &intended, &asset);
+        assert!(
+            diff.contains(&format!("+++ intended ({asset})\n")),
+            "{diff}"
+        );
+        assert!(diff.contains("\n+banner motd ^C\n"), "{asset}:\n{diff}");
+        let secrets: Vec<&str> = intended
+            .lines()
+            .filter(|l| {
+                l.contains(" secret ") || l.contains("set-key") || l.contains("snmp-server user")
+            })
+            .flat_map(|l| {
+                // The word after `secret`, `ascii 0`, `sha-2 256`, `aes 128`.
+                let words: Vec<&str> = l.split_whitespace().collect();
+                words
+                    .windows(2)
+                    .filter(|w| matches!(w[0], "secret" | "0" | "256" | "128"))
+                    .map(|w| w[1])
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assert!(!secrets.is_empty(), "{asset}: the intent holds secrets");
+        for secret in secrets {
+            assert!(
+                !diff.contains(secret),
+                "{asset}: a secret shows in the diff"
+            );
+        }
+    }
+}
