@@ -16,9 +16,10 @@
 //!   nothing in use disappears before what replaces it is in place: `no vlan N`,
 //!   `no interface VlanN`, `default interface X` for a hardware port the intent no longer
 //!   mentions (IOS cannot delete it; defaulting is how it is emptied);
-//! - last, the management path: the `vlan N` block of the management VLAN, then its SVI,
-//!   then `ip default-gateway`, then the removal of an old management SVI and VLAN. Whatever
-//!   else fails, the session that carries the change keeps its path until the very end.
+//! - last, the management path: the ports that carry the management VLAN now (the uplink),
+//!   then the `vlan N` block of the management VLAN, its SVI, `ip default-gateway`, then the
+//!   removal of an old management SVI and VLAN. Whatever else fails, the session that
+//!   carries the change keeps its path until the very end.
 //!
 //! Access lists, the one place where order is meaning: the entries of an intended list
 //! are synchronised in both modes (an ACL the intent defines is the intent's, a stale entry
@@ -109,17 +110,47 @@ fn from_config(top: &[Item]) -> Option<u16> {
     }
 }
 
-/// Where a top-level item goes in the management tail (None: not part of it).
-fn management_rank(key: &str, vlan: Option<u16>) -> Option<u8> {
+/// Where a top-level item goes in the management tail (None: not part of it): the ports
+/// that carry the management VLAN now (`running`: the uplink a change could cut), then the
+/// VLAN, its SVI, the default gateway.
+fn management_rank(key: &str, running: Option<&Item>, vlan: Option<u16>) -> Option<u8> {
     let vlan = vlan?;
     if key == format!("vlan {vlan}") {
-        Some(0)
-    } else if key == format!("interface Vlan{vlan}") {
         Some(1)
-    } else if key.starts_with("ip default-gateway") {
+    } else if key == format!("interface Vlan{vlan}") {
         Some(2)
+    } else if key.starts_with("ip default-gateway") {
+        Some(3)
+    } else if running.is_some_and(|r| carries_vlan(r, vlan)) {
+        Some(0)
     } else {
         None
+    }
+}
+
+/// True when a running switch port carries `vlan`: as its access VLAN, or on a trunk that
+/// allows it (a trunk without an allowed list allows every VLAN).
+fn carries_vlan(port: &Item, vlan: u16) -> bool {
+    let Some(name) = port.key.strip_prefix("interface ") else {
+        return false;
+    };
+    if name.starts_with("Vlan") {
+        return false;
+    }
+    let value = |prefix: &str| {
+        port.children
+            .iter()
+            .find_map(|c| c.key.strip_prefix(prefix).map(str::to_string))
+    };
+    let in_list = |list: &str| {
+        list.split(',').any(|part| match part.split_once('-') {
+            Some((lo, hi)) => matches!((lo.parse::<u16>(), hi.parse::<u16>()), (Ok(lo), Ok(hi)) if lo <= vlan && vlan <= hi),
+            None => part.parse::<u16>() == Ok(vlan),
+        })
+    };
+    match value("switchport mode ").as_deref() {
+        Some("trunk") => value("switchport trunk allowed vlan ").is_none_or(|l| in_list(&l)),
+        _ => value("switchport access vlan ").is_some_and(|v| v == vlan.to_string()),
     }
 }
 
@@ -152,7 +183,7 @@ pub fn remediate(
             Some(existing) => compare(&ctx, existing, item, &[]),
             None => add(&ctx, item, &[]),
         };
-        match management_rank(&item.key, new_vlan) {
+        match management_rank(&item.key, find(running, &item.key), new_vlan) {
             Some(rank) => tail.push((rank, cmds)),
             None => main.extend(cmds),
         }
@@ -173,7 +204,7 @@ pub fn remediate(
             }
             let cmds = remove(&ctx, item, &[]);
             // An old management SVI and VLAN go after the new ones are in place: SVI first.
-            match management_rank(&item.key, old_vlan) {
+            match management_rank(&item.key, Some(item), old_vlan) {
                 Some(rank) => tail.push((10 - rank, cmds)),
                 None => removals.extend(cmds),
             }

@@ -275,6 +275,22 @@ fn the_management_svi_and_its_vlan_come_last() {
 }
 
 #[test]
+fn the_uplink_carrying_management_changes_after_the_other_ports() {
+    let running = "vlan 10\ninterface Gi1/1/1\n switchport mode trunk\n switchport trunk allowed vlan 10,20,99\ninterface Gi1/0/2\n switchport mode access\n switchport access vlan 10\ninterface Vlan99\n ip address 10.0.99.2 255.255.255.0\n";
+    let intended = "interface Gi1/1/1\n description uplink\n switchport mode trunk\n switchport trunk allowed vlan 10,20,30,99\ninterface Gi1/0/2\n description desk\n switchport mode access\n switchport access vlan 10\ninterface Vlan99\n ip address 10.0.99.2 255.255.255.0\n";
+    assert_eq!(
+        merge(running, intended),
+        lines(&[
+            "interface Gi1/0/2",
+            " description desk",
+            "interface Gi1/1/1",
+            " description uplink",
+            " switchport trunk allowed vlan 10,20,30,99",
+        ])
+    );
+}
+
+#[test]
 fn a_new_management_svi_is_in_place_before_the_old_one_goes() {
     let running = "vlan 99\n name mgmt\ninterface Vlan99\n ip address 10.0.99.2 255.255.255.0\nip ssh source-interface Vlan99\nhostname a\n";
     let intended = "vlan 98\n name mgmt-new\ninterface Vlan98\n ip address 10.0.98.2 255.255.255.0\nip ssh source-interface Vlan98\nhostname b\n";
