@@ -14,6 +14,13 @@
 //! key strings) compare equal when everything but the secret matches: the device keeps a
 //! salted hash, so the value cannot be compared, and the diff shows `<secret>` instead.
 //!
+//! What the modes mean here: `Merge` adds and changes; `Replace` also removes. In both, an
+//! access list or a banner the intent defines is made exactly the intended one (a partial
+//! list would match something else), and a default the intent states (`no shutdown`) is
+//! restored when the device says otherwise. `Replace` leaves what the device writes for
+//! itself (boot markers, licences, its PKI, platform lines) alone, and empties hardware
+//! ports and lines (`default interface`, `no …` under the line) rather than deleting them.
+//!
 //! Known limitations:
 //! - Rotating a secret alone is not detected (same reason); push it as a command.
 //! - `snmp-server user` lines are never shown by IOS: they are sent with their group (when
@@ -34,10 +41,15 @@
 //! - The management VLAN is guessed (`ip ssh source-interface`, else the only SVI with an
 //!   address) unless [`remediation_with`] names it; a core switch with several addressed
 //!   SVIs and no `ip ssh source-interface` gets no management ordering without the hint.
+//!   The management path is kept by ordering only: a change that removes the management
+//!   VLAN from the uplink still cuts the session, at the very end.
+//! - `Replace` removes any top-level line the intent does not mention and that is not in
+//!   the short list of device-owned sections: on a device with hand-made features the
+//!   templates do not cover, preview the diff first.
 //!
-//! Architecture invariant: no I/O and no knowledge of SSH, drivers or the twin; the twin is
-//! only used by the tests, as the independent model of IOS the remediation is checked
-//! against.
+//! Architecture invariant: no I/O; knows nothing of SSH, drivers (but their [`Mode`]) or
+//! the twin. The twin is only used by the tests, as the independent model of IOS the
+//! remediation is checked against.
 
 pub mod diff;
 pub mod normalize;
