@@ -4,7 +4,7 @@
 //! one laid out in the intended order so that the diff shows what differs, not where IOS
 //! happens to file a line.
 
-use super::normalize::{Context, Item, is_bare_permanent, is_device_owned};
+use super::normalize::{Context, Item, is_bare_permanent, is_device_owned, is_out_of_band};
 
 /// The normalised text of `items`, ordered like `order` where they match it (by key).
 /// Access lists and banners keep their own order: it is their meaning.
@@ -20,7 +20,8 @@ fn render(
     for (index, item) in items.iter().enumerate() {
         if item.write_only
             || item.hidden
-            || (depth == 0 && (is_bare_permanent(item) || is_device_owned(&item.key)))
+            || (depth == 0
+                && (is_bare_permanent(item) || is_device_owned(&item.key) || is_out_of_band(item)))
         {
             continue;
         }

@@ -593,6 +593,17 @@ pub fn is_device_owned(key: &str) -> bool {
         .any(|p| key == p.trim_end() || key.starts_with(p))
 }
 
+/// True for the dedicated out-of-band management port (`vrf forwarding Mgmt-vrf`, the
+/// Catalyst `GigabitEthernet0/0`): the device's own, left alone by replace like the
+/// device-owned sections, since defaulting it would cut out-of-band access.
+pub fn is_out_of_band(item: &Item) -> bool {
+    item.key.starts_with("interface ")
+        && item
+            .children
+            .iter()
+            .any(|c| c.key == "vrf forwarding Mgmt-vrf" || c.key == "ip vrf forwarding Mgmt-vrf")
+}
+
 /// True for a block that says nothing about something that always exists: a hardware port
 /// or a `line` with no configuration is the same as one not mentioned (IOS shows every
 /// port, templates may not).

@@ -43,8 +43,8 @@
 //! driver sends `end` itself.
 
 use super::normalize::{
-    Context, Item, is_bare_permanent, is_device_owned, is_permanent_interface, line_header,
-    line_range, same_setting,
+    Context, Item, is_bare_permanent, is_device_owned, is_out_of_band, is_permanent_interface,
+    line_header, line_range, same_setting,
 };
 use crate::driver::Mode;
 use std::collections::BTreeMap;
@@ -196,6 +196,7 @@ pub fn remediate(
         for item in running {
             if item.hidden
                 || is_device_owned(&item.key)
+                || is_out_of_band(item)
                 || line_range(&item.key).is_some()
                 || find(intended, &item.key).is_some()
                 || replaced(Context::Global, item, intended)

@@ -187,3 +187,68 @@ fn the_first_push_diff_shows_no_secret() {
         }
     }
 }
+
+/// What a real Catalyst 9000 shows beyond the twin: comments with timestamps, sections the
+/// device writes for itself, the out-of-band port, ACL sequence numbers, vty lines split in
+/// two ranges, `stopbits 1`. Once the intent is in place, none of it is a difference.
+#[test]
+fn a_real_ios_xe_rendering_of_the_pushed_intent_is_no_difference() {
+    let Some((asset, intended, spec)) = hq_ios_assets().into_iter().find(|a| a.0 == "sw-hq-02")
+    else {
+        panic!("sw-hq-02 renders");
+    };
+    let device = twin(spec);
+    let mut cli = Cli::open(&device);
+    let factory = cli.running();
+    cli.configure(&asset, &remediation(&factory, &intended, Mode::Merge));
+    let pushed = cli.running();
+    let mut real = String::from(
+        "Building configuration...\n\nCurrent configuration : 12345 bytes\n!\n! Last configuration change at 10:02:11 CET Mon Mar 4 2024 by netadmin\n!\nversion 17.9\n",
+    );
+    let mut acl_seq = 0;
+    let mut in_acl = false;
+    for line in pushed.lines().skip(4) {
+        if line == "version 17.9" {
+            real.push_str("boot-start-marker\nboot-end-marker\n!\nvrf definition Mgmt-vrf\n !\n address-family ipv4\n exit-address-family\n!\nlicense boot level network-essentials\n!\ncrypto pki trustpoint TP-self-signed-4242\n enrollment selfsigned\n revocation-check none\n!\ncrypto pki certificate chain TP-self-signed-4242\n certificate self-signed 01\n  30820330 30820218 A0030201 02020101\n  \tquit\n!\nredundancy\n mode sso\n!\ntransceiver type all\n monitoring\n!\ninterface GigabitEthernet0/0\n vrf forwarding Mgmt-vrf\n no ip address\n negotiation auto\n!\n");
+            continue;
+        }
+        if line.starts_with("ip access-list ") {
+            in_acl = true;
+            acl_seq = 0;
+        } else if !line.starts_with(' ') {
+            in_acl = false;
+        }
+        if in_acl && line.starts_with(' ') {
+            acl_seq += 10;
+            real.push_str(&format!(" {acl_seq}{line}\n"));
+        } else if line == "line con 0" {
+            real.push_str("line con 0\n stopbits 1\n");
+        } else if line == "line vty 0 15" {
+            real.push_str("line vty 0 4\n");
+            let block: Vec<&str> = pushed
+                .lines()
+                .skip_while(|l| *l != "line vty 0 15")
+                .skip(1)
+                .take_while(|l| l.starts_with(' '))
+                .collect();
+            for child in &block {
+                real.push_str(child);
+                real.push('\n');
+            }
+            real.push_str("line vty 5 15\n");
+        } else {
+            real.push_str(line);
+            real.push('\n');
+        }
+    }
+    assert!(
+        real.contains("line vty 5 15\n transport input ssh\n"),
+        "{real}"
+    );
+    assert!(real.contains(" 50 deny   any log\n"), "{real}");
+    for mode in [Mode::Merge, Mode::Replace] {
+        let planned = remediation(&real, &intended, mode);
+        assert!(planned.is_empty(), "{mode:?}: {planned:#?}");
+    }
+    assert_eq!(unified_diff(&real, &intended, &asset), "");
+}
