@@ -219,7 +219,7 @@ fn mask_rest(words: &mut Vec<String>, at: usize) {
 fn mask_secrets(words: &mut Vec<String>, context: Context) -> bool {
     let w: Vec<&str> = words.iter().map(String::as_str).collect();
     match w.as_slice() {
-        ["enable", ..] => {
+        ["enable", ..] if context == Context::Global => {
             // `enable [algorithm-type X] secret|password [level N] [TYPE] VALUE`.
             let mut out = vec!["enable".to_string()];
             let mut i = 1;
@@ -264,7 +264,9 @@ fn mask_secrets(words: &mut Vec<String>, context: Context) -> bool {
         ["security", "wpa", "psk", "set-key", _, ..] => mask_rest(words, 5),
         ["password", ..] if context == Context::Line => mask_rest(words, 1),
         ["key-string", ..] => mask_rest(words, 1),
-        ["key", next, ..] if is_secret_type(next) || w.len() == 2 => mask_rest(words, 1),
+        // A server's `key [TYPE] VALUE`; `key 1` opening a key-chain entry is no secret.
+        ["key", next, _, ..] if is_secret_type(next) => mask_rest(words, 1),
+        ["key", value] if value.parse::<u64>().is_err() => mask_rest(words, 1),
         _ => {}
     }
     false
@@ -812,6 +814,13 @@ mod tests {
                 Context::Global
             )
             .1
+        );
+        let other = |t: &str| key_of(t, Context::Other).0;
+        assert_eq!(other("key 7 0822455D0A16"), other("key Cleartext"));
+        assert_eq!(other("key 1"), "key 1");
+        assert_eq!(
+            key_of("password 7 0822455D0A16", Context::Line).0,
+            "password <secret>"
         );
     }
 
