@@ -640,16 +640,16 @@ fn enter_lines(state: &mut IosState, header: &str) -> Option<Vec<Vec<String>>> {
     for node in lines.drain(..) {
         match line_range(&node.text) {
             Some((k, a, b)) if k == kind && a <= last && b >= first && (a < first || b > last) => {
-                for (from, to) in [
-                    (a, first.saturating_sub(1)),
-                    (a.max(first), b.min(last)),
-                    (last + 1, b),
-                ] {
-                    if from <= to && from >= a && to <= b {
-                        let mut part = node.clone();
-                        part.text = line_header(&kind, from, to);
-                        split.push(part);
-                    }
+                // The part before the range, the part inside, the part after.
+                let parts = [
+                    (a < first).then(|| (a, first - 1)),
+                    Some((a.max(first), b.min(last))),
+                    (b > last).then(|| (last + 1, b)),
+                ];
+                for (from, to) in parts.into_iter().flatten() {
+                    let mut part = node.clone();
+                    part.text = line_header(&kind, from, to);
+                    split.push(part);
                 }
             }
             _ => split.push(node),

@@ -733,6 +733,15 @@ fn line_ranges_split_and_group_like_ios() {
         "{run}"
     );
     assert!(!run.contains("line vty 5 15"), "{run}");
+    // A range starting at 0 inside a wider block.
+    t.quiet(&["line vty 0 2", "length 0", "line vty 0 15", "no length"]);
+    let run = running(&d);
+    assert!(
+        run.replace("!\n", "").contains(
+            "line vty 0 15\n login local\n transport input ssh\n exec-timeout 10 0\nend\n"
+        ),
+        "{run}"
+    );
     // Lines no block covered yet get one; `no` on a range edits each line.
     t.quiet(&["line vty 10 20", "no exec-timeout"]);
     let run = running(&d);
