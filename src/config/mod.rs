@@ -68,6 +68,17 @@ use crate::driver::Mode;
 /// nothing needs to change. `Merge` adds and changes and leaves unmentioned configuration
 /// alone; `Replace` also removes what the intent does not mention. The management VLAN is
 /// found from the configurations (see [`remediation_with`] to name it).
+///
+/// Format: a block is entered by its header line; its lines follow indented one space per
+/// level (for the people reading the plan: the driver strips leading spaces); `exit` leaves
+/// a nested block, and a block before a top-level line. For example, running
+/// `interface GigabitEthernet1/0/5` / ` switchport voice vlan 20` against an intent without
+/// the voice VLAN, in replace mode:
+///
+/// ```text
+/// interface Gi1/0/5
+///  no switchport voice vlan 20
+/// ```
 pub fn remediation(running: &str, intended: &str, mode: Mode) -> Vec<String> {
     remediation_with(running, intended, mode, None)
 }
