@@ -9,6 +9,7 @@
 //! - [`secrets`]: secret references, the encrypted store, redaction, ANSSI strength.
 //! - [`render`]: the Tera environment: strict templates, network filters, located errors.
 //! - [`intent`]: per-asset template choice and context; rendering a selection of assets.
+//! - [`config`]: intended vs running for IOS-style configurations: remediation, diff.
 //! - [`audit`]: the policy audit (ANSSI passwords, SNMP, Wi-Fi, management access).
 //! - [`playbook`]: the playbook schema and its validation.
 //! - [`check`]: `netparc check` as a library call.
