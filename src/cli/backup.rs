@@ -123,8 +123,16 @@ async fn backup_async(args: BackupArgs) -> Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
+    // Templates tell file-based drivers which file they manage; without them, IOS still works.
+    let templates = crate::check::load_templates(&inventory).ok();
     let targets = match prepare::targets(
-        &inventory, &resolver, None, &playbook, &selector, &assets, &access,
+        &inventory,
+        &resolver,
+        templates.as_ref(),
+        &playbook,
+        &selector,
+        &assets,
+        &access,
     ) {
         Ok(targets) => targets,
         Err(found) => {

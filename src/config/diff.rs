@@ -65,21 +65,29 @@ fn render(
     }
 }
 
+/// A plain line-by-line unified diff of two texts (whole files such as `wg0.conf`, where
+/// order and every byte matter); empty when they are equal.
+pub fn text(old: &str, new: &str, old_label: &str, new_label: &str) -> String {
+    if old == new {
+        return String::new();
+    }
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(old_label, new_label)
+        .to_string()
+}
+
 /// The unified diff running → intended; empty when they are the same configuration.
 pub fn unified(running: &[Item], intended: &[Item], asset: &str) -> String {
     let mut old = String::new();
     render(running, Some(intended), Context::Global, 0, &mut old);
     let mut new = String::new();
     render(intended, None, Context::Global, 0, &mut new);
-    if old == new {
-        return String::new();
-    }
-    similar::TextDiff::from_lines(&old, &new)
-        .unified_diff()
-        .context_radius(3)
-        .header(
-            &format!("running ({asset})"),
-            &format!("intended ({asset})"),
-        )
-        .to_string()
+    text(
+        &old,
+        &new,
+        &format!("running ({asset})"),
+        &format!("intended ({asset})"),
+    )
 }

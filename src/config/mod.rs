@@ -106,6 +106,17 @@ pub fn unified_diff(running: &str, intended: &str, asset: &str) -> String {
     diff::unified(&running, &intended, asset)
 }
 
+/// A plain unified diff of two whole files (order and every byte count), running →
+/// intended, labelled with `label`; empty when equal. For file-based platforms.
+pub fn file_diff(running: &str, intended: &str, label: &str) -> String {
+    diff::text(
+        running,
+        intended,
+        &format!("running ({label})"),
+        &format!("intended ({label})"),
+    )
+}
+
 /// The intended configuration as IOS will hold it: normalised, with the VLANs IOS creates by
 /// itself for the ports (see [`normalize::imply_vlans`]).
 fn intended_tree(text: &str) -> Vec<normalize::Item> {

@@ -566,7 +566,7 @@ fn add_item(items: &mut Vec<Item>, item: Item, context: Context) {
 }
 
 /// Top-level lines the device writes for itself (boot markers, licences, its self-signed
-/// certificate, platform settings): replace mode leaves them alone, since no template
+/// certificate, platform settings, settings shown in both forms): replace mode leaves them alone, since no template
 /// writes them and removing them would break the device, not align it.
 pub fn is_device_owned(key: &str) -> bool {
     const PREFIXES: &[&str] = &[
@@ -587,6 +587,12 @@ pub fn is_device_owned(key: &str) -> bool {
         "device-tracking ",
         "ip forward-protocol ",
         "ip http client ",
+        // IOS-XE shows the web server's state either way (`ip http server` or `no ip http
+        // server`): no line removes it, so an intent that does not mention it leaves it.
+        "ip http server",
+        "ip http secure-server",
+        "no ip http server",
+        "no ip http secure-server",
         "vrf definition Mgmt-vrf",
         "multilink bundle-name ",
     ];

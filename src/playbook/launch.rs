@@ -56,7 +56,15 @@ pub async fn launch(
     let limit = parse_limit(options.limit.as_deref())?;
     let (selector, assets) =
         prepare::select(inventory, &playbook, limit.as_ref()).map_err(Diagnostics::from)?;
-    let templates = load_templates(inventory).ok();
+    let needs_intent = playbook
+        .steps
+        .iter()
+        .any(|s| s.push.is_some() || s.render.is_some());
+    let templates = match load_templates(inventory) {
+        Ok(templates) => Some(templates),
+        Err(found) if needs_intent => return Err(found),
+        Err(_) => None,
+    };
     let targets = prepare::targets(
         inventory,
         resolver,
