@@ -20,6 +20,7 @@
 //! - [`driver`]: one driver per platform (IOS CLI, Linux files) behind one trait.
 //! - [`transport`]: SSH (the only module that knows russh) and session transcripts.
 //! - [`lab`]: the twin lab: simulated devices on loopback (SSH, SNMP, faults).
+//! - [`restore`]: a backed-up configuration put back on a device.
 //! - [`cli`]: the command line, one file per subcommand.
 
 // `Diagnostic` is the error type of user-facing checks: rich on purpose (location, hint,
@@ -41,6 +42,7 @@ pub mod lab;
 pub mod plan;
 pub mod playbook;
 pub mod render;
+pub mod restore;
 pub mod secrets;
 pub mod state;
 pub mod transport;

@@ -773,3 +773,149 @@ fn ctrl_c_on_netparc_run_skips_what_is_left_and_still_writes_the_report() {
     let report = std::fs::read_to_string(&runs[0]).unwrap();
     assert!(report.contains("\"interrupted\": true"), "{report}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backups_commit_once_per_change_and_restore_brings_a_revision_back() {
+    let hq = Hq::new();
+    let bench = Bench::start(&hq, "sw-hq-02", true).await;
+    let backup = hq.write_playbook(
+        "backup.yml",
+        "name: backup\ntargets: \"sw-hq-02\"\nsteps:\n  - backup: {message: nightly}\n",
+    );
+    let factory = bench.ios_configs("sw-hq-02").0;
+    let first = bench.run(&backup, RunOptions::default()).await;
+    assert!(first.succeeded(), "{first:#?}");
+    let factory_revision = first.assets[0].backup_revision.clone().unwrap();
+    // Unchanged: the same revision, no new commit.
+    let again = bench.run(&backup, RunOptions::default()).await;
+    assert_eq!(
+        again.assets[0].backup_revision.as_ref(),
+        Some(&factory_revision)
+    );
+    assert!(
+        again.assets[0].steps[0].detail.contains("unchanged"),
+        "{again:#?}"
+    );
+    // Provision, then back up the provisioned configuration: a new revision.
+    let provision = bench
+        .run(
+            &hq.playbook(PROVISION),
+            RunOptions {
+                limit: Some(String::from("sw-hq-02")),
+                ..RunOptions::default()
+            },
+        )
+        .await;
+    assert!(provision.succeeded(), "{provision:#?}");
+    let after = bench.run(&backup, RunOptions::default()).await;
+    let provisioned_revision = after.assets[0].backup_revision.clone().unwrap();
+    assert_ne!(provisioned_revision, factory_revision);
+    let store = netparc::backup::BackupStore::open(&hq.root()).unwrap();
+    let history = store.history("sw-hq-02").unwrap();
+    assert_eq!(history.len(), 2, "one commit per change: {history:#?}");
+    assert_eq!(history[0].id, provisioned_revision);
+    // Restore the factory revision (by its short hash): check mode first, then for real.
+    let resolver = open_resolver(&bench.inventory);
+    let short = &factory_revision[..8];
+    let checked = netparc::restore::restore(
+        &bench.access,
+        &bench.inventory,
+        &resolver,
+        &store,
+        "sw-hq-02",
+        Some(short),
+        true,
+    )
+    .await
+    .unwrap();
+    assert_eq!(checked.outcome, netparc::restore::Outcome::WouldRestore);
+    assert!(
+        checked.diff.contains("-service password-encryption"),
+        "{}",
+        checked.diff
+    );
+    let restored = netparc::restore::restore(
+        &bench.access,
+        &bench.inventory,
+        &resolver,
+        &store,
+        "sw-hq-02",
+        Some(short),
+        false,
+    )
+    .await
+    .unwrap();
+    let netparc::restore::Outcome::Restored { replaced } = &restored.outcome else {
+        panic!("{restored:#?}");
+    };
+    assert!(provisioned_revision.starts_with(replaced.as_str()));
+    bench.assert_restored("sw-hq-02", &factory);
+    let again = netparc::restore::restore(
+        &bench.access,
+        &bench.inventory,
+        &resolver,
+        &store,
+        "sw-hq-02",
+        Some(short),
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!(again.outcome, netparc::restore::Outcome::AlreadyEqual);
+    let error = netparc::restore::restore(
+        &bench.access,
+        &bench.inventory,
+        &resolver,
+        &store,
+        "sw-hq-02",
+        Some("deadbeef"),
+        false,
+    )
+    .await
+    .unwrap_err();
+    assert!(error.contains("deadbeef"), "{error}");
+    bench.access.close().await;
+}
+
+#[test]
+fn netparc_backup_and_restore_from_the_command_line() {
+    let hq = Hq::new();
+    let output = netparc()
+        .args(["backup", "-i"])
+        .arg(hq.root())
+        .args(["--lab", "--limit", "kind:switch,kind:vpn_gateway"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("4 backed up, 0 failed"), "{stdout}");
+    assert!(hq.root().join("state/backups/vpn-hq-01.cfg").exists());
+    let output = netparc()
+        .args(["restore", "-i"])
+        .arg(hq.root())
+        .args(["--lab", "sw-hq-02"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("sw-hq-02: already equal to revision"),
+        "{stdout}"
+    );
+    let output = netparc()
+        .args(["restore", "-i"])
+        .arg(hq.root())
+        .args(["--lab", "sw-nowhere"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("no asset `sw-nowhere` in the inventory"),
+        "{stderr}"
+    );
+}

@@ -12,6 +12,8 @@
 //! - inside a block, removals (replace mode) before additions, so a line that conflicts
 //!   with the new one is gone first; a single-valued setting (`description`, `switchport
 //!   access vlan`…) is simply typed with its new value, never negated first;
+//! - first, in replace mode, the removal of `aaa new-model` when the intent drops it: while
+//!   it is on, IOS discards the `login local` of lines as they are typed;
 //! - removals of whole top-level lines and blocks (replace mode) after every addition, so
 //!   nothing in use disappears before what replaces it is in place: `no vlan N`,
 //!   `no interface VlanN`, `default interface X` for a hardware port the intent no longer
@@ -170,6 +172,15 @@ pub fn remediate(
     let old_vlan = management_vlan(running, &[], hint);
     let mut main: Vec<Cmd> = Vec::new();
     let mut tail: Vec<(u8, Vec<Cmd>)> = Vec::new();
+    // Removals that change how later lines are taken go first: with `aaa new-model` still
+    // on, IOS drops a line's `login local` as it is typed.
+    if mode == Mode::Replace {
+        for item in running {
+            if is_gating(&item.key) && !item.hidden && find(intended, &item.key).is_none() {
+                main.extend(remove(&ctx, item, &[]));
+            }
+        }
+    }
     let first_line = intended.iter().position(|i| line_range(&i.key).is_some());
     for (index, item) in intended.iter().enumerate() {
         if line_range(&item.key).is_some() {
@@ -195,6 +206,7 @@ pub fn remediate(
         }
         for item in running {
             if item.hidden
+                || is_gating(&item.key)
                 || is_device_owned(&item.key)
                 || is_out_of_band(item)
                 || line_range(&item.key).is_some()
@@ -215,6 +227,11 @@ pub fn remediate(
     tail.sort_by_key(|(rank, _)| *rank);
     main.extend(tail.into_iter().flat_map(|(_, cmds)| cmds));
     layout(&main)
+}
+
+/// Top-level lines whose removal must come before every addition (see [`remediate`]).
+fn is_gating(key: &str) -> bool {
+    key == "aaa new-model"
 }
 
 /// The shown line or block with this key.

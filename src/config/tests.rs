@@ -96,6 +96,21 @@ fn replace_removes_top_level_lines_and_blocks_after_the_additions() {
 }
 
 #[test]
+fn dropping_aaa_new_model_comes_before_the_line_logins_it_would_discard() {
+    let commands = replace(
+        "aaa new-model\naaa authentication login default local\nline vty 0 15\n transport input ssh\n",
+        "line vty 0 15\n login local\n transport input ssh\n",
+    );
+    assert_eq!(
+        commands.first().map(String::as_str),
+        Some("no aaa new-model"),
+        "{commands:#?}"
+    );
+    let login = commands.iter().position(|c| c.trim() == "login local");
+    assert!(login.is_some(), "{commands:#?}");
+}
+
+#[test]
 fn replace_leaves_what_the_device_writes_for_itself() {
     let running = "boot-start-marker\nboot-end-marker\nlicense boot level network-advantage addon dna-advantage\nredundancy\n mode sso\ncrypto pki trustpoint TP-self-signed-123\n enrollment selfsigned\ncrypto pki certificate chain TP-self-signed-123\n certificate self-signed 01\n  30820330 30820218 A0030201\n  \tquit\nline con 0\n stopbits 1\nhostname a\nntp server 10.0.0.9\n";
     assert_eq!(
