@@ -14,6 +14,7 @@
 //! - [`playbook`]: the playbook schema and its validation.
 //! - [`check`]: `netparc check` as a library call.
 //! - [`state`]: the verified state written back per asset (`state/assets/`), atomic and locked.
+//! - [`fleet`]: assets merged with their verified state and lifecycle (inventory, docs).
 //! - [`fsutil`]: atomic file replacement.
 //! - [`backup`]: configuration backups in a git repository under the inventory.
 //! - [`config`]: configuration comparison: remediation lines and unified diffs (pure).
@@ -35,6 +36,7 @@ pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod driver;
+pub mod fleet;
 pub mod fsutil;
 pub mod intent;
 pub mod inventory;

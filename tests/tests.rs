@@ -6,6 +6,7 @@ mod cache;
 mod check_cli;
 mod driver;
 mod examples;
+mod fleet;
 mod inventory;
 mod lab;
 mod lab_isolated;

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 mod backup;
 mod check;
 mod exec;
+mod inventory;
 mod lab;
 mod plan;
 mod render;
@@ -57,6 +58,9 @@ enum Command {
     Backup(backup::BackupArgs),
     /// Put a backed-up configuration back on a device (the latest, or a given revision).
     Restore(backup::RestoreArgs),
+    /// List the assets with their verified state and lifecycle (serial, warranty and licence
+    /// ends; expiries within 90 days flagged), as a table, JSON or CSV.
+    Inventory(inventory::Args),
 }
 
 /// Options every inventory command shares.
@@ -95,6 +99,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Backup(args) => backup::backup(args),
         Command::Restore(args) => backup::restore(args),
+        Command::Inventory(args) => inventory::run(args),
     };
     match outcome {
         Ok(code) => code,
