@@ -18,6 +18,7 @@
 //! - [`fsutil`]: atomic file replacement.
 //! - [`backup`]: configuration backups in a git repository under the inventory.
 //! - [`config`]: configuration comparison: remediation lines and unified diffs (pure).
+//! - [`docs`]: the network documentation (plan, equipment, port maps) in Markdown and HTML.
 //! - [`driver`]: one driver per platform (IOS CLI, Linux files) behind one trait.
 //! - [`transport`]: SSH (the only module that knows russh) and session transcripts.
 //! - [`lab`]: the twin lab: simulated devices on loopback (SSH, SNMP, faults).
@@ -35,6 +36,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod diag;
+pub mod docs;
 pub mod driver;
 pub mod fleet;
 pub mod fsutil;

@@ -4,6 +4,7 @@ mod util;
 
 mod cache;
 mod check_cli;
+mod docs;
 mod driver;
 mod examples;
 mod fleet;

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 mod backup;
 mod check;
+mod docs;
 mod exec;
 mod inventory;
 mod lab;
@@ -61,6 +62,9 @@ enum Command {
     /// List the assets with their verified state and lifecycle (serial, warranty and licence
     /// ends; expiries within 90 days flagged), as a table, JSON or CSV.
     Inventory(inventory::Args),
+    /// Generate the network documentation (addressing plan, equipment, port maps) from the
+    /// inventory and its verified state: Markdown, or Markdown and HTML files with --out.
+    Docs(docs::Args),
 }
 
 /// Options every inventory command shares.
@@ -100,6 +104,7 @@ pub fn main() -> ExitCode {
         Command::Backup(args) => backup::backup(args),
         Command::Restore(args) => backup::restore(args),
         Command::Inventory(args) => inventory::run(args),
+        Command::Docs(args) => docs::run(args),
     };
     match outcome {
         Ok(code) => code,
