@@ -15,6 +15,8 @@
 //! - [`fsutil`]: atomic file replacement.
 //! - [`backup`]: configuration backups in a git repository under the inventory.
 //! - [`driver`]: one driver per platform (IOS CLI, Linux files) behind one trait.
+//! - [`probe`]: ICMP, SNMP and TCP probes behind one trait; the verdict from their measurements.
+//! - [`verify`]: verification of a selection of assets (`netparc verify`, the playbook's step).
 //! - [`lab`]: the twin lab: simulated devices on loopback (SSH, SNMP, faults).
 //! - [`cli`]: the command line, one file per subcommand.
 
@@ -35,7 +37,9 @@ pub mod inventory;
 pub mod lab;
 pub mod plan;
 pub mod playbook;
+pub mod probe;
 pub mod render;
 pub mod secrets;
 pub mod transport;
+pub mod verify;
 pub mod yaml;

@@ -14,6 +14,7 @@ mod plan;
 mod render;
 mod run;
 mod secrets;
+mod verify;
 
 /// netparc: provision and verify network equipment from a YAML inventory.
 ///
@@ -57,6 +58,10 @@ enum Command {
     Backup(backup::BackupArgs),
     /// Put a backed-up configuration back on a device (the latest, or a given revision).
     Restore(backup::RestoreArgs),
+    /// Prove the selected devices work: ping, SNMP facts and expectations (sysName, interfaces
+    /// up, no restart, platform, serial), running configuration in sync. Exit code 0 only
+    /// when every device passed.
+    Verify(verify::Args),
 }
 
 /// Options every inventory command shares.
@@ -95,6 +100,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Backup(args) => backup::backup(args),
         Command::Restore(args) => backup::restore(args),
+        Command::Verify(args) => verify::run(args),
     };
     match outcome {
         Ok(code) => code,
