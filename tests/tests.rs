@@ -12,4 +12,6 @@ mod lab_ssh;
 mod netmiko;
 mod plan;
 mod playbook;
+mod probe;
 mod secrets;
+mod verify;

@@ -24,11 +24,12 @@ use crate::inventory::{
 use crate::secrets::{Secret, SecretResolver};
 use async_snmp::v3::ReportStatus;
 use async_snmp::{
-    Auth, Client, EngineCache, Error as SnmpLibError, ErrorStatus, MasterKeys, Oid, Retry,
-    UdpClient, UsmConfig, Value, VarBind,
+    Auth, Client, DesSaltState, EngineCache, Error as SnmpLibError, ErrorStatus, MasterKeys, Oid,
+    PersistedDesSaltState, Retry, UdpClient, UsmConfig, Value, VarBind,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -323,6 +324,25 @@ pub struct SnmpProbe {
     engines: Arc<EngineCache>,
     /// Master keys per set of v3 credentials, derived once per run (in memory only).
     keys: Arc<Mutex<Vec<KeyCacheEntry>>>,
+    /// DES salt state shared by every DES sender of this process (see [`des_salt_state`]).
+    des: Arc<std::sync::OnceLock<Result<DesSaltState, String>>>,
+}
+
+/// DES privacy needs a salt that never repeats under one key. async-snmp builds it from a
+/// "boots" epoch and a counter, and wants the epoch kept durably. A poller keeps no state
+/// between runs, so the epoch is the number of seconds since 2020-01-01 when the process
+/// first uses DES: later runs start from a larger epoch, and within a run the counter
+/// advances. Two processes starting DES in the same second could repeat salts; DES is
+/// legacy (the audit flags it) and this is the documented limit.
+fn des_salt_state() -> Result<DesSaltState, String> {
+    const EPOCH_2020: u64 = 1_577_836_800;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let epoch = u32::try_from(now.saturating_sub(EPOCH_2020)).unwrap_or(u32::MAX / 2);
+    PersistedDesSaltState::new(epoch.max(1))
+        .and_then(|previous| DesSaltState::restart(previous, |_| Ok::<(), Infallible>(())))
+        .map_err(|e| e.to_string())
 }
 
 impl SnmpProbe {
@@ -361,9 +381,19 @@ impl SnmpProbe {
                 let usm = UsmConfig::new(user.clone())
                     .with_master_keys(keys)
                     .map_err(|e| config_error(format!("v3 user `{user}`: {e}")))?;
-                Client::builder(address, usm)
+                let builder = Client::builder(address, usm)
                     .engine_cache(self.engines.clone())
-                    .allow_unauthenticated_v3_time_correction(true)
+                    .allow_unauthenticated_v3_time_correction(true);
+                if *privacy == SnmpPrivProtocol::Des {
+                    let state = self
+                        .des
+                        .get_or_init(des_salt_state)
+                        .clone()
+                        .map_err(|e| config_error(format!("DES privacy: {e}")))?;
+                    builder.des_salt_state(state)
+                } else {
+                    builder
+                }
             }
         };
         let client = builder
