@@ -12,11 +12,14 @@
 //! - [`audit`]: the policy audit (ANSSI passwords, SNMP, Wi-Fi, management access).
 //! - [`playbook`]: the playbook schema and its validation.
 //! - [`check`]: `netparc check` as a library call.
+//! - [`state`]: the verified state written back per asset (`state/assets/`), atomic and locked.
 //! - [`fsutil`]: atomic file replacement.
 //! - [`backup`]: configuration backups in a git repository under the inventory.
+//! - [`config`]: configuration comparison: remediation lines and unified diffs (pure).
 //! - [`driver`]: one driver per platform (IOS CLI, Linux files) behind one trait.
 //! - [`probe`]: ICMP, SNMP and TCP probes behind one trait; the verdict from their measurements.
 //! - [`verify`]: verification of a selection of assets (`netparc verify`, the playbook's step).
+//! - [`transport`]: SSH (the only module that knows russh) and session transcripts.
 //! - [`lab`]: the twin lab: simulated devices on loopback (SSH, SNMP, faults).
 //! - [`cli`]: the command line, one file per subcommand.
 
@@ -29,6 +32,7 @@ pub mod audit;
 pub mod backup;
 pub mod check;
 pub mod cli;
+pub mod config;
 pub mod diag;
 pub mod driver;
 pub mod fsutil;
@@ -40,6 +44,7 @@ pub mod playbook;
 pub mod probe;
 pub mod render;
 pub mod secrets;
+pub mod state;
 pub mod transport;
 pub mod verify;
 pub mod yaml;

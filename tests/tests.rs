@@ -4,6 +4,7 @@ mod util;
 
 mod cache;
 mod check_cli;
+mod driver;
 mod examples;
 mod inventory;
 mod lab;
@@ -14,4 +15,5 @@ mod plan;
 mod playbook;
 mod probe;
 mod secrets;
+mod state;
 mod verify;
