@@ -9,7 +9,7 @@
 
 use crate::access::Access;
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::driver::{self, Mode, Timeouts};
+use crate::driver::{self, DriverOptions, Mode, Timeouts};
 use crate::intent::Intent;
 use crate::inventory::{Asset, Inventory, Located};
 use crate::lab::address::guard_lab_destination;
@@ -286,17 +286,25 @@ pub async fn config_sync(
 ) -> ConfigSync {
     let unknown = |reason: String| {
         // Reports must not carry secrets the device may echo back.
-        let redactor = crate::secrets::Redactor::new(&endpoint.secrets);
+        let redactor = crate::secrets::Redactor::from_secrets(&endpoint.secrets);
         ConfigSync::Unknown {
-            reason: redactor.redact(&reason),
+            reason: redactor.apply(&reason),
         }
+    };
+    let options = DriverOptions {
+        timeouts: Timeouts::default(),
+        enable: endpoint.enable.clone(),
+        transcript: None,
+        secrets: endpoint.secrets.clone(),
+        // File-based drivers learn from it which files they manage.
+        intended: Some(intended.to_string()),
     };
     let mut driver = match driver::connect(
         &endpoint.platform,
         &endpoint.asset,
         address,
         &endpoint.ssh,
-        Timeouts::default(),
+        options,
     )
     .await
     {
@@ -315,4 +323,44 @@ pub async fn config_sync(
     };
     driver.close().await;
     outcome
+}
+
+/// The section of the verified state store that holds a [`VerifiedState`] (the write-back
+/// stores it there as serialised).
+pub const STATE_SECTION: &str = "verification";
+
+/// sysUpTime at each asset's previous verification, read from the verified state store
+/// (`verification.snmp.system.uptime_ticks`), for the "did not restart" check. An asset
+/// never verified has none; a state file that does not parse is reported, not fatal (and,
+/// as everywhere, never overwritten by this read).
+pub fn previous_uptimes(
+    store: &crate::state::StateStore,
+    assets: &[&Located<Asset>],
+) -> (HashMap<String, u32>, Diagnostics) {
+    let mut uptimes = HashMap::new();
+    let mut problems = Diagnostics::new();
+    for asset in assets {
+        let name = &asset.value.name;
+        match store.section(name, STATE_SECTION) {
+            Ok(Some(section)) => {
+                let ticks = section
+                    .pointer("/snmp/system/uptime_ticks")
+                    .and_then(serde_json::Value::as_u64)
+                    .and_then(|t| u32::try_from(t).ok());
+                if let Some(ticks) = ticks {
+                    uptimes.insert(name.clone(), ticks);
+                }
+            }
+            Ok(None) => {}
+            Err(error) => problems.push(
+                Diagnostic::warning(
+                    "verify.state-unreadable",
+                    format!("previous verification of `{name}` unreadable: {error}"),
+                )
+                .asset(name)
+                .hint("the restart check is skipped for this asset"),
+            ),
+        }
+    }
+    (uptimes, problems)
 }

@@ -19,7 +19,15 @@ fn stderr(output: &std::process::Output) -> String {
 #[test]
 fn every_twin_passes_and_the_table_says_so() {
     let fixture = Fixture::new();
-    let output = fixture.run(&["verify", "-i", ".", "--lab", "--limit", "sw1,ap1"]);
+    let output = fixture.run(&[
+        "verify",
+        "-i",
+        ".",
+        "--lab",
+        "--limit",
+        "sw1,ap1",
+        "--skip-config",
+    ]);
     let text = stdout(&output);
     assert_eq!(output.status.code(), Some(0), "{text}{}", stderr(&output));
     let lines: Vec<&str> = text.lines().collect();
@@ -104,6 +112,7 @@ fn json_holds_every_measurement_and_no_secret() {
         "json",
         "--probe",
         "icmp,snmp,tcp",
+        "--skip-config",
     ]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let text = stdout(&output);
@@ -138,12 +147,93 @@ fn json_holds_every_measurement_and_no_secret() {
             "serial"
         ]
     );
-    // Until a driver for the platform exists the comparison says why it is unknown.
-    let config = &sw1["config"];
-    assert!(
-        ["in_sync", "drifted", "unknown"].contains(&config["state"].as_str().unwrap()),
-        "{config}"
+    assert_eq!(sw1["config"]["state"], "unknown");
+    assert_eq!(sw1["config"]["reason"], "not compared (--skip-config)");
+}
+
+/// The config column through the real drivers: a factory twin has drifted from its intent;
+/// after the plan is applied it is in sync; a line changed by hand makes it drift again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_is_drifted_then_in_sync_once_pushed() {
+    use netparc::driver::{self, DriverOptions, Mode};
+    let fixture = Fixture::new();
+    // What the device shows back as written (full interface names, no secrets: a running
+    // configuration shows secrets hashed, so an intent holding them in clear never
+    // compares equal).
+    fixture.write(
+        "templates/ios/access-switch.tera",
+        "hostname {{ asset.name }}\n{% for name, vlan in vlans %}vlan {{ vlan.id }}\n name {{ vlan.name }}\n{% endfor %}interface GigabitEthernet1/0/1\n description desk 1\n",
     );
+    let inventory = Inventory::load(fixture.path()).inventory.unwrap();
+    let resolver = open_resolver(&inventory);
+    let selector = Selector::parse("sw1").unwrap();
+    let access = Access::open(
+        &inventory,
+        &resolver,
+        &selector,
+        &AccessOptions {
+            lab: true,
+            faults: Vec::new(),
+            accept_new: true,
+        },
+    )
+    .await
+    .expect("lab");
+    let templates = netparc::check::load_templates(&inventory).expect("templates");
+    let (intents, found) =
+        netparc::intent::render_selected(&inventory, &templates, &resolver, &selector);
+    assert!(found.is_empty(), "{found}");
+    let assets: Vec<&Located<Asset>> = vec![inventory.asset("sw1").unwrap()];
+    let options = VerifyOptions {
+        ping: None,
+        snmp: false,
+        ..VerifyOptions::default()
+    };
+    let verify = || verify_assets(&inventory, &resolver, &access, &assets, &intents, &options);
+
+    let (states, problems) = verify().await;
+    assert!(problems.is_empty(), "{problems}");
+    let ConfigSync::Drifted { differences } = states[0].config else {
+        panic!("a factory twin is not in sync: {:?}", states[0].config);
+    };
+    assert!(differences > 0);
+    assert_eq!(states[0].verdict, Verdict::Unreachable, "no probe ran");
+
+    let endpoint = access.endpoint(&inventory, assets[0], &resolver).unwrap();
+    let mut device = driver::connect(
+        "ios",
+        "sw1",
+        endpoint.address.unwrap(),
+        &endpoint.ssh,
+        DriverOptions {
+            enable: endpoint.enable.clone(),
+            secrets: endpoint.secrets.clone(),
+            ..DriverOptions::default()
+        },
+    )
+    .await
+    .expect("driver");
+    let running = device.running_config().await.unwrap();
+    let plan = device
+        .plan(&intents[0].text, &running, Mode::Merge)
+        .unwrap();
+    device.apply(&plan).await.expect("push");
+    let (states, _) = verify().await;
+    assert_eq!(states[0].config, ConfigSync::InSync);
+
+    device
+        .configure(&[String::from("hostname sw1-renamed")])
+        .await
+        .unwrap();
+    device.close().await;
+    let (states, _) = verify().await;
+    assert_eq!(states[0].config, ConfigSync::Drifted { differences: 1 });
+    let drift = states[0].failures().find(|c| c.name == "config").unwrap();
+    assert_eq!(
+        drift.reason,
+        "the running configuration differs from the intended one (1 change(s) to make)"
+    );
+    access.close().await;
 }
 
 #[test]
@@ -237,5 +327,49 @@ async fn the_library_call_checks_uptime_and_a_playbooks_interfaces() {
                 .ends_with(": the device restarted since the last verification"),
         "{}",
         failures[1].1
+    );
+}
+
+/// The restart check reads the uptime of the previous verification from the state store;
+/// a state file hand-edited into invalid YAML is reported and left alone.
+#[test]
+fn a_restart_since_the_stored_verification_fails_and_a_broken_state_file_is_reported() {
+    let fixture = Fixture::new();
+    let store = netparc::state::StateStore::open(fixture.path());
+    store
+        .update(
+            "sw1",
+            netparc::verify::STATE_SECTION,
+            serde_json::json!({"snmp": {"system": {"uptime_ticks": 4_000_000_000u32}}}),
+        )
+        .unwrap();
+    fixture.write("state/assets/ap1.yml", "verification: [unclosed\n");
+    let output = fixture.run(&[
+        "verify",
+        "-i",
+        ".",
+        "--lab",
+        "--limit",
+        "sw1,ap1",
+        "--skip-config",
+    ]);
+    let text = stdout(&output);
+    let errors = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}{errors}");
+    assert!(
+        text.contains("sw1: uptime: uptime went back from 462d 23:06:40 to 0d 00:00:0"),
+        "{text}"
+    );
+    assert!(
+        errors.contains("previous verification of `ap1` unreadable: ")
+            && errors.contains("ap1.yml:")
+            && errors.contains("the state file is not valid YAML"),
+        "{errors}"
+    );
+    assert!(text.contains("ap1 "), "ap1 is still verified: {text}");
+    assert_eq!(
+        std::fs::read_to_string(fixture.file("state/assets/ap1.yml")).unwrap(),
+        "verification: [unclosed\n",
+        "never overwritten"
     );
 }

@@ -131,6 +131,16 @@ async fn run_async(args: Args) -> Result<ExitCode> {
     } else {
         Vec::new()
     };
+    // The "did not restart" check compares with the uptime seen at the last verification.
+    let store = crate::state::StateStore::open(&inventory.root);
+    let (previous, unreadable) = crate::verify::previous_uptimes(&store, &assets);
+    let options = VerifyOptions {
+        previous_uptime: previous,
+        ..options
+    };
+    if !unreadable.is_empty() {
+        print_diagnostics(&unreadable)?;
+    }
     let access_options = AccessOptions {
         lab: args.lab,
         faults: args.faults.clone(),
