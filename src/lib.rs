@@ -20,6 +20,8 @@
 //! - [`config`]: configuration comparison: remediation lines and unified diffs (pure).
 //! - [`docs`]: the network documentation (plan, equipment, port maps) in Markdown and HTML.
 //! - [`driver`]: one driver per platform (IOS CLI, Linux files) behind one trait.
+//! - [`probe`]: ICMP, SNMP and TCP probes behind one trait; the verdict from their measurements.
+//! - [`verify`]: verification of a selection of assets (`netparc verify`, the playbook's step).
 //! - [`transport`]: SSH (the only module that knows russh) and session transcripts.
 //! - [`lab`]: the twin lab: simulated devices on loopback (SSH, SNMP, faults).
 //! - [`restore`]: a backed-up configuration put back on a device.
@@ -45,9 +47,11 @@ pub mod inventory;
 pub mod lab;
 pub mod plan;
 pub mod playbook;
+pub mod probe;
 pub mod render;
 pub mod restore;
 pub mod secrets;
 pub mod state;
 pub mod transport;
+pub mod verify;
 pub mod yaml;

@@ -15,5 +15,7 @@ mod lab_ssh;
 mod netmiko;
 mod plan;
 mod playbook;
+mod probe;
 mod secrets;
 mod state;
+mod verify;

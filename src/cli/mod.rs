@@ -16,6 +16,7 @@ mod plan;
 mod render;
 mod run;
 mod secrets;
+mod verify;
 
 /// netparc: provision and verify network equipment from a YAML inventory.
 ///
@@ -65,6 +66,10 @@ enum Command {
     /// Generate the network documentation (addressing plan, equipment, port maps) from the
     /// inventory and its verified state: Markdown, or Markdown and HTML files with --out.
     Docs(docs::Args),
+    /// Prove the selected devices work: ping, SNMP facts and expectations (sysName, interfaces
+    /// up, no restart, platform, serial), running configuration in sync. Exit code 0 only
+    /// when every device passed.
+    Verify(verify::Args),
 }
 
 /// Options every inventory command shares.
@@ -105,6 +110,7 @@ pub fn main() -> ExitCode {
         Command::Restore(args) => backup::restore(args),
         Command::Inventory(args) => inventory::run(args),
         Command::Docs(args) => docs::run(args),
+        Command::Verify(args) => verify::run(args),
     };
     match outcome {
         Ok(code) => code,
