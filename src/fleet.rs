@@ -128,11 +128,11 @@ pub fn rows(
 fn config_label(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
-        Value::Object(map) => map
-            .keys()
-            .next()
-            .cloned()
-            .unwrap_or_else(|| String::from("unknown")),
+        Value::Object(map) => match (map.get("state"), map.get("differences")) {
+            (Some(Value::String(state)), Some(n)) => format!("{state} ({n})"),
+            (Some(Value::String(state)), None) => state.clone(),
+            _ => String::from("unknown"),
+        },
         other => other.to_string(),
     }
 }

@@ -62,6 +62,10 @@ async fn a_run_shows_in_the_inventory_and_a_broken_state_file_is_a_warning() {
         .unwrap();
     assert_eq!(sw["last_change_run"], serde_json::json!(report.run));
     assert_eq!(sw["last_change_changed"], serde_json::json!(true));
+    // The playbook's verify step ran the probes; its record step wrote them back.
+    assert_eq!(sw["verdict"], serde_json::json!("passed"));
+    assert_eq!(sw["config"], serde_json::json!("in_sync"));
+    assert_eq!(sw["reachable"], serde_json::json!(true));
     assert_eq!(
         sw["backup_revision"],
         serde_json::json!(report.assets[0].backup_revision)

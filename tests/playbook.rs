@@ -919,3 +919,50 @@ fn netparc_backup_and_restore_from_the_command_line() {
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_verify_step_runs_the_probes_records_them_and_rolls_back_on_a_failed_expectation() {
+    let hq = Hq::new();
+    let bench = Bench::start(&hq, "role:access-switch", true).await;
+    let limit = |name: &str| RunOptions {
+        limit: Some(name.to_string()),
+        ..RunOptions::default()
+    };
+    let report = bench.run(&hq.playbook(PROVISION), limit("sw-hq-02")).await;
+    assert!(report.succeeded(), "{report:#?}");
+    let verify = report.assets[0]
+        .steps
+        .iter()
+        .find(|s| s.action == "verify")
+        .unwrap();
+    assert!(
+        verify.detail.contains("probes: reachable via"),
+        "{}",
+        verify.detail
+    );
+    let store = netparc::state::StateStore::open(&hq.root());
+    let verification = store.section("sw-hq-02", "verification").unwrap().unwrap();
+    assert_eq!(verification["verdict"], serde_json::json!("passed"));
+    assert_eq!(
+        verification["config"]["state"],
+        serde_json::json!("in_sync")
+    );
+    // The device answers with another sysName: the expectation fails, the change goes.
+    let before = bench.ios_configs("sw-lyon-01");
+    bench.fault("sw-lyon-01", "wrong-sysname=core-old", true);
+    let report = bench
+        .run(&hq.playbook(PROVISION), limit("sw-lyon-01"))
+        .await;
+    assert_eq!(
+        status_of(&report, "sw-lyon-01"),
+        Status::RolledBack,
+        "{report:#?}"
+    );
+    let reason = reason_of(&report, "sw-lyon-01");
+    assert!(
+        reason.contains("verification failed") && reason.contains("core-old"),
+        "{reason}"
+    );
+    bench.assert_restored("sw-lyon-01", &before.0);
+    bench.access.close().await;
+}
