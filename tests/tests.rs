@@ -9,6 +9,7 @@ mod examples;
 mod inventory;
 mod lab;
 mod lab_isolated;
+mod lab_persist;
 mod lab_ssh;
 mod netmiko;
 mod plan;

@@ -545,8 +545,10 @@ impl control::FaultHost for Lab {
 
 /// A twin's platform state: booted from what it saved on an earlier run when that is
 /// usable, from factory otherwise (with a warning, never a failed start: a lab that does not
-/// start is worse than a twin that forgot). Also returns what the state persists now, the
-/// baseline a later command must change before anything is written.
+/// start is worse than a twin that forgot). Also returns what its own saved file holds in
+/// usable form, the baseline a later command must change before anything is written: what
+/// the state persists now, or None when its file is unusable, so the first command (or the
+/// stop) replaces that file with the twin's real state.
 fn boot(
     spec: &device::DeviceSpec,
     saved: &persist::SavedStates,
@@ -554,13 +556,20 @@ fn boot(
 ) -> (Box<dyn device::PlatformState>, Option<Vec<u8>>) {
     let mut state = platforms::state_for(spec);
     let mut unusable = Vec::new();
-    if let Some(bytes) = saved.load(spec, &mut unusable)
-        && let Err(reason) = state.boot_from(&bytes, spec)
-        && let Some(path) = saved.file(&spec.name, spec.platform)
-    {
-        unusable.push(persist::Unusable { path, reason });
-        // boot_from leaves the state as it was on error; a fresh one makes sure of it.
-        state = platforms::state_for(spec);
+    let own = saved.file(&spec.name, spec.platform);
+    let mut own_usable = true;
+    match saved.load(spec, &mut unusable) {
+        Some(bytes) => {
+            if let Err(reason) = state.boot_from(&bytes, spec) {
+                own_usable = false;
+                if let Some(path) = own {
+                    unusable.push(persist::Unusable { path, reason });
+                }
+                // boot_from leaves the state as it was on error; a fresh one makes sure.
+                state = platforms::state_for(spec);
+            }
+        }
+        None => own_usable = !unusable.iter().any(|u| Some(&u.path) == own.as_ref()),
     }
     for file in unusable {
         tracing::warn!(
@@ -586,7 +595,7 @@ fn boot(
             )),
         );
     }
-    let baseline = state.persisted();
+    let baseline = if own_usable { state.persisted() } else { None };
     (state, baseline)
 }
 

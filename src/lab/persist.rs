@@ -76,7 +76,7 @@ impl SavedStates {
                 unusable.push(Unusable {
                     path,
                     reason: format!(
-                        "saved by a {} twin, but `{}` is now a {} twin",
+                        "saved by {} twin, but `{}` is now {} twin",
                         platform_name(other),
                         spec.name,
                         platform_name(spec.platform)
@@ -155,11 +155,12 @@ fn usable_name(asset: &str) -> bool {
     !asset.is_empty() && !asset.starts_with('.') && !asset.contains(['/', '\0'])
 }
 
+/// The platform with its article, for messages.
 fn platform_name(platform: Platform) -> &'static str {
     match platform {
-        Platform::Ios => "IOS",
-        Platform::Linux => "Linux",
-        Platform::Host => "end-device",
+        Platform::Ios => "an IOS",
+        Platform::Linux => "a Linux",
+        Platform::Host => "an end-device",
     }
 }
 
