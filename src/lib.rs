@@ -19,7 +19,8 @@
 //! - [`config`]: configuration comparison: remediation lines and unified diffs (pure).
 //! - [`driver`]: one driver per platform (IOS CLI, Linux files) behind one trait.
 //! - [`transport`]: SSH (the only module that knows russh) and session transcripts.
-//! - [`lab`]: the twin lab: simulated devices on loopback (SSH, SNMP, faults).
+//! - [`lab`]: the twin lab: simulated devices on loopback (SSH, SNMP, faults), keeping what
+//!   was saved on them from run to run.
 //! - [`restore`]: a backed-up configuration put back on a device.
 //! - [`cli`]: the command line, one file per subcommand.
 
