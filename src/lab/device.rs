@@ -254,9 +254,9 @@ impl Device {
 
     /// After a command: if what the platform persists changed, store it before the command's
     /// output is sent, so a `write memory` the client saw succeed survives the lab process
-    /// being killed. Costs one comparison when nothing changed. A failed write is logged and
-    /// retried after the next command (the twin keeps running, as a device with a full
-    /// flash would).
+    /// being killed. When nothing changed it costs `persisted` and one comparison, no I/O.
+    /// A failed write is logged and retried after the next command (the twin keeps running,
+    /// as a device with a full flash would).
     pub async fn sync_saved(self: &std::sync::Arc<Self>) {
         let Some(saving) = self.saving.get() else {
             return;

@@ -107,7 +107,8 @@ pub struct Twin {
     pub host_key_fingerprint: Option<String>,
 }
 
-/// A running lab. Dropping it stops nothing: call [`Lab::stop`].
+/// A running lab. Dropping it stops nothing: call [`Lab::stop`] (which also stores what the
+/// twins saved).
 pub struct Lab {
     twins: Vec<Twin>,
     shutdown: watch::Sender<bool>,
