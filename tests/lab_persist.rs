@@ -160,6 +160,11 @@ async fn an_ios_configuration_saved_with_write_memory_survives_a_lab_restart() {
 
     let lab = bed.start().await;
     assert!(lab.warnings().is_empty(), "{}", lab.warnings());
+    assert!(lab.twin("sw1").unwrap().from_saved);
+    assert!(
+        !lab.twin("vpn1").unwrap().from_saved,
+        "nothing saved on vpn1"
+    );
     let shown = bed
         .ios(
             &lab,
@@ -289,6 +294,7 @@ async fn a_corrupt_or_foreign_saved_file_leaves_the_twin_at_factory_and_the_lab_
     let lab = bed.start().await;
     let (running, _) = ios_running(&lab);
     assert_eq!(running, ios_factory(&lab), "sw1 starts from factory");
+    assert!(!lab.twin("sw1").unwrap().from_saved);
     {
         let state = lab.twin("vpn1").unwrap().device.state();
         let linux = state
@@ -339,6 +345,38 @@ async fn netparc_lab_reset_forgets_what_the_twins_saved() {
     lab.stop().await;
     assert!(bed.saved_file("sw1.ios.cfg").exists());
     assert!(bed.saved_file("vpn1.linux.json").exists());
+
+    // `netparc lab` says which twins are not factory, and how to get factory back.
+    {
+        use std::io::{BufRead, BufReader};
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_netparc"))
+            .args(["lab", "-i", ".", "--ssh-port", "0", "--snmp-port", "0"])
+            .args(["--limit", "sw1,vpn1"])
+            .current_dir(bed.fixture.path())
+            .env_remove("NETPARC_INVENTORY")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut shown = String::new();
+        for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+            let line = line.unwrap();
+            shown.push_str(&line);
+            shown.push('\n');
+            if line.contains("twins running") {
+                break;
+            }
+        }
+        // SAFETY: kill(2) on our own child's pid, as Ctrl-C would.
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        assert!(child.wait().unwrap().success());
+        assert!(
+            shown.contains(
+                "2 twins booted from what was saved on them earlier (factory again: netparc lab -i . reset)"
+            ),
+            "{shown}"
+        );
+    }
 
     let run = |args: &[&str]| {
         let output = bed.fixture.run(args);

@@ -133,6 +133,11 @@ async fn run_async(args: Args) -> Result<ExitCode> {
         }
     }
     print_diagnostics(lab.warnings())?;
+    // Listen for Ctrl-C before the twins are announced: a caller that interrupts as soon as
+    // it reads the list must get a clean stop (and the twins' state stored), not the
+    // default death by SIGINT.
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .context("cannot listen for Ctrl-C")?;
     lab.serve_control(&socket)
         .with_context(|| format!("cannot open the control socket {}", socket.display()))?;
     {
@@ -161,6 +166,16 @@ async fn run_async(args: Args) -> Result<ExitCode> {
                 twin.host_key_fingerprint.as_deref().unwrap_or("-"),
             )?;
         }
+        let restored = lab.twins().iter().filter(|t| t.from_saved).count();
+        if restored > 0 {
+            // A demo audience expects factory devices unless told otherwise.
+            writeln!(
+                out,
+                "\n{restored} twin{} booted from what was saved on them earlier (factory again: netparc lab -i {} reset)",
+                if restored == 1 { "" } else { "s" },
+                args.inventory.inventory.display()
+            )?;
+        }
         writeln!(
             out,
             "\n{} twins running; faults: netparc lab -i {} fault <asset> <fault> [on|off]; Ctrl-C stops",
@@ -169,9 +184,7 @@ async fn run_async(args: Args) -> Result<ExitCode> {
         )?;
         out.flush()?;
     }
-    tokio::signal::ctrl_c()
-        .await
-        .context("cannot wait for Ctrl-C")?;
+    interrupt.recv().await;
     lab.stop().await;
     let _ = std::fs::remove_file(&socket);
     Ok(ExitCode::SUCCESS)

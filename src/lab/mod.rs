@@ -105,6 +105,8 @@ pub struct Twin {
     pub snmp: Option<SocketAddr>,
     /// Its current host key fingerprint (SHA256).
     pub host_key_fingerprint: Option<String>,
+    /// It booted from what it saved on an earlier run (not from factory).
+    pub from_saved: bool,
 }
 
 /// A running lab. Dropping it stops nothing: call [`Lab::stop`] (which also stores what the
@@ -218,10 +220,10 @@ impl Lab {
             };
             match build::spec_for(inventory, asset, resolver, *address) {
                 Ok(spec) => {
-                    let (state, stored) = boot(&spec, &saved, &mut warnings);
+                    let (state, stored, from_saved) = boot(&spec, &saved, &mut warnings);
                     let device = Arc::new(Device::new(spec, state));
                     device.save_to(saved.clone(), stored);
-                    devices.push(device);
+                    devices.push((device, from_saved));
                 }
                 Err(found) => problems.extend(found),
             }
@@ -269,16 +271,17 @@ impl Lab {
             // Listeners can only bind addresses that exist: every twin starts present, and
             // the first reconcile below removes those that should not answer (their sockets
             // stay bound and work again when the address comes back).
-            for device in &devices {
+            for (device, _) in &devices {
                 lab.set_present(device.spec.address, true)?;
             }
         }
-        for device in devices {
+        for (device, from_saved) in devices {
             let mut twin = Twin {
                 device: device.clone(),
                 ssh: None,
                 snmp: None,
                 host_key_fingerprint: None,
+                from_saved,
             };
             if let Some(sessions) = platforms::sessions_for(device.spec.platform) {
                 let key = load_or_create_host_key(&key_dir, &device.spec.name)?;
@@ -549,19 +552,22 @@ impl control::FaultHost for Lab {
 /// start is worse than a twin that forgot). Also returns what its own saved file holds in
 /// usable form, the baseline a later command must change before anything is written: what
 /// the state persists now, or None when its file is unusable, so the first command (or the
-/// stop) replaces that file with the twin's real state.
+/// stop) replaces that file with the twin's real state. And whether it booted from its file.
 fn boot(
     spec: &device::DeviceSpec,
     saved: &persist::SavedStates,
     warnings: &mut Diagnostics,
-) -> (Box<dyn device::PlatformState>, Option<Vec<u8>>) {
+) -> (Box<dyn device::PlatformState>, Option<Vec<u8>>, bool) {
     let mut state = platforms::state_for(spec);
     let mut unusable = Vec::new();
     let own = saved.file(&spec.name, spec.platform);
     let mut own_usable = true;
+    let mut from_saved = false;
     match saved.load(spec, &mut unusable) {
         Some(bytes) => {
+            from_saved = true;
             if let Err(reason) = state.boot_from(&bytes, spec) {
+                from_saved = false;
                 own_usable = false;
                 if let Some(path) = own {
                     unusable.push(persist::Unusable { path, reason });
@@ -597,7 +603,7 @@ fn boot(
         );
     }
     let baseline = if own_usable { state.persisted() } else { None };
-    (state, baseline)
+    (state, baseline, from_saved)
 }
 
 /// Each twin holds a few sockets: a large lab needs more than the usual soft limit of 1,024
