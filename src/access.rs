@@ -117,6 +117,14 @@ impl Access {
         self.lab.as_ref()
     }
 
+    /// The lab's warnings at start (saved twin state it could not use), none without `--lab`.
+    pub fn lab_warnings(&self) -> Diagnostics {
+        self.lab
+            .as_ref()
+            .map(|lab| lab.warnings().clone())
+            .unwrap_or_default()
+    }
+
     /// How to log into `asset`. Fails when it has no platform or no usable credentials.
     pub fn endpoint(
         &self,

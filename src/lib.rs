@@ -23,7 +23,8 @@
 //! - [`probe`]: ICMP, SNMP and TCP probes behind one trait; the verdict from their measurements.
 //! - [`verify`]: verification of a selection of assets (`netparc verify`, the playbook's step).
 //! - [`transport`]: SSH (the only module that knows russh) and session transcripts.
-//! - [`lab`]: the twin lab: simulated devices on loopback (SSH, SNMP, faults).
+//! - [`lab`]: the twin lab: simulated devices on loopback (SSH, SNMP, faults), keeping what
+//!   was saved on them from run to run.
 //! - [`restore`]: a backed-up configuration put back on a device.
 //! - [`cli`]: the command line, one file per subcommand.
 

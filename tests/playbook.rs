@@ -719,6 +719,76 @@ fn netparc_run_check_diff_prints_the_recap_and_saves_the_report() {
     assert_eq!(runs.len(), 1);
 }
 
+/// A technician runs the provisioning playbook on the lab twice, as two commands: the
+/// twins kept the configuration the first run saved on them, so the second run finds
+/// nothing to change, as on real switches. `lab reset` then brings the factory back.
+#[test]
+fn provisioning_twice_through_netparc_run_lab_is_changed_then_ok() {
+    let hq = Hq::new();
+    let switches: Vec<String> = hq
+        .inventory()
+        .assets
+        .iter()
+        .filter(|a| {
+            Selector::parse("kind:switch,&role:access-switch")
+                .unwrap()
+                .matches(&a.value)
+        })
+        .map(|a| a.value.name.clone())
+        .collect();
+    let run = || {
+        let output = netparc()
+            .args(["run", "-i"])
+            .arg(hq.root())
+            .arg(hq.playbook(PROVISION))
+            .args(["--lab", "--format", "json"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(output.status.success(), "{stderr}");
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)));
+        let statuses: Vec<(String, String)> = report["assets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["asset"].as_str().unwrap().to_string(),
+                    a["status"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        (statuses, stderr)
+    };
+    let (first, _) = run();
+    let names: Vec<&str> = first.iter().map(|(name, _)| name.as_str()).collect();
+    assert!(!names.is_empty());
+    assert_eq!(names, switches, "the playbook targets the access switches");
+    for (asset, status) in &first {
+        assert_eq!(status, "changed", "{asset}: first run on factory twins");
+    }
+    let (second, stderr) = run();
+    assert_eq!(second.len(), first.len());
+    for (asset, status) in &second {
+        assert_eq!(
+            status, "ok",
+            "{asset}: the twin kept its saved configuration\n{stderr}"
+        );
+    }
+    let output = netparc()
+        .args(["lab", "-i"])
+        .arg(hq.root())
+        .arg("reset")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let (third, _) = run();
+    for (asset, status) in &third {
+        assert_eq!(status, "changed", "{asset}: back to factory after reset");
+    }
+}
+
 #[test]
 fn ctrl_c_on_netparc_run_skips_what_is_left_and_still_writes_the_report() {
     use std::io::BufRead;

@@ -11,6 +11,7 @@ mod fleet;
 mod inventory;
 mod lab;
 mod lab_isolated;
+mod lab_persist;
 mod lab_ssh;
 mod netmiko;
 mod plan;

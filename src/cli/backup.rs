@@ -116,7 +116,11 @@ async fn backup_async(args: BackupArgs) -> Result<ExitCode> {
         accept_new: args.accept_new || args.lab,
     };
     let access = match Access::open(&inventory, &resolver, &selector, &access_options).await {
-        Ok(access) => access,
+        Ok(access) => {
+            // Twins that could not use what they saved start from factory: say so.
+            print_diagnostics(&access.lab_warnings())?;
+            access
+        }
         Err(found) => {
             print_diagnostics(&found)?;
             return Ok(ExitCode::FAILURE);
@@ -227,7 +231,11 @@ async fn restore_async(args: RestoreArgs) -> Result<ExitCode> {
         accept_new: args.accept_new || args.lab,
     };
     let access = match Access::open(&inventory, &resolver, &selector, &access_options).await {
-        Ok(access) => access,
+        Ok(access) => {
+            // Twins that could not use what they saved start from factory: say so.
+            print_diagnostics(&access.lab_warnings())?;
+            access
+        }
         Err(found) => {
             print_diagnostics(&found)?;
             return Ok(ExitCode::FAILURE);

@@ -47,7 +47,8 @@ enum Command {
     /// Manage the age-encrypted secrets store of an inventory.
     Secrets(secrets::Args),
     /// Start the twin lab: one simulated device per asset on loopback (SSH and SNMP), until
-    /// Ctrl-C; or switch faults on a running lab.
+    /// Ctrl-C; twins keep what was saved on them from run to run. Or switch faults on a
+    /// running lab, or reset twins to factory.
     Lab(lab::Args),
     /// Run one command on the selected devices over SSH and show each output (`--lab`: on
     /// their twins).

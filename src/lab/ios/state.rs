@@ -629,6 +629,52 @@ impl PlatformState for IosState {
         self.booted = Instant::now();
     }
 
+    /// The startup configuration, as a file holds it (`!`, `version`, the lines, `end`):
+    /// what NVRAM keeps through a power cut. Unsaved running changes are not in it.
+    fn persisted(&self) -> Option<Vec<u8>> {
+        Some(self.startup_text().into_bytes())
+    }
+
+    /// Boot as after a reload with `saved` as the startup configuration. The whole text must
+    /// be accepted (a file that ends early, or that an IOS twin no longer parses, is
+    /// refused rather than half-applied: the twin then starts from factory).
+    fn boot_from(&mut self, saved: &[u8], spec: &DeviceSpec) -> Result<(), String> {
+        let text = std::str::from_utf8(saved)
+            .map_err(|_| String::from("not a configuration: the file is not UTF-8 text"))?;
+        let lines: Vec<&str> = text
+            .lines()
+            .map(str::trim_end)
+            .filter(|l| !l.is_empty())
+            .collect();
+        // What `persisted` writes ends with `end`: without it the file was cut short or is
+        // not ours.
+        if lines.last() != Some(&"end") {
+            return Err(String::from(
+                "not a complete configuration: it does not end with `end`",
+            ));
+        }
+        let erased = lines
+            .iter()
+            .all(|l| *l == "!" || *l == "end" || l.starts_with("version "));
+        let (fresh, result) = self.parsed(text);
+        if let Err(errors) = result {
+            let first = errors.first().map(ToString::to_string).unwrap_or_default();
+            return Err(format!(
+                "{} line(s) of the configuration refused, the first: {first}",
+                errors.len()
+            ));
+        }
+        // `write erase` saved an empty configuration: it stays empty, as in NVRAM.
+        self.startup = if erased {
+            ConfigTree::default()
+        } else {
+            fresh.running
+        };
+        self.snmp_users = fresh.snmp_users;
+        self.reboot(spec);
+        Ok(())
+    }
+
     fn as_any(&self) -> &dyn std::any::Any {
         self
     }

@@ -145,6 +145,8 @@ pub struct LinuxState {
     /// Seed for derived keys (the asset name: stable across runs, distinct per twin).
     pub(crate) seed: String,
     pub(crate) epochs: u64,
+    /// The factory `/etc` and units: what the twin saves is its difference from them.
+    pub(crate) factory: super::saved::Factory,
 }
 
 /// A factory-fresh Linux twin for `spec`: a VPN gateway (`/etc/wireguard/wg0.conf` with an
@@ -182,6 +184,7 @@ pub fn new_state(spec: &DeviceSpec) -> LinuxState {
         seq: 0,
         seed: spec.name.clone(),
         epochs: 0,
+        factory: super::saved::Factory::default(),
     };
     for (dir, mode) in [
         ("/bin", 0o755),
@@ -293,6 +296,7 @@ pub fn new_state(spec: &DeviceSpec) -> LinuxState {
         },
     );
     st.boot();
+    st.factory = super::saved::Factory::of(&st);
     st
 }
 
@@ -1125,6 +1129,11 @@ impl LinuxState {
         }
     }
 
+    /// Mark a unit enabled or not without systemctl's output (booting from saved state).
+    pub(crate) fn set_unit_enabled(&mut self, name: &str, enabled: bool) {
+        self.unit_entry(name).enabled = enabled;
+    }
+
     /// `systemctl enable/disable UNIT`.
     pub(crate) fn unit_enable(&mut self, name: &str, enable: bool) -> Outcome {
         let verb = if enable { "enable" } else { "disable" };
@@ -1215,6 +1224,21 @@ impl PlatformState for LinuxState {
         self.hostapd = None;
         self.journal.clear();
         self.boot();
+    }
+
+    /// `/etc` as it differs from the factory, and the units enabled or disabled since:
+    /// what the disk keeps (see `saved`).
+    fn persisted(&self) -> Option<Vec<u8>> {
+        Some(super::saved::persisted(self))
+    }
+
+    /// Write the saved `/etc` back over the factory disk and boot: enabled units start from
+    /// their files, sysctl settings apply, WireGuard interfaces come up from theirs.
+    fn boot_from(&mut self, saved: &[u8], spec: &DeviceSpec) -> Result<(), String> {
+        let mut next = super::saved::apply(self, saved)?;
+        next.reboot(spec);
+        *self = next;
+        Ok(())
     }
 
     fn as_any(&self) -> &dyn std::any::Any {

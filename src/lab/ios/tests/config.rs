@@ -587,7 +587,77 @@ fn rendered_example_configurations_push_cleanly() {
         let before = run.clone();
         assert_eq!(ios(&d, |s| s.configure(&intent.text)), Ok(()));
         assert_eq!(running(&d), before, "{}", intent.asset);
+        // Saved, then kept across lab runs: the twin booted from what it persisted runs
+        // exactly the same configuration (a provisioned switch stays "ok" run after run).
+        ios(&d, |s| s.save());
+        let saved = d.state().platform.persisted().expect("IOS twins persist");
+        let mut booted = new_state(&d.spec);
+        assert_eq!(
+            booted.boot_from(&saved, &d.spec),
+            Ok(()),
+            "{}",
+            intent.asset
+        );
+        assert_eq!(booted.running_config(), before, "{}", intent.asset);
+        assert!(booted.is_saved());
+        assert_eq!(booted.persisted(), Some(saved), "{}", intent.asset);
     }
+}
+
+/// What an IOS twin keeps across lab runs is its startup configuration: unsaved changes are
+/// lost, `write erase` is kept as an empty startup, and a file it cannot take whole (cut
+/// short, another platform's) is refused without touching the state.
+#[test]
+fn the_startup_configuration_is_what_persists() {
+    let d = device();
+    let mut t = Term::config(&d);
+    t.quiet(&["interface GigabitEthernet1/0/1", "description saved", "end"]);
+    assert!(t.send("write memory").contains("[OK]"));
+    t.send("configure terminal");
+    t.quiet(&[
+        "interface GigabitEthernet1/0/2",
+        "description unsaved",
+        "end",
+    ]);
+    let saved = d.state().platform.persisted().unwrap();
+    let mut booted = new_state(&d.spec);
+    assert_eq!(booted.boot_from(&saved, &d.spec), Ok(()));
+    let run = booted.running_config();
+    assert!(run.contains(" description saved\n"), "{run}");
+    assert!(!run.contains("unsaved"), "{run}");
+
+    t.send("write erase");
+    t.send("");
+    assert!(ios(&d, |s| s.startup().lines.is_empty()), "erased");
+    let erased = d.state().platform.persisted().unwrap();
+    let mut booted = new_state(&d.spec);
+    assert_eq!(booted.boot_from(&erased, &d.spec), Ok(()));
+    assert_eq!(
+        booted.startup_config(),
+        "startup-config is not present\n",
+        "erased stays erased"
+    );
+    assert!(!booted.running_config().contains("hostname"));
+
+    let factory = new_state(&d.spec).running_config();
+    let text = String::from_utf8(saved).unwrap();
+    let cut = &text[..text.len() / 2];
+    for bad in [
+        cut,
+        "{\"platform\": \"linux\", \"version\": 1}",
+        "!\ninterfce Gi1/0/1\n!\nend\n",
+    ] {
+        let mut state = new_state(&d.spec);
+        let error = state.boot_from(bad.as_bytes(), &d.spec).unwrap_err();
+        assert!(!error.is_empty());
+        assert_eq!(state.running_config(), factory, "left as it was: {bad}");
+    }
+    assert!(
+        new_state(&d.spec)
+            .boot_from(&[0xff, 0xfe], &d.spec)
+            .unwrap_err()
+            .contains("not UTF-8")
+    );
 }
 
 /// The rollback NAPALM performs: snapshot to flash, change, `configure replace` back.
