@@ -776,7 +776,7 @@ impl IosSession {
             }
             Pending::Erase => {
                 if yes {
-                    with_ios(device, |ios| ios.startup = Default::default());
+                    with_ios(device, |ios| ios.set_startup(Default::default()));
                     text("[OK]\nErase of nvram: complete\n")
                 } else {
                     text("")

@@ -91,10 +91,10 @@ pub fn running_interface(ios: &IosState, name: &str) -> String {
 
 /// `show startup-config`.
 pub fn startup_config(ios: &IosState) -> String {
-    if ios.startup.lines.is_empty() {
+    if ios.startup().lines.is_empty() {
         return "startup-config is not present\n".to_string();
     }
-    let body = body(&ios.startup);
+    let body = body(ios.startup());
     format!("Using {} out of 2097152 bytes\n{body}", body.len())
 }
 
@@ -588,7 +588,7 @@ pub fn ip_interface_brief(ctx: &ShowContext<'_>, only: Option<&str>) -> String {
                 let line = format!("ip address {ip} {mask}");
                 let saved = ctx
                     .ios
-                    .startup
+                    .startup()
                     .top(&["interface", &view.name])
                     .is_some_and(|b| b.has_child(&line));
                 (ip.to_string(), if saved { "NVRAM" } else { "manual" })

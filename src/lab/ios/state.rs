@@ -68,7 +68,10 @@ pub struct InterfaceView {
 #[derive(Debug, Clone)]
 pub struct IosState {
     pub(crate) running: ConfigTree,
-    pub(crate) startup: ConfigTree,
+    startup: ConfigTree,
+    /// The startup configuration's text, rendered once per change: the lab asks for it
+    /// after every command to see whether something was saved (see `persisted`).
+    startup_text_cache: std::sync::OnceLock<String>,
     pub(crate) ports: Vec<PortSpec>,
     pub(crate) port_names: Vec<String>,
     pub(crate) default_hostname: String,
@@ -125,6 +128,7 @@ pub fn new_state(spec: &DeviceSpec) -> IosState {
     let mut state = IosState {
         running: ConfigTree::default(),
         startup: ConfigTree::default(),
+        startup_text_cache: std::sync::OnceLock::new(),
         ports,
         port_names,
         default_hostname: default_hostname.to_string(),
@@ -174,11 +178,18 @@ pub fn new_state(spec: &DeviceSpec) -> IosState {
     // The factory lines are built from the spec and always parse; a spec value IOS would
     // refuse (a hostname with odd characters…) is simply left out.
     let _ = state.configure(&lines.join("\n"));
-    state.startup = state.running.clone();
+    let running = state.running.clone();
+    state.set_startup(running);
     state
 }
 
 impl IosState {
+    /// Replace the startup configuration (and forget its rendered text).
+    pub(crate) fn set_startup(&mut self, startup: ConfigTree) {
+        self.startup = startup;
+        self.startup_text_cache = std::sync::OnceLock::new();
+    }
+
     /// The hostname the running configuration sets (IOS's default when none).
     pub fn hostname(&self) -> String {
         self.running
@@ -209,7 +220,7 @@ impl IosState {
 
     /// `write memory`: the running configuration becomes the startup configuration.
     pub fn save(&mut self) {
-        self.startup = self.running.clone();
+        self.set_startup(self.running.clone());
     }
 
     /// The running configuration as `show running-config` prints it (from `Building
@@ -284,7 +295,7 @@ impl IosState {
     /// Make `text` the startup configuration (`copy flash:x startup-config`).
     pub fn replace_startup(&mut self, text: &str) -> Result<(), Vec<ConfigError>> {
         let (fresh, result) = self.parsed(text);
-        self.startup = fresh.running;
+        self.set_startup(fresh.running);
         result
     }
 
@@ -632,7 +643,12 @@ impl PlatformState for IosState {
     /// The startup configuration, as a file holds it (`!`, `version`, the lines, `end`):
     /// what NVRAM keeps through a power cut. Unsaved running changes are not in it.
     fn persisted(&self) -> Option<Vec<u8>> {
-        Some(self.startup_text().into_bytes())
+        Some(
+            self.startup_text_cache
+                .get_or_init(|| self.startup_text())
+                .clone()
+                .into_bytes(),
+        )
     }
 
     /// Boot as after a reload with `saved` as the startup configuration. The whole text must
@@ -665,11 +681,12 @@ impl PlatformState for IosState {
             ));
         }
         // `write erase` saved an empty configuration: it stays empty, as in NVRAM.
-        self.startup = if erased {
+        let startup = if erased {
             ConfigTree::default()
         } else {
             fresh.running
         };
+        self.set_startup(startup);
         self.snmp_users = fresh.snmp_users;
         self.reboot(spec);
         Ok(())
