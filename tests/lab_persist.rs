@@ -435,3 +435,41 @@ async fn netparc_lab_reset_forgets_what_the_twins_saved() {
     );
     lab.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lab_restart_is_not_a_reboot_but_a_reboot_fault_is() {
+    let bed = Bed::new("persist-uptime");
+    let lab = bed.start().await;
+    let before = lab.twin("sw1").unwrap().device.uptime_ticks();
+    lab.stop().await;
+    let lab = bed.start().await;
+    let device = lab.twin("sw1").unwrap().device.clone();
+    // The boot time was kept: uptime went on, never back.
+    assert!(
+        device.uptime_ticks() >= before,
+        "uptime went back after a lab restart"
+    );
+    assert_eq!(device.state().boots, 1);
+    lab.fault(&netparc::lab::control::FaultRequest {
+        asset: String::from("sw1"),
+        fault: String::from("reboot"),
+        on: true,
+    })
+    .unwrap();
+    lab.stop().await;
+    let lab = bed.start().await;
+    let device = lab.twin("sw1").unwrap().device.clone();
+    assert_eq!(
+        device.state().boots,
+        2,
+        "the reboot is remembered (SNMPv3 engine boots)"
+    );
+    lab.stop().await;
+    // A reset twin is a factory twin that just booted.
+    netparc::lab::persist::SavedStates::new(&bed.fixture.file("state/lab"))
+        .reset(None)
+        .unwrap();
+    let lab = bed.start().await;
+    assert_eq!(lab.twin("sw1").unwrap().device.state().boots, 1);
+    lab.stop().await;
+}

@@ -191,6 +191,11 @@ pub trait PlatformState: Send {
 pub trait SaveSink: Send + Sync {
     /// Store `saved` durably for `spec`'s device, replacing what was stored before.
     fn store(&self, spec: &DeviceSpec, saved: &[u8]) -> Result<(), String>;
+    /// Record that the device booted at `unix_millis`, its `boots`-th boot.
+    fn store_boot(&self, spec: &DeviceSpec, unix_millis: u64, boots: u32) -> Result<(), String> {
+        let _ = (spec, unix_millis, boots);
+        Ok(())
+    }
 }
 
 /// The sink and what it last stored, for one device.
@@ -200,6 +205,14 @@ struct Saving {
     /// persisted bytes as they are writes nothing. The async lock orders the writes of
     /// concurrent sessions, so an older state never lands after a newer one.
     stored: tokio::sync::Mutex<Option<Vec<u8>>>,
+}
+
+/// Milliseconds since the UNIX epoch (0 if the clock is before it).
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
 }
 
 /// What a twin is now.
@@ -332,13 +345,43 @@ impl Device {
 
     /// Reload the device: uptime restarts, unsaved configuration is lost.
     pub fn reboot(&self) {
-        {
+        let boots = {
             let mut state = self.state();
             state.platform.reboot(&self.spec);
             state.booted = Instant::now();
             state.boots += 1;
+            state.boots
+        };
+        if let Some(saving) = self.saving.get()
+            && let Err(error) = saving.sink.store_boot(&self.spec, unix_now(), boots)
+        {
+            tracing::warn!(device = %self.spec.name, %error, "boot time not recorded");
         }
         self.notify_changed();
+    }
+
+    /// Carry on from a boot recorded by an earlier lab run (`unix_millis`, `boots`), as a
+    /// device that kept running; or record now as this twin's boot when there is none (or
+    /// it lies in the future).
+    pub fn resume_boot(&self, recorded: Option<(u64, u32)>) {
+        let now = unix_now();
+        let resumed = recorded.and_then(|(at, boots)| {
+            let ago = std::time::Duration::from_millis(now.checked_sub(at)?);
+            Some((Instant::now().checked_sub(ago)?, boots))
+        });
+        match resumed {
+            Some((booted, boots)) => {
+                let mut state = self.state();
+                state.booted = booted;
+                state.boots = boots.max(1);
+            }
+            None => {
+                let boots = self.state().boots;
+                if let Some(saving) = self.saving.get() {
+                    let _ = saving.sink.store_boot(&self.spec, now, boots);
+                }
+            }
+        }
     }
 
     /// Current faults.

@@ -223,6 +223,15 @@ impl Lab {
                     let (state, stored, from_saved) = boot(&spec, &saved, &mut warnings);
                     let device = Arc::new(Device::new(spec, state));
                     device.save_to(saved.clone(), stored);
+                    // A twin that kept its saved state (or never saved anything) also kept
+                    // running: its uptime goes on. One whose saved file was unusable starts
+                    // from factory: it booted now.
+                    let recorded = if from_saved || saved.files_of(&device.spec.name).is_empty() {
+                        saved.load_boot(&device.spec.name)
+                    } else {
+                        None
+                    };
+                    device.resume_boot(recorded);
                     devices.push((device, from_saved));
                 }
                 Err(found) => problems.extend(found),

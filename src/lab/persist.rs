@@ -27,6 +27,8 @@ const MAX_SAVED_BYTES: u64 = 96 << 20;
 pub struct SavedStates {
     /// `<state_dir>/devices`.
     dir: PathBuf,
+    /// `<state_dir>/boots`: when each twin last booted (see [`SavedStates::load_boot`]).
+    boots: PathBuf,
 }
 
 /// A saved file found for a twin that cannot be used, with why (for the lab's warnings).
@@ -43,6 +45,7 @@ impl SavedStates {
     pub fn new(state_dir: &Path) -> SavedStates {
         SavedStates {
             dir: state_dir.join(FOLDER),
+            boots: state_dir.join("boots"),
         }
     }
 
@@ -94,6 +97,38 @@ impl SavedStates {
         }
     }
 
+    /// When the twin of `asset` last booted (UNIX milliseconds) and how many times it had booted:
+    /// a lab process that stops and starts again is not a reboot of its twins, so their
+    /// sysUpTime goes on from there (a device that kept running), and `netparc verify` run
+    /// twice against the lab does not see a restart. None when never recorded.
+    pub fn load_boot(&self, asset: &str) -> Option<(u64, u32)> {
+        if !usable_name(asset) {
+            return None;
+        }
+        let text = std::fs::read_to_string(self.boots.join(asset)).ok()?;
+        let mut words = text.split_whitespace();
+        let millis = words.next()?.parse().ok()?;
+        let boots = words.next()?.parse().ok()?;
+        Some((millis, boots))
+    }
+
+    /// Record a boot of the twin of `asset` (at start from factory, and at every reboot).
+    pub fn store_boot(&self, asset: &str, unix_millis: u64, boots: u32) -> Result<(), String> {
+        if !usable_name(asset) {
+            return Ok(());
+        }
+        let path = self.boots.join(asset);
+        crate::fsutil::create_private_dir(&self.boots)
+            .and_then(|()| {
+                crate::fsutil::write_file(
+                    &path,
+                    format!("{unix_millis} {boots}\n").as_bytes(),
+                    0o600,
+                )
+            })
+            .map_err(|error| format!("{}: {error}", path.display()))
+    }
+
     /// Remove the saved state of the named assets, or of every twin when `assets` is None.
     /// Returns the files removed. Host keys stay: a reset twin keeps its identity, so
     /// known_hosts entries remain valid.
@@ -110,6 +145,17 @@ impl SavedStates {
                 Err(error) => return Err(error),
             },
         };
+        // A reset twin is a factory twin that just booted: its boot record goes too (not
+        // listed among the files removed: it holds no configuration).
+        let boots: Vec<PathBuf> = match assets {
+            Some(names) => names.iter().map(|n| self.boots.join(n)).collect(),
+            None => std::fs::read_dir(&self.boots)
+                .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
+                .unwrap_or_default(),
+        };
+        for boot in boots {
+            let _ = std::fs::remove_file(boot);
+        }
         let mut removed = Vec::new();
         for file in files {
             match std::fs::remove_file(&file) {
@@ -124,6 +170,10 @@ impl SavedStates {
 }
 
 impl SaveSink for SavedStates {
+    fn store_boot(&self, spec: &DeviceSpec, unix_millis: u64, boots: u32) -> Result<(), String> {
+        SavedStates::store_boot(self, &spec.name, unix_millis, boots)
+    }
+
     fn store(&self, spec: &DeviceSpec, saved: &[u8]) -> Result<(), String> {
         let Some(path) = self.file(&spec.name, spec.platform) else {
             return Ok(());
