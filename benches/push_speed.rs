@@ -212,6 +212,8 @@ struct Summary {
     shipped_per_device: Option<Duration>,
     bare_per_device: Option<Duration>,
     nornir: Option<NornirFigures>,
+    /// Every check of every run passed: otherwise the figures time failures, not pushes.
+    ok: bool,
 }
 
 /// The whole benchmark; true when a check failed.
@@ -263,6 +265,13 @@ async fn run(config: &Config, cores: usize) -> bool {
     }
     println!();
     for s in &summaries {
+        if !s.ok {
+            println!(
+                "- {} devices: a check FAILED (see above): these figures time failures, not pushes, and say nothing about the targets",
+                s.devices
+            );
+            continue;
+        }
         if s.devices == 100
             && let Some(n) = &s.nornir
         {
@@ -416,6 +425,7 @@ async fn size(config: &Config, devices: usize) -> (Summary, bool) {
         shipped_per_device: shipped.per_device.median(),
         bare_per_device: bare.per_device.median(),
         nornir,
+        ok,
     };
     (summary, ok)
 }
