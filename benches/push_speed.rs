@@ -458,6 +458,7 @@ async fn breakdown(
             ms(median(&runs.engine)),
         );
     }
+    print!("{}", preparation(inventory, resolver, push).await);
     println!();
     println!(
         "Step durations from the run reports (per device: median, p95, max). The split playbook runs `backup` as a step of its own before `push`: the same device work, with connect + read (+ commit) apart from plan + apply. \"close\" is the asset's time outside its steps (closing the session)."
@@ -506,6 +507,122 @@ async fn breakdown(
         }
     }
     ok
+}
+
+/// The parts of the preparation `launch` does before the engine starts, each timed alone
+/// (min of three) through the same public functions, as a Markdown table.
+async fn preparation(
+    inventory: &Inventory,
+    resolver: &SecretResolver,
+    playbook_file: &Path,
+) -> String {
+    fn best<T>(mut part: impl FnMut() -> T) -> (Duration, T) {
+        let mut best = Duration::MAX;
+        let mut last = None;
+        for _ in 0..3 {
+            let started = Instant::now();
+            let value = part();
+            best = best.min(started.elapsed());
+            last = Some(value);
+        }
+        (best, last.expect("three runs"))
+    }
+    let mut table = String::from(
+        "\nThe preparation's parts, each timed alone (min of 3):\n\n| part | total | per device |\n|---|---:|---:|\n",
+    );
+    let devices = inventory.assets.len().max(1);
+    let mut row = |name: &str, time: Duration, per_device: bool| {
+        let each = if per_device {
+            ms(time / devices as u32)
+        } else {
+            String::new()
+        };
+        table.push_str(&format!("| {name} | {} | {each} |\n", ms(time)));
+    };
+    let (time, loaded) = best(|| {
+        let (playbook, origin, _) = load_playbook(playbook_file).expect("the bench's playbook");
+        let found = validate_playbook(&playbook, &origin, Some(inventory));
+        assert!(!found.has_errors(), "the bench's playbook is valid");
+        playbook
+    });
+    row("load and validate the playbook", time, false);
+    let (time, (selector, _)) =
+        best(|| prepare::select(inventory, &loaded, None).expect("the playbook's targets"));
+    row("select the targets", time, false);
+    let (time, templates) = best(|| load_templates(inventory).expect("the bench's templates"));
+    row("load the templates", time, false);
+    let (time, _) =
+        best(|| netparc::intent::render_selected(inventory, &templates, resolver, &selector));
+    row(
+        "render every intended configuration (`intent::render_selected`)",
+        time,
+        true,
+    );
+    // Without a lab: `endpoint` looks the twin's address up in the lab, which costs nothing.
+    let access = Access::open(inventory, resolver, &selector, &AccessOptions::default())
+        .await
+        .expect("access without a lab");
+    let (time, endpoints) = best(|| {
+        inventory
+            .assets
+            .iter()
+            .map(|asset| {
+                access
+                    .endpoint(inventory, asset, resolver)
+                    .expect("a login")
+            })
+            .collect::<Vec<_>>()
+    });
+    row(
+        "logins (`Access::endpoint`: credentials, secrets)",
+        time,
+        true,
+    );
+    let (time, _) = best(|| {
+        endpoints
+            .iter()
+            .map(|e| netparc::secrets::Redactor::new(&e.secrets))
+            .collect::<Vec<_>>()
+    });
+    row("redactors (`Redactor::new`)", time, true);
+    let (time, _) = best(|| {
+        let assets: Vec<_> = inventory.assets.iter().collect();
+        prepare::targets(
+            inventory,
+            resolver,
+            Some(&templates),
+            &loaded,
+            &selector,
+            &assets,
+            &access,
+        )
+        .map(|targets| targets.len())
+        .expect("targets")
+    });
+    row(
+        "all of `prepare::targets` (render, logins, redactors)",
+        time,
+        true,
+    );
+    let backups = inventory.root.join("state").join("backups");
+    let (time, _) = best(|| {
+        let _ = fs::remove_dir_all(&backups);
+        netparc::backup::BackupStore::open(&inventory.root)
+            .map(|_| ())
+            .is_ok()
+    });
+    row(
+        "`BackupStore::open`, first use (creates the repository)",
+        time,
+        false,
+    );
+    let (time, _) = best(|| {
+        netparc::backup::BackupStore::open(&inventory.root)
+            .map(|_| ())
+            .is_ok()
+    });
+    row("`BackupStore::open`, existing repository", time, false);
+    table
 }
 
 // ---- netparc ------------------------------------------------------------------------------
