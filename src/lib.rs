@@ -13,6 +13,7 @@
 //! - [`playbook`]: the playbook schema and its validation.
 //! - [`check`]: `netparc check` as a library call.
 //! - [`fsutil`]: atomic file replacement.
+//! - [`backup`]: configuration backups in a git repository under the inventory.
 //! - [`driver`]: one driver per platform (IOS CLI, Linux files) behind one trait.
 //! - [`lab`]: the twin lab: simulated devices on loopback (SSH, SNMP, faults).
 //! - [`cli`]: the command line, one file per subcommand.

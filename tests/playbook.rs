@@ -451,9 +451,8 @@ async fn a_connection_dropped_mid_configuration_is_rolled_back_on_reconnect_or_r
     let hq = Hq::new();
     let bench = Bench::start(&hq, "sw-hq-02", true).await;
     let playbook = hq.write_playbook("push.yml", &small_playbook("  - push: {}\n"));
-    let before = bench.ios_configs("sw-hq-02");
     // The fault stays on: the rollback cannot configure either; never reported ok.
-    bench.fault("sw-hq-02", "drop-config", true);
+    bench.fault("sw-hq-02", "drop-config=5", true);
     let report = bench.run(&playbook, RunOptions::default()).await;
     assert_eq!(
         status_of(&report, "sw-hq-02"),
@@ -461,9 +460,9 @@ async fn a_connection_dropped_mid_configuration_is_rolled_back_on_reconnect_or_r
         "{report:#?}"
     );
     assert!(reason_of(&report, "sw-hq-02").contains("state unknown"));
-    // The fault clears before the reconnection: the backup goes back.
-    bench.fault("sw-hq-02", "drop-config", false);
-    bench.fault("sw-hq-02", "drop-config", true);
+    // The fault clears before the reconnection: the backup (taken by this run, from the
+    // half-changed configuration the first run left) goes back.
+    let before = bench.ios_configs("sw-hq-02");
     let lab = bench.lab().clone();
     let hook = move |event: &Event| {
         if let Event::Step {
@@ -627,4 +626,92 @@ async fn every_shipped_playbook_runs_green_on_the_lab() {
         assert!(report.succeeded(), "{name}: {report:#?}");
     }
     bench.access.close().await;
+}
+
+fn netparc() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_netparc"))
+}
+
+#[test]
+fn netparc_run_check_diff_prints_the_recap_and_saves_the_report() {
+    let hq = Hq::new();
+    let output = netparc()
+        .args(["run", "-i"])
+        .arg(hq.root())
+        .arg(hq.playbook(PROVISION))
+        .args(["--lab", "--check", "--diff", "--limit", "sw-hq-02"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("RECAP Provision the access switches (check mode"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("sw-hq-02") && stdout.contains("changed"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("--- sw-hq-02: differences"), "{stderr}");
+    assert!(stderr.contains("+hostname sw-hq-02"), "{stderr}");
+    let runs: Vec<_> = std::fs::read_dir(hq.root().join("state/runs"))
+        .unwrap()
+        .collect();
+    assert_eq!(runs.len(), 1);
+}
+
+#[test]
+fn ctrl_c_on_netparc_run_skips_what_is_left_and_still_writes_the_report() {
+    use std::io::BufRead;
+    let hq = Hq::new();
+    let playbook = hq.write_playbook(
+        "slow.yml",
+        "name: slow\ntargets: \"role:access-switch\"\nrollout: {serial: 1}\nsteps:\n  - command: {run: show clock}\n  - command: {run: show version}\n  - command: {run: show clock}\n",
+    );
+    let mut child = netparc()
+        .args(["run", "-i"])
+        .arg(hq.root())
+        .arg(&playbook)
+        .args([
+            "--lab",
+            "--fault",
+            "sw-hq-02:slow-cli=300",
+            "--fault",
+            "sw-lyon-01:slow-cli=300",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = std::io::BufReader::new(stderr).lines();
+    let mut seen = Vec::new();
+    // The first step of the first device is done: interrupt.
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        seen.push(line.clone());
+        if line.contains(": command: ok") {
+            break;
+        }
+    }
+    let pid = i32::try_from(child.id()).unwrap();
+    // SAFETY: plain kill(2) on our own child.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    for line in lines {
+        seen.push(line.unwrap());
+    }
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = seen.join("\n");
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert!(stdout.contains("skipped"), "{stdout}");
+    let runs: Vec<_> = std::fs::read_dir(hq.root().join("state/runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(runs.len(), 1);
+    let report = std::fs::read_to_string(&runs[0]).unwrap();
+    assert!(report.contains("\"interrupted\": true"), "{report}");
 }

@@ -667,7 +667,12 @@ impl<'a> Worker<'a> {
             return Ok(format!("read {lines} lines (check mode: not stored)"));
         };
         let message = format!("{}: {message} (run {})", self.asset(), self.shared.run);
-        match store.save(self.asset(), &running, &message) {
+        // The store runs git: a blocking call, kept off the runtime's workers.
+        let (store, asset, text) = (store.clone(), self.asset().to_string(), running.clone());
+        let saved = tokio::task::spawn_blocking(move || store.save(&asset, &text, &message))
+            .await
+            .unwrap_or(Err(crate::backup::BackupError::WriterFailed));
+        match saved {
             Ok(revision) => {
                 self.report.backup_revision = Some(revision.id.clone());
                 Ok(if revision.changed {

@@ -1,0 +1,592 @@
+//! The backup store on real temporary folders with the real `git`: creation, no-op saves,
+//! one commit per device, history, revisions, diffs, names, permissions, corruption, and
+//! writers racing in threads and in processes.
+
+use super::git::{Git, ObjectFormat};
+use super::*;
+use std::ffi::OsStr;
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+
+fn store() -> (tempfile::TempDir, BackupStore) {
+    let root = tempfile::tempdir().expect("tempdir");
+    let store = BackupStore::open(root.path()).expect("open");
+    (root, store)
+}
+
+fn git(store: &BackupStore, args: &[&str]) -> String {
+    let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+    let out = Git::new(store.path()).run(&args, None).expect("git");
+    String::from_utf8(out).expect("utf-8").trim().to_string()
+}
+
+fn commits(store: &BackupStore) -> usize {
+    git(store, &["rev-list", "--count", "refs/heads/main"])
+        .parse()
+        .expect("count")
+}
+
+fn mode(path: &std::path::Path) -> u32 {
+    std::fs::metadata(path)
+        .expect("metadata")
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+/// A plausible running configuration of about 5 KB.
+fn config(asset: &str, version: usize) -> String {
+    let mut text = format!("hostname {asset}\n! version {version}\n");
+    for port in 0..60 {
+        text.push_str(&format!(
+            "interface GigabitEthernet1/0/{port}\n description user port {port}\n switchport access vlan 20\n!\n"
+        ));
+    }
+    text
+}
+
+#[test]
+fn first_save_creates_the_repository_and_one_private_commit() {
+    let (root, store) = store();
+    let dir = root.path().join("state/backups");
+    assert_eq!(store.path(), dir);
+    let revision = store
+        .save("sw1", "hostname sw1\n", "before CHG-1")
+        .expect("save");
+    assert!(revision.changed);
+    assert_eq!(revision.id.len(), 40);
+    assert_eq!(revision.short, revision.id[..12]);
+    assert_eq!(commits(&store), 1);
+    assert_eq!(git(&store, &["rev-parse", "refs/heads/main"]), revision.id);
+    assert_eq!(
+        git(&store, &["log", "-1", "--format=%an <%ae>|%s"])
+            .split('|')
+            .nth(1),
+        Some("sw1: before CHG-1")
+    );
+    // The readable copy and the folder are private: configurations hold secrets' hashes.
+    let file = dir.join("sw1.cfg");
+    assert_eq!(
+        std::fs::read_to_string(&file).expect("copy"),
+        "hostname sw1\n"
+    );
+    assert_eq!(mode(&file), 0o600);
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&dir.join(".git")), 0o700);
+    let mut folders = vec![dir.join(".git")];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).expect("read_dir") {
+            let path = entry.expect("entry").path();
+            assert_eq!(mode(&path) & 0o077, 0, "{} is not private", path.display());
+            if path.is_dir() {
+                folders.push(path);
+            }
+        }
+    }
+    // Nothing but the copies and git's own in the folder.
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("read_dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    let mut names = names;
+    names.sort();
+    assert_eq!(names, [".git", "sw1.cfg"]);
+    // Reopening finds the same history.
+    let again = BackupStore::open(root.path()).expect("reopen");
+    assert_eq!(again.history("sw1").expect("history").len(), 1);
+}
+
+#[test]
+fn unchanged_configuration_is_a_no_op_returning_its_revision() {
+    let (root, store) = store();
+    let first = store.save("sw1", &config("sw1", 1), "one").expect("save");
+    let same = store.save("sw1", &config("sw1", 1), "two").expect("save");
+    assert!(!same.changed);
+    assert_eq!(same.id, first.id);
+    assert_eq!(commits(&store), 1);
+    // Still the revision that last changed sw1 after other devices moved the branch, also
+    // for a fresh process that has to look it up in the history.
+    store.save("sw2", &config("sw2", 1), "other").expect("save");
+    let fresh = BackupStore::open(root.path()).expect("reopen");
+    let same = fresh.save("sw1", &config("sw1", 1), "three").expect("save");
+    assert_eq!((same.id.as_str(), same.changed), (first.id.as_str(), false));
+    assert_eq!(commits(&store), 2);
+    // A lost readable copy comes back with the next save, changed or not.
+    let copy = root.path().join("state/backups/sw1.cfg");
+    std::fs::remove_file(&copy).expect("remove");
+    fresh.save("sw1", &config("sw1", 1), "four").expect("save");
+    assert_eq!(
+        std::fs::read_to_string(&copy).expect("copy"),
+        config("sw1", 1)
+    );
+    assert_eq!(mode(&copy), 0o600);
+}
+
+#[test]
+fn a_change_makes_one_commit_touching_only_that_asset() {
+    let (_root, store) = store();
+    store.save("sw1", "hostname sw1\n", "a").expect("save");
+    store.save("sw2", "hostname sw2\n", "b").expect("save");
+    let changed = store
+        .save("sw1", "hostname sw1\nvlan 30\n", "c")
+        .expect("save");
+    assert!(changed.changed);
+    assert_eq!(commits(&store), 3);
+    let touched = git(&store, &["show", "--name-only", "--format=", &changed.id]);
+    assert_eq!(touched, "sw1.cfg");
+    assert_eq!(
+        git(&store, &["ls-tree", "--name-only", "refs/heads/main"]),
+        "sw1.cfg\nsw2.cfg"
+    );
+}
+
+#[test]
+fn history_is_newest_first() {
+    let (_root, store) = store();
+    let one = store.save("ap-1", "v1\n", "first").expect("save");
+    store.save("sw9", "x\n", "unrelated").expect("save");
+    let two = store
+        .save("ap-1", "v2\n", "second\twith tab")
+        .expect("save");
+    let history = store.history("ap-1").expect("history");
+    let got: Vec<(&str, &str)> = history
+        .iter()
+        .map(|e| (e.id.as_str(), e.message.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (two.id.as_str(), "second with tab"),
+            (one.id.as_str(), "first")
+        ]
+    );
+    assert!(history[0].time >= history[1].time);
+    assert!(history[0].time > 1_700_000_000);
+    assert_eq!(history[0].short, two.short);
+    assert!(store.history("never").expect("history").is_empty());
+}
+
+#[test]
+fn get_by_full_short_abbreviated_and_latest() {
+    let (_root, store) = store();
+    let one = store.save("sw1", "v1\n", "a").expect("save");
+    let two = store.save("sw1", "v2\n", "b").expect("save");
+    let (latest, text) = store.get("sw1", None).expect("latest");
+    assert_eq!(
+        (latest.id.as_str(), text.as_str()),
+        (two.id.as_str(), "v2\n")
+    );
+    let (revision, text) = store.get("sw1", Some(&one.id)).expect("full");
+    assert_eq!(
+        (revision.id.as_str(), text.as_str()),
+        (one.id.as_str(), "v1\n")
+    );
+    let (revision, text) = store.get("sw1", Some(&one.short)).expect("short");
+    assert_eq!(
+        (revision.id.as_str(), text.as_str()),
+        (one.id.as_str(), "v1\n")
+    );
+    let upper = one.id[..8].to_ascii_uppercase();
+    let (revision, _) = store.get("sw1", Some(&upper)).expect("abbreviated");
+    assert_eq!(revision.id, one.id);
+}
+
+#[test]
+fn unknown_revision_lists_the_latest_ones() {
+    let (_root, store) = store();
+    let one = store.save("sw1", "v1\n", "first").expect("save");
+    let two = store.save("sw1", "v2\n", "second").expect("save");
+    let history = store.history("sw1").expect("history");
+    let error = store.get("sw1", Some("deadbeef")).expect_err("unknown");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "sw1 has no backup at revision \"deadbeef\"; latest revisions: {} ({}) second; {} ({}) first",
+            two.short,
+            history[0].time_utc(),
+            one.short,
+            history[1].time_utc()
+        )
+    );
+    assert_eq!(
+        store
+            .get("sw1", Some("HEAD~1"))
+            .expect_err("invalid")
+            .to_string(),
+        "invalid revision \"HEAD~1\": expected a commit hash, full or abbreviated (at least 4 \
+         hexadecimal digits), as `netparc backup history` shows"
+    );
+    // A revision from before the asset existed.
+    let other = store.save("sw2", "x\n", "x").expect("save");
+    assert!(matches!(
+        store.get("sw2", Some(&one.id)),
+        Err(BackupError::UnknownRevision { .. })
+    ));
+    assert_eq!(store.get("sw2", Some(&other.id)).expect("get").1, "x\n");
+    assert_eq!(
+        store.get("sw3", None).expect_err("none").to_string(),
+        "sw3 has no backup yet: run `netparc backup --limit sw3` first"
+    );
+}
+
+#[test]
+fn diff_is_unified() {
+    let (_root, store) = store();
+    let old = "hostname sw1\nvlan 10\n name users\n";
+    let new = "hostname sw1\nvlan 10\n name staff\n";
+    let one = store.save("sw1", old, "a").expect("save");
+    let two = store.save("sw1", new, "b").expect("save");
+    let blob = |text: &str| ObjectFormat::Sha1.blob_id(text.as_bytes())[..7].to_string();
+    let expected = format!(
+        "diff --git a/sw1.cfg b/sw1.cfg\nindex {}..{} 100644\n--- a/sw1.cfg\n+++ b/sw1.cfg\n\
+         @@ -1,3 +1,3 @@\n hostname sw1\n vlan 10\n- name users\n+ name staff\n",
+        blob(old),
+        blob(new)
+    );
+    assert_eq!(
+        store.diff("sw1", &one.short, Some(&two.id)).expect("diff"),
+        expected
+    );
+    assert_eq!(
+        store.diff("sw1", &one.id, None).expect("diff to latest"),
+        expected
+    );
+    assert_eq!(store.diff("sw1", &two.id, None).expect("no change"), "");
+    assert!(matches!(
+        store.diff("sw1", "abcdef12", None),
+        Err(BackupError::UnknownRevision { .. })
+    ));
+}
+
+#[test]
+fn invalid_asset_names_are_refused() {
+    let (root, store) = store();
+    let cases = [
+        ("", "invalid asset name \"\" for a backup: it is empty"),
+        (
+            "a/b",
+            "invalid asset name \"a/b\" for a backup: it contains `/`",
+        ),
+        (
+            "..",
+            "invalid asset name \"..\" for a backup: it contains `..`",
+        ),
+        (
+            "x..y",
+            "invalid asset name \"x..y\" for a backup: it contains `..`",
+        ),
+        (
+            ".git",
+            "invalid asset name \".git\" for a backup: it starts with `.`",
+        ),
+        (
+            "sw\n1",
+            "invalid asset name \"sw\\n1\" for a backup: it contains a control character",
+        ),
+    ];
+    for (name, message) in cases {
+        let error = store.save(name, "x", "m").expect_err(name);
+        assert_eq!(error.to_string(), message);
+        assert!(store.history(name).is_err());
+        assert!(store.get(name, None).is_err());
+    }
+    assert!(store.save(&"a".repeat(201), "x", "m").is_err());
+    // Odd but valid names round-trip (quoting in fast-import, literal pathspecs).
+    for name in ["sw 1", "ap[1]*", "\"q\\uoted", "crème-brûlée"] {
+        let revision = store.save(name, name, "odd").expect(name);
+        assert_eq!(store.get(name, None).expect(name).1, name);
+        assert_eq!(store.history(name).expect(name)[0].id, revision.id);
+    }
+    assert!(!root.path().join("state/a").exists());
+}
+
+#[test]
+fn fifty_threads_lose_no_commit() {
+    let (_root, store) = store();
+    let threads: Vec<_> = (0..50)
+        .map(|i| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                let asset = format!("sw{i}");
+                store.save(&asset, &config(&asset, 1), "parallel")
+            })
+        })
+        .collect();
+    let mut ids: Vec<String> = threads
+        .into_iter()
+        .map(|t| t.join().expect("thread").expect("save").id)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 50);
+    assert_eq!(commits(&store), 50);
+    for i in 0..50 {
+        let asset = format!("sw{i}");
+        assert_eq!(store.history(&asset).expect("history").len(), 1);
+        assert_eq!(store.get(&asset, None).expect("get").1, config(&asset, 1));
+    }
+}
+
+/// Env switch: when set (to an inventory folder), [`helper_process_saves`] is the helper
+/// process of [`two_processes_lose_no_commit`]; otherwise it does nothing.
+const HELPER_ROOT: &str = "NETPARC_BACKUP_TEST_ROOT";
+const HELPER_PREFIX: &str = "NETPARC_BACKUP_TEST_PREFIX";
+
+#[test]
+fn helper_process_saves() {
+    let (Some(root), Some(prefix)) = (
+        std::env::var_os(HELPER_ROOT),
+        std::env::var(HELPER_PREFIX).ok(),
+    ) else {
+        return;
+    };
+    let store = BackupStore::open(std::path::Path::new(&root)).expect("open");
+    // Ten threads of ten saves: batches in this process race the other process's.
+    let threads: Vec<_> = (0..10)
+        .map(|t| {
+            let (store, prefix) = (store.clone(), prefix.clone());
+            std::thread::spawn(move || {
+                for i in 0..10 {
+                    let asset = format!("{prefix}-{t}-{i}");
+                    store
+                        .save(&asset, &config(&asset, 1), "helper")
+                        .expect("save");
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().expect("thread");
+    }
+}
+
+#[test]
+fn two_processes_lose_no_commit() {
+    // Nothing exists yet: both helpers also race to create the repository.
+    let root = tempfile::tempdir().expect("tempdir");
+    let exe = std::env::current_exe().expect("current_exe");
+    let children: Vec<_> = ["a", "b"]
+        .iter()
+        .map(|prefix| {
+            Command::new(&exe)
+                .args([
+                    "backup::tests::helper_process_saves",
+                    "--exact",
+                    "--test-threads=1",
+                ])
+                .env(HELPER_ROOT, root.path())
+                .env(HELPER_PREFIX, prefix)
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn helper")
+        })
+        .collect();
+    // Both started before either is waited for, so they overlap.
+    for child in children {
+        let output = child.wait_with_output().expect("helper");
+        assert!(
+            output.status.success(),
+            "helper failed: {}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+    }
+    let store = BackupStore::open(root.path()).expect("open");
+    assert_eq!(commits(&store), 200);
+    // Each commit touches one file, and every asset's file was touched exactly once.
+    let mut touched: Vec<String> = git(&store, &["log", "--format=", "--name-only"])
+        .lines()
+        .filter(|line| !line.is_empty())
+        .map(str::to_string)
+        .collect();
+    assert_eq!(touched.len(), 200);
+    touched.sort();
+    touched.dedup();
+    assert_eq!(touched.len(), 200);
+    assert!(touched.iter().all(|name| name.ends_with(".cfg")));
+}
+
+#[test]
+fn corrupt_repository_is_reported_and_left_alone() {
+    let (root, store) = store();
+    store.save("sw1", "x\n", "x").expect("save");
+    let head = root.path().join("state/backups/.git/HEAD");
+    std::fs::write(&head, "garbage\n").expect("write");
+    let error = BackupStore::open(root.path()).err().expect("corrupt");
+    assert!(matches!(error, BackupError::Corrupt { .. }), "{error}");
+    let text = error.to_string();
+    assert!(text.contains("not a usable git repository"), "{text}");
+    assert!(text.contains("it was left untouched"), "{text}");
+    assert_eq!(std::fs::read_to_string(&head).expect("read"), "garbage\n");
+    // A broken branch is not overwritten by the next save either.
+    let (root, store) = self::store();
+    store.save("sw1", "x\n", "x").expect("save");
+    let branch = root.path().join("state/backups/.git/refs/heads/main");
+    std::fs::write(&branch, "garbage\n").expect("write");
+    let error = BackupStore::open(root.path()).err().expect("broken branch");
+    let text = error.to_string();
+    assert!(
+        text.contains("HEAD does not name a usable branch"),
+        "{text}"
+    );
+    // An already open store finds it on its next save and refuses too.
+    let error = store.save("sw1", "y\n", "y").expect_err("broken branch");
+    let text = error.to_string();
+    assert!(text.starts_with("git update-ref failed in "), "{text}");
+    assert!(text.contains("reference broken"), "{text}");
+    assert_eq!(std::fs::read_to_string(&branch).expect("read"), "garbage\n");
+    // A folder holding files but no repository is not taken over either.
+    let other = tempfile::tempdir().expect("tempdir");
+    let dir = other.path().join("state/backups");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(dir.join("notes.txt"), "mine").expect("write");
+    let error = BackupStore::open(other.path()).err().expect("not ours");
+    assert!(
+        error.to_string().contains("holds no git repository"),
+        "{error}"
+    );
+    assert!(!dir.join(".git").exists());
+}
+
+/// Env switch: when set, [`helper_without_git`] opens a store (its PATH holds no git).
+const HELPER_NO_GIT: &str = "NETPARC_BACKUP_TEST_NO_GIT";
+
+#[test]
+fn helper_without_git() {
+    if std::env::var_os(HELPER_NO_GIT).is_none() {
+        return;
+    }
+    let root = tempfile::tempdir().expect("tempdir");
+    match BackupStore::open(root.path()) {
+        Err(error @ BackupError::GitMissing) => println!("ERROR: {error}"),
+        Err(other) => panic!("expected GitMissing, got {other}"),
+        Ok(_) => panic!("opened without git"),
+    }
+}
+
+#[test]
+fn missing_git_says_to_install_it() {
+    // A child process with an empty PATH: changing PATH here would race other tests.
+    let output = Command::new(std::env::current_exe().expect("current_exe"))
+        .args([
+            "backup::tests::helper_without_git",
+            "--exact",
+            "--nocapture",
+        ])
+        .env(HELPER_NO_GIT, "1")
+        .env("PATH", "/nonexistent")
+        .output()
+        .expect("spawn helper");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(
+        stdout.contains(
+            "ERROR: git is not installed or not on PATH: netparc keeps configuration backups in \
+             a git repository; install git (e.g. `apt-get install git`) and run again"
+        ),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn identity_comes_from_git_config_or_is_netparc() {
+    assert_eq!(parse_identity(""), "netparc <netparc@localhost>");
+    assert_eq!(
+        parse_identity("user.name Ada Lovelace\nuser.email ada@example.org\n"),
+        "Ada Lovelace <ada@example.org>"
+    );
+    // Half an identity, or one fast-import would misread, is not used.
+    assert_eq!(
+        parse_identity("user.name Ada\n"),
+        "netparc <netparc@localhost>"
+    );
+    assert_eq!(
+        parse_identity("user.name A <b>\nuser.email a@b\n"),
+        "netparc <netparc@localhost>"
+    );
+}
+
+#[test]
+fn times_show_in_utc() {
+    let entry = Entry {
+        id: String::new(),
+        short: String::new(),
+        time: 1_764_073_800,
+        message: String::new(),
+    };
+    assert_eq!(entry.time_utc(), "2025-11-25 12:30 UTC");
+}
+
+#[test]
+fn a_held_lock_times_out_with_advice() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("backups.lock");
+    let _held = writer::FileLock::acquire(&path, std::time::Duration::from_secs(1)).expect("lock");
+    let error = writer::FileLock::acquire(&path, std::time::Duration::from_millis(100))
+        .err()
+        .expect("timeout");
+    assert!(matches!(error, BackupError::LockTimeout { .. }));
+    assert!(
+        error
+            .to_string()
+            .contains("another netparc process has held the backup lock")
+    );
+    assert_eq!(mode(&path), 0o600);
+}
+
+#[test]
+fn blob_ids_match_git() {
+    let (_root, store) = store();
+    let id = git(&store, &["hash-object", "--stdin"]);
+    // hash-object of empty stdin is the empty blob.
+    assert_eq!(id, ObjectFormat::Sha1.blob_id(b""));
+}
+
+/// Measurement, not a check: `cargo test --lib backup::tests::thousand_saves -- --ignored
+/// --nocapture`.
+#[test]
+#[ignore]
+fn thousand_saves() {
+    let (_root, store) = store();
+    let configs: Vec<(String, String)> = (0..1000)
+        .map(|i| {
+            let asset = format!("dev{i:04}");
+            let text = config(&asset, 1);
+            (asset, text)
+        })
+        .collect();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .build()
+        .expect("runtime");
+    let started = std::time::Instant::now();
+    runtime.block_on(async {
+        let tasks: Vec<_> = configs
+            .iter()
+            .cloned()
+            .map(|(asset, text)| {
+                let store = store.clone();
+                tokio::task::spawn_blocking(move || store.save(&asset, &text, "bench"))
+            })
+            .collect();
+        for task in tasks {
+            assert!(task.await.expect("join").expect("save").changed);
+        }
+    });
+    let concurrent = started.elapsed();
+    assert_eq!(commits(&store), 1000);
+    let started = std::time::Instant::now();
+    for (asset, text) in &configs {
+        assert!(!store.save(asset, text, "again").expect("save").changed);
+    }
+    let unchanged = started.elapsed();
+    let started = std::time::Instant::now();
+    for (asset, text) in configs.iter().take(200) {
+        store
+            .save(asset, &format!("{text}! more\n"), "seq")
+            .expect("save");
+    }
+    let sequential = started.elapsed();
+    println!(
+        "1,000 concurrent saves (5 KB each): {concurrent:?}; 1,000 unchanged sequential: \
+         {unchanged:?}; 200 changed sequential: {sequential:?}"
+    );
+}
