@@ -209,12 +209,16 @@ fn login(
                 .resolve(reference)
                 .map_err(|e| e.to_diagnostic().asset(name).field("credentials.password"))?,
         )
+    } else if std::env::var_os("SSH_AUTH_SOCK").is_some() {
+        // Neither secret in the inventory: the user's SSH agent holds the key.
+        Credential::Agent(None)
     } else {
         return Err(Diagnostic::error(
             "access.no-credentials",
-            format!("`{name}` has neither a password nor an SSH key"),
+            format!("`{name}` has neither a password nor an SSH key, and no SSH agent runs"),
         )
-        .asset(name));
+        .asset(name)
+        .hint("give `credentials.password` or `credentials.ssh_key`, or start ssh-agent (SSH_AUTH_SOCK)"));
     };
     let enable = match &credentials.value.enable {
         Some(reference) => Some(

@@ -1,6 +1,6 @@
 //! File helpers nobody should reinvent: atomic replacement (a failed write never leaves a
 //! half-written file: stores, rendered configurations, later the verified state) and reading
-//! a file that must be private to its owner.
+//! a file that must be private to its owner, and the cross-process file lock.
 
 use secrecy::zeroize::Zeroizing;
 use std::fs::{self, File};
@@ -158,6 +158,67 @@ pub(crate) fn loose_mode(_: &fs::Metadata) -> Option<u32> {
 /// Write `bytes` to `path` atomically with the given mode, replacing any previous file.
 pub fn write_file(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     write_atomic(path, mode, true, |file| file.write_all(bytes))
+}
+
+/// An exclusive `flock` on a file (created 0600 if missing), released when dropped. Serialises
+/// writers across processes: a daemon and a technician's run, two runs at once.
+pub struct FileLock {
+    _file: File,
+}
+
+impl FileLock {
+    /// Take the lock, waiting at most `timeout` (then an error of kind `TimedOut`). The wait
+    /// itself is a blocking `flock` in a helper thread, so the kernel hands the lock over in
+    /// turn (a polling loop could starve behind a process that re-locks at once); on timeout
+    /// the helper is left to take and drop the lock later.
+    pub fn acquire(path: &Path, timeout: std::time::Duration) -> io::Result<FileLock> {
+        let file = open_lock_file(path)?;
+        if flock(&file, libc::LOCK_EX | libc::LOCK_NB).is_ok() {
+            return Ok(FileLock { _file: file });
+        }
+        let (send, receive) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let result = flock(&file, libc::LOCK_EX).map(|()| file);
+            let _ = send.send(result);
+        });
+        match receive.recv_timeout(timeout) {
+            Ok(Ok(file)) => Ok(FileLock { _file: file }),
+            Ok(Err(error)) => Err(error),
+            Err(_) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "{} is held by another netparc process for more than {} s",
+                    path.display(),
+                    timeout.as_secs()
+                ),
+            )),
+        }
+    }
+}
+
+fn open_lock_file(path: &Path) -> io::Result<File> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
+fn flock(file: &File, operation: libc::c_int) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    loop {
+        // SAFETY: flock on a descriptor we own for the duration of the call.
+        if unsafe { libc::flock(file.as_raw_fd(), operation) } == 0 {
+            return Ok(());
+        }
+        let error = io::Error::last_os_error();
+        if error.kind() != io::ErrorKind::Interrupted {
+            return Err(error);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -12,9 +12,12 @@
 //! - [`audit`]: the policy audit (ANSSI passwords, SNMP, Wi-Fi, management access).
 //! - [`playbook`]: the playbook schema and its validation.
 //! - [`check`]: `netparc check` as a library call.
+//! - [`state`]: the verified state written back per asset (`state/assets/`), atomic and locked.
 //! - [`fsutil`]: atomic file replacement.
 //! - [`backup`]: configuration backups in a git repository under the inventory.
+//! - [`config`]: configuration comparison: remediation lines and unified diffs (pure).
 //! - [`driver`]: one driver per platform (IOS CLI, Linux files) behind one trait.
+//! - [`transport`]: SSH (the only module that knows russh) and session transcripts.
 //! - [`lab`]: the twin lab: simulated devices on loopback (SSH, SNMP, faults).
 //! - [`cli`]: the command line, one file per subcommand.
 
@@ -27,6 +30,7 @@ pub mod audit;
 pub mod backup;
 pub mod check;
 pub mod cli;
+pub mod config;
 pub mod diag;
 pub mod driver;
 pub mod fsutil;
@@ -37,5 +41,6 @@ pub mod plan;
 pub mod playbook;
 pub mod render;
 pub mod secrets;
+pub mod state;
 pub mod transport;
 pub mod yaml;

@@ -467,6 +467,12 @@ pub fn root_is_sequence(text: &str) -> bool {
     false
 }
 
+/// Write `value` as YAML (netparc-owned files: the verified state). The one place netparc
+/// emits YAML, as [`parse`] is the one place it reads it.
+pub fn to_string<T: serde::Serialize>(value: &T) -> Result<String, String> {
+    serde_saphyr::to_string(value).map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -435,3 +435,122 @@ async fn lab_mode_refuses_any_destination_outside_loopback() {
             .contains("refusing to contact 10.10.99.11 in lab mode")
     );
 }
+
+/// A real OpenSSH agent on a private socket, stopped when dropped.
+struct Agent {
+    child: std::process::Child,
+    socket: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Agent {
+    fn start() -> Agent {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("agent.sock");
+        let child = std::process::Command::new("ssh-agent")
+            .arg("-D")
+            .arg("-a")
+            .arg(&socket)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("ssh-agent (openssh-client) is installed");
+        // -D stays in the foreground: wait for its socket instead of sleeping blindly.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while !socket.exists() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "ssh-agent did not start"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Agent {
+            child,
+            socket,
+            _dir: dir,
+        }
+    }
+
+    fn add(&self, key: &PrivateKey) {
+        let file = self._dir.path().join("id_test");
+        std::fs::write(
+            &file,
+            key.to_openssh(russh::keys::ssh_key::LineEnding::LF)
+                .unwrap(),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let status = std::process::Command::new("ssh-add")
+            .arg(&file)
+            .env("SSH_AUTH_SOCK", &self.socket)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "ssh-add");
+        std::fs::remove_file(&file).unwrap();
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn agent_authentication_with_a_real_ssh_agent() {
+    let authorized_key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).unwrap();
+    let other_key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).unwrap();
+    let authorized = authorized_key.public_key().to_openssh().unwrap();
+    let running = start("sw7", "127.91.0.7", |spec| {
+        spec.authorized_keys.push(authorized)
+    })
+    .await;
+    let agent = Agent::start();
+    let mut opts = options(&running, "", true);
+    opts.credential = Credential::Agent(Some(agent.socket.clone()));
+    // an empty agent: said so, not a vague authentication failure
+    let error = SshSession::connect("sw7", running.address, &opts)
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(error, TransportError::Agent { .. }) && error.to_string().contains("no key"),
+        "{error}"
+    );
+    // a key the device does not know, then the one it does: each is offered in turn
+    agent.add(&other_key);
+    let error = SshSession::connect("sw7", running.address, &opts)
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(error, TransportError::AuthFailed { .. }),
+        "{error}"
+    );
+    agent.add(&authorized_key);
+    let session = SshSession::connect("sw7", running.address, &opts)
+        .await
+        .unwrap();
+    assert_eq!(
+        session
+            .exec("agent", Duration::from_secs(5))
+            .await
+            .unwrap()
+            .stdout,
+        b"you said: agent\n"
+    );
+    session.close().await;
+    // no agent at that socket
+    drop(agent);
+    let error = SshSession::connect("sw7", running.address, &opts)
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(error, TransportError::Agent { .. }) && error.to_string().contains("cannot reach"),
+        "{error}"
+    );
+}

@@ -654,7 +654,7 @@ fn netparc_run_check_diff_prints_the_recap_and_saves_the_report() {
         "{stdout}"
     );
     assert!(stderr.contains("--- sw-hq-02: differences"), "{stderr}");
-    assert!(stderr.contains("+hostname sw-hq-02"), "{stderr}");
+    assert!(stderr.contains("+service password-encryption"), "{stderr}");
     let runs: Vec<_> = std::fs::read_dir(hq.root().join("state/runs"))
         .unwrap()
         .collect();

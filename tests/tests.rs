@@ -4,6 +4,7 @@ mod util;
 
 mod cache;
 mod check_cli;
+mod driver;
 mod examples;
 mod inventory;
 mod lab;
@@ -13,3 +14,4 @@ mod netmiko;
 mod plan;
 mod playbook;
 mod secrets;
+mod state;

@@ -18,7 +18,6 @@ use super::git::{Git, ObjectFormat, parse_ls_tree, quote_path};
 use super::{Revision, short};
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
-use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -532,59 +531,24 @@ impl Drop for Leader<'_> {
     }
 }
 
-/// An exclusive `flock` on a file, released when dropped (closing the descriptor).
+/// The process-wide file lock ([`crate::fsutil::FileLock`]) with the store's errors.
 pub(super) struct FileLock {
-    _file: File,
+    _lock: crate::fsutil::FileLock,
 }
 
 impl FileLock {
-    /// Take the lock, waiting at most `timeout`. The wait itself is a blocking `flock` in a
-    /// helper thread, so the kernel hands the lock over in turn (a polling loop could starve
-    /// behind a process that re-locks at once); on timeout the helper is left to take and
-    /// drop the lock later.
+    /// Take the lock on `path`, waiting at most `timeout`.
     pub(super) fn acquire(path: &Path, timeout: Duration) -> Result<FileLock, BackupError> {
-        let file = open_lock_file(path)?;
-        if flock(&file, libc::LOCK_EX | libc::LOCK_NB).is_ok() {
-            return Ok(FileLock { _file: file });
-        }
-        let (send, receive) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let result = flock(&file, libc::LOCK_EX).map(|()| file);
-            let _ = send.send(result);
-        });
         let started = Instant::now();
-        match receive.recv_timeout(timeout) {
-            Ok(Ok(file)) => Ok(FileLock { _file: file }),
-            Ok(Err(error)) => Err(BackupError::io(path, error)),
-            Err(_) => Err(BackupError::LockTimeout {
-                path: path.to_path_buf(),
-                seconds: started.elapsed().as_secs(),
-            }),
-        }
-    }
-}
-
-fn open_lock_file(path: &Path) -> Result<File, BackupError> {
-    let mut options = OpenOptions::new();
-    options.read(true).write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path).map_err(|e| BackupError::io(path, e))
-}
-
-fn flock(file: &File, operation: libc::c_int) -> std::io::Result<()> {
-    use std::os::fd::AsRawFd;
-    loop {
-        // SAFETY: flock on a descriptor we own for the duration of the call.
-        if unsafe { libc::flock(file.as_raw_fd(), operation) } == 0 {
-            return Ok(());
-        }
-        let error = std::io::Error::last_os_error();
-        if error.kind() != std::io::ErrorKind::Interrupted {
-            return Err(error);
+        match crate::fsutil::FileLock::acquire(path, timeout) {
+            Ok(lock) => Ok(FileLock { _lock: lock }),
+            Err(error) if error.kind() == std::io::ErrorKind::TimedOut => {
+                Err(BackupError::LockTimeout {
+                    path: path.to_path_buf(),
+                    seconds: started.elapsed().as_secs(),
+                })
+            }
+            Err(error) => Err(BackupError::io(path, error)),
         }
     }
 }

@@ -268,16 +268,24 @@ async fn restore_on(
     let endpoint = access
         .endpoint(inventory, asset, resolver)
         .map_err(|d| d.to_string())?;
-    let redactor = Redactor::new(&endpoint.secrets);
+    let redactor = Redactor::from_secrets(&endpoint.secrets);
     let address = endpoint
         .address
         .ok_or_else(|| String::from("no address to contact (the asset has no `address`)"))?;
+    let options = driver::DriverOptions {
+        timeouts: Timeouts::default(),
+        enable: endpoint.enable.clone(),
+        transcript: None,
+        secrets: endpoint.secrets.clone(),
+        // A file-based driver finds which file it manages in the backup's own header.
+        intended: Some(wanted.to_string()),
+    };
     let mut device = driver::connect(
         &endpoint.platform,
         &endpoint.asset,
         address,
         &endpoint.ssh,
-        Timeouts::default(),
+        options,
     )
     .await
     .map_err(|e| e.to_string())?;
@@ -290,7 +298,7 @@ async fn restore_on(
             return Ok(format!("already equal to revision {short}: nothing to do"));
         }
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{}", redactor.redact(&plan.diff));
+        let _ = writeln!(out, "{}", redactor.apply(&plan.diff));
         if check {
             return Ok(format!(
                 "would restore revision {short} (check mode: nothing changed)"

@@ -2,12 +2,25 @@
 //! configuration, plans the change from running to intended (IOS-style remediation commands,
 //! or whole files for Linux), applies it, saves it, restores a backup and runs operational
 //! commands. The playbook engine only speaks [`Driver`]; a new platform is one file here and
-//! one line in [`connect`].
+//! one line in `PLATFORMS`, the registry [`connect`] looks platforms up in.
 //!
 //! Drivers reach devices only through [`crate::transport`].
+//!
+//! - [`ios`]: IOS-style CLIs over a PTY shell (prompts, modes, `%` errors, save).
+//! - [`linux`]: Linux hosts over exec channels (atomic file writes, read-back, reload).
+//!
+//! Architecture invariant: nothing here knows russh; secrets registered in
+//! [`DriverOptions`] never appear in a plan's diff, an error or the transcript.
 
-use crate::transport::ssh::{SshOptions, TransportError};
+pub mod ios;
+pub mod linux;
+
+use crate::secrets::Secret;
+use crate::transport::ssh::{Credential, SshOptions, SshSession, TransportError};
+use crate::transport::transcript::{Direction, Redactor, Transcript};
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::time::Duration;
 
 /// Why a driver operation failed. Messages never contain secrets.
@@ -74,7 +87,7 @@ impl std::fmt::Debug for FileWrite {
 }
 
 /// What turns the running configuration into the intended one. Empty when in sync.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Plan {
     /// A unified diff, running → intended, for people (`--diff`). Secrets are shown as the
     /// device shows them, or redacted by the driver.
@@ -85,6 +98,19 @@ pub struct Plan {
     pub files: Vec<FileWrite>,
     /// The command that makes the device take the files into use.
     pub reload: Option<String>,
+}
+
+impl std::fmt::Debug for Plan {
+    // Commands carry the intended configuration as sent, secrets in clear (`username …
+    // secret …`): count them. The diff is already redacted by the driver.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plan")
+            .field("diff", &self.diff)
+            .field("commands", &format_args!("{} lines", self.commands.len()))
+            .field("files", &self.files)
+            .field("reload", &self.reload)
+            .finish()
+    }
 }
 
 impl Plan {
@@ -155,17 +181,172 @@ pub trait Driver: Send {
     async fn close(self: Box<Self>);
 }
 
-/// Open a driver for `platform` on the device `asset` at `address`.
+/// What a driver needs beyond the SSH login. `Timeouts` converts into it, so
+/// `connect(…, timeouts)` keeps working for callers that need nothing else.
+#[derive(Clone, Default)]
+pub struct DriverOptions {
+    /// How long to wait per line and for a whole configuration read.
+    pub timeouts: Timeouts,
+    /// The privileged-mode secret (IOS `enable`), typed when a session starts at `>`.
+    pub enable: Option<Secret>,
+    /// Where to record the session (shared handle: keep a clone to write it out later).
+    pub transcript: Option<Transcript>,
+    /// Secret values to hide from the transcript, plan diffs and errors (the asset's
+    /// resolved secrets: what its intended configuration holds in clear). The login
+    /// password and the enable secret are added without being listed here.
+    pub secrets: Vec<Secret>,
+    /// The asset's rendered intended configuration, when the caller has it before
+    /// connecting. File-based drivers (linux) learn from its `# netparc:` header which file
+    /// they manage, so `running_config` and `restore` work before any `plan`.
+    pub intended: Option<String>,
+}
+
+impl std::fmt::Debug for DriverOptions {
+    // The intended configuration holds secrets in clear: its size only.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DriverOptions")
+            .field("timeouts", &self.timeouts)
+            .field("enable", &self.enable)
+            .field("transcript", &self.transcript)
+            .field("secrets", &format_args!("{} values", self.secrets.len()))
+            .field(
+                "intended",
+                &format_args!(
+                    "{}",
+                    self.intended
+                        .as_ref()
+                        .map_or_else(|| String::from("None"), |t| format!("{} bytes", t.len()))
+                ),
+            )
+            .finish()
+    }
+}
+
+impl From<Timeouts> for DriverOptions {
+    fn from(timeouts: Timeouts) -> Self {
+        DriverOptions {
+            timeouts,
+            ..Default::default()
+        }
+    }
+}
+
+/// An open session handed to a platform's opener.
+pub struct Opening {
+    /// The device's name.
+    pub asset: String,
+    /// The authenticated SSH session (transcript attached when one was asked for).
+    pub session: SshSession,
+    /// The caller's options.
+    pub options: DriverOptions,
+    /// Every secret to hide: the options' secrets, the login password, the enable secret.
+    pub redactor: Redactor,
+}
+
+/// The future a platform's opener returns.
+pub type Opened = Pin<Box<dyn Future<Output = Result<Box<dyn Driver>, DriverError>> + Send>>;
+
+/// A platform's opener: prepares the session (prompt, modes) and returns its driver.
+pub type Opener = fn(Opening) -> Opened;
+
+/// The registry: platform name (as the inventory writes it) → opener. A new platform is one
+/// file and one line here.
+const PLATFORMS: &[(&str, Opener)] = &[
+    ("ios", |opening| Box::pin(ios::open(opening))),
+    ("linux", |opening| Box::pin(linux::open(opening))),
+];
+
+/// The platform names a driver exists for.
+pub fn platforms() -> impl Iterator<Item = &'static str> {
+    PLATFORMS.iter().map(|(name, _)| *name)
+}
+
+/// Open a driver for `platform` on the device `asset` at `address`: look the platform up
+/// (an unknown one fails before any connection), connect and authenticate, then let the
+/// platform prepare its session (prompt, privileged mode, paging for IOS).
 pub async fn connect(
     platform: &str,
     asset: &str,
     address: SocketAddr,
     options: &SshOptions,
-    timeouts: Timeouts,
+    driver: impl Into<DriverOptions>,
 ) -> Result<Box<dyn Driver>, DriverError> {
-    let _ = (address, options, timeouts);
-    Err(DriverError::Failed {
+    let driver = driver.into();
+    let Some((_, open)) = PLATFORMS.iter().find(|(name, _)| *name == platform) else {
+        let known: Vec<&str> = platforms().collect();
+        let hint = crate::diag::did_you_mean(platform, known.iter().copied())
+            .map(|s| format!(" (did you mean `{s}`?)"))
+            .unwrap_or_default();
+        return Err(DriverError::Failed {
+            asset: asset.to_string(),
+            message: format!(
+                "no driver for platform `{platform}`{hint}; known platforms: {}",
+                known.join(", ")
+            ),
+        });
+    };
+    let mut redactor = Redactor::new();
+    for secret in &driver.secrets {
+        redactor.add_value(secret.expose());
+    }
+    if let Credential::Password(password) = &options.credential {
+        redactor.add_value(password.expose());
+    }
+    if let Some(enable) = &driver.enable {
+        redactor.add_value(enable.expose());
+    }
+    let mut session = match SshSession::connect(asset, address, options).await {
+        Ok(session) => session,
+        Err(error) => {
+            // The transcript says why it is empty (no secret in transport errors).
+            if let Some(transcript) = &driver.transcript {
+                transcript.record("ssh", Direction::Note, &format!("{error}\n"));
+            }
+            return Err(error.into());
+        }
+    };
+    if let Some(transcript) = &driver.transcript {
+        for secret in &driver.secrets {
+            transcript.redact(secret.expose());
+        }
+        if let Some(enable) = &driver.enable {
+            transcript.redact(enable.expose());
+        }
+        session.set_transcript(transcript.clone());
+    }
+    open(Opening {
         asset: asset.to_string(),
-        message: format!("no driver for platform `{platform}` yet"),
+        session,
+        options: driver,
+        redactor,
     })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let plan = Plan {
+            diff: String::from("+username a secret <redacted>\n"),
+            commands: vec![String::from("username a secret hunter2")],
+            files: vec![FileWrite {
+                path: String::from("/etc/x"),
+                mode: 0o600,
+                content: String::from("PrivateKey = hunter2"),
+            }],
+            reload: None,
+        };
+        let options = DriverOptions {
+            enable: Some(Secret::new("hunter2")),
+            secrets: vec![Secret::new("hunter2")],
+            intended: Some(String::from("username a secret hunter2")),
+            ..Default::default()
+        };
+        for text in [format!("{plan:?}"), format!("{options:?}")] {
+            assert!(!text.contains("hunter2"), "{text}");
+        }
+    }
 }

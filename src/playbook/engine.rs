@@ -17,8 +17,9 @@ use super::report::{AssetReport, RunReport, Status, StepResult, StepStatus};
 use super::rollout;
 use crate::access::Endpoint;
 use crate::backup::BackupStore;
-use crate::driver::{self, Driver, DriverError, Mode, Timeouts};
+use crate::driver::{self, Driver, DriverError, DriverOptions, Mode, Timeouts};
 use crate::secrets::Redactor;
+use crate::transport::transcript::Transcript;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -294,6 +295,8 @@ struct Worker<'a> {
     changed: bool,
     /// Save to startup once everything passed.
     save: bool,
+    /// Everything sent and received, redacted (written to `state/transcripts/<run>/`).
+    transcript: Transcript,
 }
 
 impl<'a> Worker<'a> {
@@ -310,6 +313,7 @@ impl<'a> Worker<'a> {
             running: None,
             changed: false,
             save: false,
+            transcript: Transcript::new(),
         }
     }
 
@@ -318,7 +322,7 @@ impl<'a> Worker<'a> {
     }
 
     fn redact(&self, text: &str) -> String {
-        self.target.redactor.redact(text)
+        self.target.redactor.apply(text)
     }
 
     async fn run(mut self) -> AssetReport {
@@ -352,8 +356,33 @@ impl<'a> Worker<'a> {
         if let Some(driver) = self.driver.take() {
             driver.close().await;
         }
+        self.save_transcript();
         self.report.duration_ms = clock.elapsed().as_millis() as u64;
         self.report
+    }
+
+    /// Keep the session transcript for troubleshooting: `state/transcripts/<run>/<asset>.log`
+    /// (0600; secrets were replaced before anything was recorded). A transcript that cannot
+    /// be written is a note in the report, not a failure of the device.
+    fn save_transcript(&mut self) {
+        if self.transcript.entries().is_empty() {
+            return;
+        }
+        let dir = self
+            .shared
+            .inventory_root
+            .join("state")
+            .join("transcripts")
+            .join(&self.shared.run);
+        let path = dir.join(format!("{}.log", self.asset()));
+        let written =
+            crate::fsutil::create_private_dir(&dir).and_then(|()| self.transcript.write_to(&path));
+        match written {
+            Ok(()) => self.report.transcript = Some(path.display().to_string()),
+            Err(error) => {
+                self.report.transcript = Some(format!("not written: {error}"));
+            }
+        }
     }
 
     async fn save_config(&mut self) -> Result<(), DriverError> {
@@ -621,7 +650,7 @@ impl<'a> Worker<'a> {
     /// The driver, connecting on first use. A failure before any change is "unreachable".
     async fn connect(&mut self) -> Result<&mut Box<dyn Driver>, Stop> {
         if self.driver.is_none() {
-            let driver = open(&self.target.endpoint, self.shared.options.timeouts)
+            let driver = open(self.target, &self.transcript, self.shared.options.timeouts)
                 .await
                 .map_err(|error| Stop {
                     status: if self.changed {
@@ -811,7 +840,7 @@ impl<'a> Worker<'a> {
     /// works after the change) and, after a push, the running configuration equal to the
     /// intent. Until the probes of the verification work land, this is the verify step.
     async fn verify(&mut self, name: &str, clock: Instant) -> Result<(), Stop> {
-        let fresh = open(&self.target.endpoint, self.shared.options.timeouts).await;
+        let fresh = open(self.target, &self.transcript, self.shared.options.timeouts).await;
         let mut fresh = match fresh {
             Ok(driver) => driver,
             Err(error) => {
@@ -882,19 +911,17 @@ impl<'a> Worker<'a> {
         Ok(())
     }
 
-    /// The last change of the asset, written to `state/changes/<asset>.json` (the verified
-    /// state of the verification work will hold it).
-    fn write_record(&self) -> std::io::Result<PathBuf> {
-        let dir = self.shared.inventory_root.join("state").join("changes");
-        crate::fsutil::create_private_dir(&dir)?;
-        let path = dir.join(format!("{}.json", self.asset()));
+    /// The last change of the asset, written to its verified state (`state/assets/`,
+    /// section `last_change`): when, by which run and playbook, the change ticket, whether
+    /// the device changed, and the backup revision taken before.
+    fn write_record(&self) -> Result<PathBuf, crate::state::StateError> {
+        let store = crate::state::StateStore::open(&self.shared.inventory_root);
         let changed = self
             .report
             .steps
             .iter()
             .any(|s| s.status == StepStatus::Changed);
         let record = serde_json::json!({
-            "asset": self.asset(),
             "run": self.shared.run,
             "playbook": self.shared.playbook.name,
             "change": self.shared.playbook.change.as_ref().and_then(|c| c.id.clone()),
@@ -902,10 +929,8 @@ impl<'a> Worker<'a> {
             "changed": changed,
             "backup_revision": self.report.backup_revision,
         });
-        let mut text = serde_json::to_string_pretty(&record).map_err(std::io::Error::other)?;
-        text.push('\n');
-        crate::fsutil::write_file(&path, text.as_bytes(), 0o600)?;
-        Ok(path)
+        store.update(self.asset(), "last_change", record)?;
+        store.path(self.asset())
     }
 
     /// A failure: undo the change if one is in place, else report it as failed.
@@ -955,7 +980,7 @@ impl<'a> Worker<'a> {
                 if let Some(old) = self.driver.take() {
                     old.close().await;
                 }
-                match open(&self.target.endpoint, self.shared.options.timeouts).await {
+                match open(self.target, &self.transcript, self.shared.options.timeouts).await {
                     Ok(driver) => self.driver = Some(driver),
                     Err(error) => {
                         last_error = Some(error.to_string());
@@ -1001,20 +1026,32 @@ impl<'a> Worker<'a> {
     }
 }
 
-/// Open a driver for an endpoint.
-async fn open(endpoint: &Endpoint, timeouts: Timeouts) -> Result<Box<dyn Driver>, DriverError> {
+/// Open a driver for a target, recording the session in `transcript`.
+async fn open(
+    target: &Target,
+    transcript: &Transcript,
+    timeouts: Timeouts,
+) -> Result<Box<dyn Driver>, DriverError> {
+    let endpoint = &target.endpoint;
     let Some(address) = endpoint.address else {
         return Err(DriverError::Failed {
             asset: endpoint.asset.clone(),
             message: String::from("no address to contact (the asset has no `address`)"),
         });
     };
+    let options = DriverOptions {
+        timeouts,
+        enable: endpoint.enable.clone(),
+        transcript: Some(transcript.clone()),
+        secrets: endpoint.secrets.clone(),
+        intended: target.intended.clone(),
+    };
     driver::connect(
         &endpoint.platform,
         &endpoint.asset,
         address,
         &endpoint.ssh,
-        timeouts,
+        options,
     )
     .await
 }

@@ -92,7 +92,7 @@ pub fn targets(
                 }
             },
         };
-        let redactor = Redactor::new(&endpoint.secrets);
+        let redactor = Redactor::from_secrets(&endpoint.secrets);
         targets.push(Target {
             intended: intents.remove(&asset.value.name),
             endpoint,

@@ -104,6 +104,9 @@ pub struct AssetReport {
     pub backup_revision: Option<String>,
     /// Each step, in order.
     pub steps: Vec<StepResult>,
+    /// The session transcript (redacted), for troubleshooting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transcript: Option<String>,
     /// Wall time, milliseconds.
     pub duration_ms: u64,
 }
@@ -120,6 +123,7 @@ impl AssetReport {
             commands: Vec::new(),
             backup_revision: None,
             steps: Vec::new(),
+            transcript: None,
             duration_ms: 0,
         }
     }

@@ -1,61 +1,99 @@
 //! Redaction of secret values in text about to leave the process (diffs, command output,
-//! run reports, transcripts): every occurrence of any registered secret becomes
-//! `<redacted>`. Matching is leftmost-longest, so a secret that contains another is replaced
-//! whole.
+//! error messages, run reports, transcripts): every occurrence of a registered value, and the
+//! `secret` group of every registered pattern (values the caller cannot list in advance,
+//! such as a key already on a device), becomes `<redacted>`.
 
 use super::Secret;
-use aho_corasick::{AhoCorasick, MatchKind};
+use regex::Regex;
 
-/// What replaces a secret value.
+/// What replaces a secret.
 pub const REDACTED: &str = "<redacted>";
 
-/// Replaces known secret values in text.
+/// Secret values and secret-bearing patterns, and the function that hides them.
 #[derive(Clone, Default)]
 pub struct Redactor {
-    matcher: Option<AhoCorasick>,
+    /// Literal secret values, longest first (so a secret containing another is hidden whole).
+    values: Vec<String>,
+    /// Patterns whose `secret` group is hidden (values the caller cannot list in advance,
+    /// such as a key already on the device).
+    patterns: Vec<Regex>,
 }
 
 impl std::fmt::Debug for Redactor {
+    // The values are the secrets themselves: count them, never show them.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Redactor")
+        write!(
+            f,
+            "Redactor({} values, {} patterns)",
+            self.values.len(),
+            self.patterns.len()
+        )
     }
 }
 
 impl Redactor {
-    /// A redactor for these secrets (empty values are ignored).
-    pub fn new<'a>(secrets: impl IntoIterator<Item = &'a Secret>) -> Redactor {
-        let patterns: Vec<&str> = secrets
-            .into_iter()
-            .map(Secret::expose)
-            .filter(|value| !value.is_empty())
-            .collect();
-        if patterns.is_empty() {
-            return Redactor::default();
+    /// An empty rule set.
+    pub fn new() -> Redactor {
+        Redactor::default()
+    }
+
+    /// A rule set hiding these secrets' values.
+    pub fn from_secrets<'a>(secrets: impl IntoIterator<Item = &'a Secret>) -> Redactor {
+        let mut redactor = Redactor::new();
+        for secret in secrets {
+            redactor.add_value(secret.expose());
         }
-        // Building fails only past internal size limits, far above any inventory's secrets;
-        // a redactor that cannot be built redacts everything rather than nothing.
-        let matcher = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostLongest)
-            .build(patterns)
-            .ok();
-        Redactor {
-            matcher: matcher.or_else(|| AhoCorasick::new([""]).ok()),
+        redactor
+    }
+
+    /// Hide `value` wherever it appears. Empty values are ignored (they would match
+    /// everywhere); anything else, however short, is hidden: a short password is still one.
+    pub fn add_value(&mut self, value: &str) {
+        if value.is_empty() || self.values.iter().any(|v| v == value) {
+            return;
         }
+        self.values.push(value.to_string());
+        self.values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    }
+
+    /// Hide the `secret` named group of every match of `pattern` (a pattern without that
+    /// group hides the whole match).
+    pub fn add_pattern(&mut self, pattern: Regex) {
+        if self.patterns.iter().any(|p| p.as_str() == pattern.as_str()) {
+            return;
+        }
+        self.patterns.push(pattern);
+    }
+
+    /// True when no rule is registered.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty() && self.patterns.is_empty()
     }
 
     /// `text` with every secret replaced by [`REDACTED`].
-    pub fn redact(&self, text: &str) -> String {
-        match &self.matcher {
-            None => text.to_string(),
-            Some(matcher) => {
-                let mut out = String::with_capacity(text.len());
-                matcher.replace_all_with(text, &mut out, |_, _, out| {
-                    out.push_str(REDACTED);
-                    true
-                });
-                out
+    pub fn apply(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for value in &self.values {
+            if out.contains(value.as_str()) {
+                out = out.replace(value.as_str(), REDACTED);
             }
         }
+        for pattern in &self.patterns {
+            out = pattern
+                .replace_all(&out, |caps: &regex::Captures<'_>| {
+                    let whole = caps.get(0).map_or("", |m| m.as_str());
+                    match (caps.get(0), caps.name("secret")) {
+                        (Some(all), Some(secret)) => {
+                            let start = secret.start() - all.start();
+                            let end = secret.end() - all.start();
+                            format!("{}{REDACTED}{}", &whole[..start], &whole[end..])
+                        }
+                        _ => REDACTED.to_string(),
+                    }
+                })
+                .into_owned();
+        }
+        out
     }
 }
 
@@ -64,17 +102,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_occurrence_is_replaced_longest_first() {
+    fn values_longest_first_and_pattern_groups() {
         let secrets = [
             Secret::new("hunter2"),
             Secret::new("hunter2-long"),
             Secret::new(""),
         ];
-        let redactor = Redactor::new(&secrets);
+        let mut redactor = Redactor::from_secrets(&secrets);
         assert_eq!(
-            redactor.redact("a hunter2 b hunter2-long c"),
+            redactor.apply("a hunter2 b hunter2-long c"),
             "a <redacted> b <redacted> c"
         );
-        assert_eq!(Redactor::new(&[]).redact("hunter2"), "hunter2");
+        redactor.add_pattern(Regex::new(r"PrivateKey = (?P<secret>\S+)").unwrap());
+        assert_eq!(
+            redactor.apply("PrivateKey = abc"),
+            "PrivateKey = <redacted>"
+        );
+        assert_eq!(Redactor::new().apply("hunter2"), "hunter2");
     }
 }

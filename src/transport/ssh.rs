@@ -2,8 +2,11 @@
 //! against a known_hosts file (unknown keys refused unless accept-new, which records them;
 //! a changed key always refused, with both fingerprints), run exec commands, and drive an
 //! interactive shell by reading until a prompt pattern. In lab mode any destination outside
-//! loopback is refused before a packet leaves.
+//! loopback is refused before a packet leaves. Authentication by password, private key, or
+//! an SSH agent (`SSH_AUTH_SOCK`). With a [`Transcript`] attached, everything sent and
+//! received on shell and exec channels is recorded, secrets redacted first.
 
+use super::transcript::{Direction, Transcript};
 use crate::secrets::Secret;
 use regex::Regex;
 use russh::client::{self, Handle};
@@ -21,6 +24,21 @@ pub enum Credential {
     Password(Secret),
     /// Public-key authentication with this private key.
     Key(Arc<PrivateKey>),
+    /// Public-key authentication by an SSH agent: each identity it holds is offered in turn
+    /// until one is accepted. `None` is the agent of `SSH_AUTH_SOCK`; a path names another
+    /// agent socket (tests, or a dedicated agent for automation).
+    Agent(Option<PathBuf>),
+}
+
+impl std::fmt::Debug for Credential {
+    // Which kind only: a key or password never reaches a log through Debug.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credential::Password(_) => f.write_str("Password(<redacted>)"),
+            Credential::Key(_) => f.write_str("Key(<redacted>)"),
+            Credential::Agent(socket) => write!(f, "Agent({socket:?})"),
+        }
+    }
 }
 
 /// How host keys are checked.
@@ -119,6 +137,14 @@ pub enum TransportError {
         /// More words, when known.
         detail: String,
     },
+    /// The SSH agent could not be reached or holds no usable key.
+    #[error("{target}: SSH agent: {reason}")]
+    Agent {
+        /// Device name and address.
+        target: String,
+        /// What went wrong with the agent.
+        reason: String,
+    },
     /// Anything else the SSH layer reported.
     #[error("{target}: SSH error: {reason}")]
     Protocol {
@@ -201,6 +227,11 @@ impl client::Handler for Checker {
 pub struct SshSession {
     handle: Handle<Checker>,
     target: String,
+    /// The login password, kept only to register it with a transcript attached later (a
+    /// device may echo it back, e.g. in a banner or an error).
+    password: Option<Secret>,
+    /// Where channels record what they send and receive, when the caller wants it.
+    transcript: Option<Transcript>,
 }
 
 /// The output of a command run over an exec channel.
@@ -277,11 +308,10 @@ impl SshSession {
         let user = options.username.clone();
         let authenticate = async {
             match &options.credential {
-                Credential::Password(secret) => {
-                    handle
-                        .authenticate_password(user.clone(), secret.expose())
-                        .await
-                }
+                Credential::Password(secret) => handle
+                    .authenticate_password(user.clone(), secret.expose())
+                    .await
+                    .map_err(|e| classify(target.clone(), &e)),
                 Credential::Key(key) => {
                     let hash = handle
                         .best_supported_rsa_hash()
@@ -295,8 +325,16 @@ impl SshSession {
                             russh::keys::PrivateKeyWithHashAlg::new(key.clone(), hash),
                         )
                         .await
+                        .map_err(|e| classify(target.clone(), &e))
+                }
+                Credential::Agent(socket) => {
+                    authenticate_with_agent(&mut handle, &user, socket.as_deref(), &target).await
                 }
             }
+        };
+        let password = match &options.credential {
+            Credential::Password(secret) => Some(secret.clone()),
+            _ => None,
         };
         match tokio::time::timeout(options.auth_timeout, authenticate).await {
             Err(_) => Err(TransportError::Timeout {
@@ -304,10 +342,34 @@ impl SshSession {
                 stage: "authenticating",
                 seconds: options.auth_timeout.as_secs_f64(),
             }),
-            Ok(Err(error)) => Err(classify(target, &error)),
-            Ok(Ok(result)) if result.success() => Ok(SshSession { handle, target }),
+            Ok(Err(error)) => Err(error),
+            Ok(Ok(result)) if result.success() => Ok(SshSession {
+                handle,
+                target,
+                password,
+                transcript: None,
+            }),
             Ok(Ok(_)) => Err(TransportError::AuthFailed { target, user }),
         }
+    }
+
+    /// Record everything sent and received on this session's channels (opened from now on)
+    /// in `transcript`. The login password, if any, is registered as a secret.
+    pub fn set_transcript(&mut self, transcript: Transcript) {
+        if let Some(password) = &self.password {
+            transcript.redact(password.expose());
+        }
+        transcript.record(
+            "ssh",
+            Direction::Note,
+            &format!("connected to {}\n", self.target),
+        );
+        self.transcript = Some(transcript);
+    }
+
+    /// The device name and address, as messages show it.
+    pub fn target(&self) -> &str {
+        &self.target
     }
 
     /// Run a command over an exec channel and collect its output, within `timeout`.
@@ -316,6 +378,26 @@ impl SshSession {
         command: &str,
         timeout: Duration,
     ) -> Result<ExecResult, TransportError> {
+        self.exec_as(command, command, timeout).await
+    }
+
+    /// [`exec`](Self::exec), recording `shown` in the transcript instead of `command`: for a
+    /// command that carries data in an encoding redaction cannot see into (a file as base64).
+    pub async fn exec_as(
+        &self,
+        command: &str,
+        shown: &str,
+        timeout: Duration,
+    ) -> Result<ExecResult, TransportError> {
+        let channel_name = self
+            .transcript
+            .as_ref()
+            .map(|t| {
+                let name = t.channel("exec");
+                t.record(&name, Direction::Sent, &format!("{shown}\n"));
+                name
+            })
+            .unwrap_or_default();
         let run = async {
             let mut channel = self
                 .handle
@@ -339,7 +421,7 @@ impl SshSession {
             }
             Ok(result)
         };
-        tokio::time::timeout(timeout, run)
+        let outcome = tokio::time::timeout(timeout, run)
             .await
             .unwrap_or_else(|_| {
                 Err(TransportError::Timeout {
@@ -347,7 +429,29 @@ impl SshSession {
                     stage: "running a command",
                     seconds: timeout.as_secs_f64(),
                 })
-            })
+            });
+        if let Some(transcript) = &self.transcript {
+            match &outcome {
+                Ok(result) => {
+                    let stdout = String::from_utf8_lossy(&result.stdout);
+                    transcript.record(&channel_name, Direction::Received, &stdout);
+                    let stderr = String::from_utf8_lossy(&result.stderr);
+                    transcript.record(&channel_name, Direction::Stderr, &stderr);
+                    let status = result
+                        .status
+                        .map_or_else(|| String::from("none"), |s| s.to_string());
+                    transcript.record(
+                        &channel_name,
+                        Direction::Note,
+                        &format!("exit status {status}\n"),
+                    );
+                }
+                Err(error) => {
+                    transcript.record(&channel_name, Direction::Note, &format!("{error}\n"))
+                }
+            }
+        }
+        outcome
     }
 
     /// Open an interactive shell with a PTY (what network CLIs expect).
@@ -365,11 +469,17 @@ impl SshSession {
             .request_shell(true)
             .await
             .map_err(|e| classify(self.target.clone(), &e))?;
+        let transcript = self
+            .transcript
+            .as_ref()
+            .map(|t| (t.clone(), t.channel("shell")));
         Ok(Shell {
             channel,
             buffer: Vec::new(),
             target: self.target.clone(),
             closed: false,
+            transcript,
+            unlogged: Vec::new(),
         })
     }
 
@@ -380,6 +490,75 @@ impl SshSession {
             .disconnect(Disconnect::ByApplication, "bye", "")
             .await;
     }
+}
+
+/// Offer each identity the agent holds until the device accepts one. The agent signs; the
+/// private keys never leave it.
+async fn authenticate_with_agent(
+    handle: &mut Handle<Checker>,
+    user: &str,
+    socket: Option<&std::path::Path>,
+    target: &str,
+) -> Result<client::AuthResult, TransportError> {
+    use russh::keys::agent::AgentIdentity;
+    use russh::keys::agent::client::AgentClient;
+    let agent_error = |reason: String| TransportError::Agent {
+        target: target.to_string(),
+        reason,
+    };
+    let mut agent = match socket {
+        Some(path) => AgentClient::connect_uds(path).await.map_err(|e| {
+            agent_error(format!("cannot reach the agent at {}: {e}", path.display()))
+        })?,
+        None => AgentClient::connect_env()
+            .await
+            .map_err(|e| agent_error(format!("cannot reach the agent of SSH_AUTH_SOCK: {e}")))?,
+    };
+    let identities = agent
+        .request_identities()
+        .await
+        .map_err(|e| agent_error(format!("cannot list its keys: {e}")))?;
+    let keys: Vec<PublicKey> = identities
+        .into_iter()
+        .filter_map(|identity| match identity {
+            AgentIdentity::PublicKey { key, .. } => Some(key),
+            // Certificates need the server to trust a CA: not part of the device policy.
+            AgentIdentity::Certificate { .. } => None,
+        })
+        .collect();
+    if keys.is_empty() {
+        return Err(agent_error(String::from(
+            "the agent holds no key (add one with ssh-add)",
+        )));
+    }
+    let hash = handle
+        .best_supported_rsa_hash()
+        .await
+        .ok()
+        .flatten()
+        .flatten();
+    let mut last = None;
+    for key in keys {
+        let hash = matches!(key.algorithm(), russh::keys::Algorithm::Rsa { .. })
+            .then_some(hash)
+            .flatten();
+        match handle
+            .authenticate_publickey_with(user, key, hash, &mut agent)
+            .await
+        {
+            Ok(result) if result.success() => return Ok(result),
+            Ok(result) => last = Some(result),
+            // The agent refused to sign with this key (confirm-only, locked): try the next.
+            Err(russh::AgentAuthError::Key(_)) => {}
+            Err(russh::AgentAuthError::Send(_)) => {
+                return Err(TransportError::Disconnected {
+                    target: target.to_string(),
+                    detail: String::from(" during agent authentication"),
+                });
+            }
+        }
+    }
+    last.ok_or_else(|| agent_error(String::from("the agent signed with none of its keys")))
 }
 
 fn classify(target: String, error: &russh::Error) -> TransportError {
@@ -418,6 +597,12 @@ pub struct Shell {
     buffer: Vec<u8>,
     target: String,
     closed: bool,
+    /// The transcript and this channel's label in it.
+    transcript: Option<(Transcript, String)>,
+    /// Received bytes not yet recorded: whole lines are recorded as they arrive, the rest
+    /// when a read ends, so a secret is never split across two entries (where redaction
+    /// could not see it whole).
+    unlogged: Vec<u8>,
 }
 
 /// Remove terminal escape sequences (bracketed paste, colours) before matching prompts.
@@ -449,6 +634,9 @@ pub fn strip_ansi(text: &str) -> String {
 impl Shell {
     /// Send raw text (add `\n` yourself for a line).
     pub async fn send(&mut self, text: &str) -> Result<(), TransportError> {
+        if let Some((transcript, name)) = &self.transcript {
+            transcript.record(name, Direction::Sent, text);
+        }
         self.channel
             .data_bytes(text.as_bytes().to_vec())
             .await
@@ -469,9 +657,12 @@ impl Shell {
                 let consumed = text[..found.end()].to_string();
                 let rest = text[found.end()..].to_string();
                 self.buffer = rest.into_bytes();
+                self.log_received(true);
                 return Ok(consumed);
             }
             if self.closed {
+                self.log_received(true);
+                self.note("channel closed by the device");
                 return Err(TransportError::Disconnected {
                     target: self.target.clone(),
                     detail: format!(" while waiting for {pattern}"),
@@ -479,6 +670,11 @@ impl Shell {
             }
             match tokio::time::timeout_at(deadline, self.channel.wait()).await {
                 Err(_) => {
+                    self.log_received(true);
+                    self.note(&format!(
+                        "timed out after {:.1} s waiting for {pattern}",
+                        timeout.as_secs_f64()
+                    ));
                     return Err(TransportError::Timeout {
                         target: self.target.clone(),
                         stage: "waiting for the device's prompt",
@@ -486,9 +682,42 @@ impl Shell {
                     });
                 }
                 Ok(None) | Ok(Some(ChannelMsg::Close | ChannelMsg::Eof)) => self.closed = true,
-                Ok(Some(ChannelMsg::Data { data })) => self.buffer.extend_from_slice(&data),
+                Ok(Some(ChannelMsg::Data { data })) => {
+                    self.buffer.extend_from_slice(&data);
+                    if self.transcript.is_some() {
+                        self.unlogged.extend_from_slice(&data);
+                        self.log_received(false);
+                    }
+                }
                 Ok(Some(_)) => {}
             }
+        }
+    }
+
+    /// Record received text: whole lines, or everything when `all` (a read ended).
+    fn log_received(&mut self, all: bool) {
+        let Some((transcript, name)) = &self.transcript else {
+            return;
+        };
+        let end = if all {
+            self.unlogged.len()
+        } else {
+            match self.unlogged.iter().rposition(|&b| b == b'\n') {
+                Some(at) => at + 1,
+                None => return,
+            }
+        };
+        let chunk: Vec<u8> = self.unlogged.drain(..end).collect();
+        transcript.record(
+            name,
+            Direction::Received,
+            &strip_ansi(&String::from_utf8_lossy(&chunk)),
+        );
+    }
+
+    fn note(&self, text: &str) {
+        if let Some((transcript, name)) = &self.transcript {
+            transcript.record(name, Direction::Note, &format!("{text}\n"));
         }
     }
 }
