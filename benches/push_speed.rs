@@ -581,7 +581,7 @@ async fn preparation(
     let (time, _) = best(|| {
         endpoints
             .iter()
-            .map(|e| netparc::secrets::Redactor::new(&e.secrets))
+            .map(|e| netparc::secrets::Redactor::from_secrets(&e.secrets))
             .collect::<Vec<_>>()
     });
     row("redactors (`Redactor::new`)", time, true);
