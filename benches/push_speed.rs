@@ -41,14 +41,20 @@
 //! the twins' own running configurations holding them too. A failed check makes the bench
 //! exit 1; nothing is asserted on time.
 //!
-//! Then, "where the time goes" (`NETPARC_PUSH_BREAKDOWN=0` skips it): the step durations of
-//! the run reports (a third playbook with an explicit `backup` step first, which does the
-//! same device work but splits connect + read from plan + apply), the engine alone against
-//! the preparation before it, and the same playbook on ten devices one at a time, the floor
-//! per device on an idle lab.
+//! Then, "where the time goes" (`NETPARC_PUSH_BREAKDOWN=0` skips it): the preparation
+//! against the engine, the preparation's parts timed alone, the step durations of the run
+//! reports (a third playbook with an explicit `backup` step first, which does the same device
+//! work but splits connect + read from plan + apply), the same playbook on ten devices one at
+//! a time (the floor per device on an idle lab), and smaller `forks`
+//! (`NETPARC_PUSH_FORKS_SWEEP`, default `20,100,250`, those below N).
+//!
+//! Every run also gives the CPU time of the process (`getrusage`): netparc's and the twins',
+//! which share it, as `netparc run --lab` does; and for Nornir, the Python process's own.
+//! The bench runs with mimalloc as its global allocator, as the `netparc` binary does.
 //!
 //! Knobs: `NETPARC_PUSH_DEVICES` (default `100,1000`), `NETPARC_PUSH_REPS` (netparc runs per
-//! size and mode, default 3), `NETPARC_PUSH_FORKS`, `NETPARC_PUSH_NORNIR`,
+//! size and mode, default 3), `NETPARC_PUSH_FORKS`, `NETPARC_PUSH_FORKS_SWEEP`,
+//! `NETPARC_PUSH_NORNIR`,
 //! `NETPARC_PUSH_NORNIR_MAX`, `NETPARC_PUSH_WORKERS`, `NETPARC_PUSH_PYTHON` (default
 //! `benches/.venv/bin/python`, which `benches/push.sh` creates), `NETPARC_PUSH_KEEP=1` (keep
 //! the generated folders, secrets included, for profiling).
@@ -73,6 +79,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+// The allocator the `netparc` binary runs with (src/main.rs): the figures are those of
+// `netparc run`, not of glibc's malloc, which a first profile of this bench showed at about a
+// fifth of the CPU time.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// The change: 20 configuration lines, none in a twin's factory configuration, as a merge
 /// push sends them (children indented by one space, as IOS shows them). The Nornir side
@@ -153,6 +165,8 @@ struct Config {
     sizes: Vec<usize>,
     reps: usize,
     forks: Option<usize>,
+    /// Smaller `forks` values tried in the breakdown (those below the main one).
+    sweep: Vec<usize>,
     nornir: bool,
     nornir_max: usize,
     workers: usize,
@@ -173,19 +187,22 @@ impl Config {
         let flag = |name: &str, default: bool| {
             std::env::var(name).map_or(default, |v| !matches!(v.trim(), "0" | "" | "no"))
         };
-        let sizes = std::env::var("NETPARC_PUSH_DEVICES")
-            .ok()
-            .map(|v| {
-                v.split(',')
-                    .filter_map(|n| n.trim().replace('_', "").parse().ok())
-                    .filter(|n: &usize| *n > 0)
-                    .collect::<Vec<_>>()
-            })
-            .filter(|sizes| !sizes.is_empty())
-            .unwrap_or_else(|| vec![100, 1_000]);
+        let list = |name: &str, default: &[usize]| {
+            std::env::var(name)
+                .ok()
+                .map(|v| {
+                    v.split(',')
+                        .filter_map(|n| n.trim().replace('_', "").parse().ok())
+                        .filter(|n: &usize| *n > 0)
+                        .collect::<Vec<_>>()
+                })
+                .filter(|list| !list.is_empty())
+                .unwrap_or_else(|| default.to_vec())
+        };
         let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
         Config {
-            sizes,
+            sizes: list("NETPARC_PUSH_DEVICES", &[100, 1_000]),
+            sweep: list("NETPARC_PUSH_FORKS_SWEEP", &[20, 100, 250]),
             reps: number("NETPARC_PUSH_REPS", 3),
             forks: std::env::var("NETPARC_PUSH_FORKS")
                 .ok()
@@ -403,14 +420,28 @@ async fn size(config: &Config, devices: usize) -> (Summary, bool) {
     };
 
     println!();
-    println!("| run | wall (min) | wall (median) | per device: median | p95 | max | checks |");
-    println!("|---|---:|---:|---:|---:|---:|---|");
+    println!(
+        "| run | wall (min) | wall (median) | CPU, median (per device) | per device: median | p95 | max | checks |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---|");
     for row in &rows {
         println!("{row}");
     }
 
     if config.breakdown {
-        ok &= breakdown(&inventory, &resolver, &push, &split, forks, &shipped, &bare).await;
+        ok &= breakdown(
+            &inventory,
+            &resolver,
+            &Playbooks {
+                push: push.clone(),
+                split: split.clone(),
+            },
+            forks,
+            &shipped,
+            &bare,
+            &config.sweep,
+        )
+        .await;
     }
 
     if config.keep {
@@ -430,16 +461,25 @@ async fn size(config: &Config, devices: usize) -> (Summary, bool) {
     (summary, ok)
 }
 
+/// The two playbook files of a size.
+struct Playbooks {
+    /// The issue's: push, then read back.
+    push: PathBuf,
+    /// The same with the backup as a step of its own.
+    split: PathBuf,
+}
+
 /// "Where the time goes" for one size; false when a check failed.
 async fn breakdown(
     inventory: &Inventory,
     resolver: &SecretResolver,
-    push: &Path,
-    split: &Path,
+    playbooks: &Playbooks,
     forks: usize,
     shipped: &Runs,
     bare: &Runs,
+    sweep: &[usize],
 ) -> bool {
+    let (push, split) = (playbooks.push.as_path(), playbooks.split.as_path());
     let mut ok = true;
     println!();
     println!("### Where netparc's time goes");
@@ -464,7 +504,9 @@ async fn breakdown(
         "Step durations from the run reports (per device: median, p95, max). The split playbook runs `backup` as a step of its own before `push`: the same device work, with connect + read (+ commit) apart from plan + apply. \"close\" is the asset's time outside its steps (closing the session)."
     );
     println!();
-    println!("| run | wall | step | per device: median | p95 | max | sum over devices |");
+    println!(
+        "| run | wall (CPU of netparc and twins) | step | per device: median | p95 | max | sum over devices |"
+    );
     println!("|---|---:|---|---:|---:|---:|---:|");
     let sample: Vec<String> = inventory
         .assets
@@ -499,11 +541,56 @@ async fn breakdown(
         let Some(report) = &run.report else { continue };
         for (step, latencies) in step_latencies(report) {
             println!(
-                "| {name} | {} | {step} | {} | {} |",
+                "| {name} | {} ({} CPU) | {step} | {} | {} |",
                 secs(run.wall),
+                secs(run.cpu),
                 latencies.cells(),
                 secs(latencies.sum())
             );
+        }
+    }
+
+    let sweep: Vec<usize> = sweep.iter().copied().filter(|f| *f < forks).collect();
+    if !sweep.is_empty() {
+        println!();
+        println!(
+            "Fewer devices at once (`forks`), one run each; all devices go through, {} at a time:",
+            sweep
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        println!();
+        println!(
+            "| forks | run | wall | CPU of netparc and twins | per device: median | p95 | max |"
+        );
+        println!("|---:|---|---:|---:|---:|---:|---:|");
+        for &forks in sweep.iter().chain(std::iter::once(&forks)) {
+            for store in [true, false] {
+                let run = netparc_run(inventory, resolver, push, forks, store, None).await;
+                ok &= run.problems.is_empty();
+                report_problems(&run);
+                let mut per_device = Latencies::default();
+                if let Some(report) = &run.report {
+                    per_device.samples = report
+                        .assets
+                        .iter()
+                        .map(|a| Duration::from_millis(a.duration_ms))
+                        .collect();
+                }
+                println!(
+                    "| {forks} | {} | {} | {} | {} |",
+                    if store {
+                        "as shipped"
+                    } else {
+                        "no backup store"
+                    },
+                    secs(run.wall),
+                    secs(run.cpu),
+                    per_device.cells()
+                );
+            }
         }
     }
     ok
@@ -633,6 +720,8 @@ struct NetparcRun {
     /// Wall time minus the engine's own (`RunReport::duration_ms`): playbook, render,
     /// logins, backup store.
     preparation: Duration,
+    /// CPU time of the process during the run: netparc's and the twins' together.
+    cpu: Duration,
     report: Option<RunReport>,
     problems: Vec<String>,
 }
@@ -667,6 +756,7 @@ async fn netparc_run(
     };
     let events: EventSink = Arc::new(|_| {});
     let (_cancel_tx, cancel) = tokio::sync::watch::channel(false);
+    let cpu_before = cpu_time(libc::RUSAGE_SELF);
     let started = Instant::now();
     let result = if store {
         launch::launch(
@@ -680,6 +770,7 @@ async fn netparc_run(
         .await
     };
     let wall = started.elapsed();
+    let cpu = cpu_time(libc::RUSAGE_SELF).saturating_sub(cpu_before);
     let mut problems = Vec::new();
     let report = match result {
         Ok(report) => Some(report),
@@ -698,6 +789,7 @@ async fn netparc_run(
     });
     NetparcRun {
         wall,
+        cpu,
         preparation,
         report,
         problems,
@@ -854,6 +946,7 @@ fn report_problems(run: &NetparcRun) {
 #[derive(Default)]
 struct Runs {
     walls: Vec<Duration>,
+    cpu: Vec<Duration>,
     preparation: Vec<Duration>,
     engine: Vec<Duration>,
     per_device: Latencies,
@@ -864,6 +957,7 @@ struct Runs {
 impl Runs {
     fn add(&mut self, run: NetparcRun) {
         self.walls.push(run.wall);
+        self.cpu.push(run.cpu);
         self.preparation.push(run.preparation);
         if !run.problems.is_empty() {
             self.failed += 1;
@@ -881,9 +975,10 @@ impl Runs {
 
     fn row(&self, name: &str) -> String {
         format!(
-            "| {name} | **{}** | {} | {} | {} |",
+            "| {name} | **{}** | {} | {} | {} | {} |",
             secs(min(&self.walls)),
             secs(median(&self.walls)),
+            cpu_cell(median(&self.cpu), self.devices),
             self.per_device.cells(),
             if self.failed == 0 {
                 format!("{} devices changed, 20 lines each, read back", self.devices)
@@ -943,6 +1038,10 @@ struct NornirFigures {
     config: Latencies,
     /// Per host: `netmiko_send_command("show running-config")`.
     read_back: Latencies,
+    /// CPU time of the Python process (`RUSAGE_CHILDREN`).
+    cpu_child: Duration,
+    /// CPU time of this process meanwhile: the twins serving Nornir.
+    cpu_twins: Duration,
     versions: String,
     hosts: usize,
     problems: Vec<String>,
@@ -951,9 +1050,11 @@ struct NornirFigures {
 impl NornirFigures {
     fn row(&self, workers: usize) -> String {
         format!(
-            "| Nornir + Netmiko ({}), {workers} workers: job (`nr.run` + close), 1 run | **{}** | | {} | {} |",
+            "| Nornir + Netmiko ({}), {workers} workers: job (`nr.run` + close), 1 run | **{}** | | {} Python, {} twins | {} | {} |",
             self.versions,
             secs(self.job),
+            cpu_cell(self.cpu_child, self.hosts),
+            cpu_cell(self.cpu_twins, self.hosts),
             self.per_host.cells(),
             if self.problems.is_empty() {
                 format!("{} hosts ok, 20 lines each, read back", self.hosts)
@@ -961,7 +1062,7 @@ impl NornirFigures {
                 format!("{} problem(s)", self.problems.len())
             }
         ) + &format!(
-            "\n| Nornir + Netmiko, whole process (Python start, imports and `InitNornir`: {}) | {} | | | | | |\n| Nornir + Netmiko, per host: open the connection (connect, login, session preparation) | | | {} | |\n| Nornir + Netmiko, per host: `netmiko_send_config` (20 lines) | | | {} | |\n| Nornir + Netmiko, per host: `netmiko_send_command(\"show running-config\")` | | | {} | |",
+            "\n| Nornir + Netmiko, whole process (Python start, imports and `InitNornir`: {}) | {} | | | | | | |\n| Nornir + Netmiko, per host: open the connection (connect, login, session preparation) | | | | {} | |\n| Nornir + Netmiko, per host: `netmiko_send_config` (20 lines) | | | | {} | |\n| Nornir + Netmiko, per host: `netmiko_send_command(\"show running-config\")` | | | | {} | |",
             secs(self.start),
             secs(self.process),
             self.connect.cells(),
@@ -1026,6 +1127,8 @@ async fn nornir_run(
         config.workers,
         load_average()
     );
+    let children_before = cpu_time(libc::RUSAGE_CHILDREN);
+    let self_before = cpu_time(libc::RUSAGE_SELF);
     let started = Instant::now();
     // The child blocks; it waits on the blocking pool while the runtime's workers serve the
     // twins it talks to.
@@ -1034,6 +1137,8 @@ async fn nornir_run(
         .expect("the Nornir subprocess thread")
         .map_err(|e| format!("cannot run {}: {e}", config.python.display()))?;
     let process = started.elapsed();
+    let cpu_child = cpu_time(libc::RUSAGE_CHILDREN).saturating_sub(children_before);
+    let cpu_twins = cpu_time(libc::RUSAGE_SELF).saturating_sub(self_before);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     let report: serde_json::Value = serde_json::from_str(&stdout).map_err(|e| {
@@ -1076,6 +1181,8 @@ async fn nornir_run(
     };
     Ok(NornirFigures {
         process,
+        cpu_child,
+        cpu_twins,
         job: seconds(&report["seconds"]["run"]) + seconds(&report["seconds"]["close"]),
         start: seconds(&report["seconds"]["imports"]) + seconds(&report["seconds"]["init"]),
         per_host: latencies("task"),
@@ -1156,6 +1263,11 @@ impl Latencies {
     }
 }
 
+/// CPU time and its share per device.
+fn cpu_cell(cpu: Duration, devices: usize) -> String {
+    format!("{} ({})", secs(cpu), ms(cpu / devices.max(1) as u32))
+}
+
 fn min(walls: &[Duration]) -> Duration {
     walls.iter().min().copied().unwrap_or_default()
 }
@@ -1194,6 +1306,20 @@ fn ms(d: Duration) -> String {
     } else {
         format!("{:.0} µs", ms * 1e3)
     }
+}
+
+/// CPU time (user + system) used so far by this process (`who` = `RUSAGE_SELF`: netparc
+/// and the twins, which share it) or by its finished children (`RUSAGE_CHILDREN`: the Nornir
+/// subprocess).
+fn cpu_time(who: libc::c_int) -> Duration {
+    // SAFETY: getrusage only writes the struct it is given, which is zeroed and ours.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid `who` and a valid pointer; on failure the struct stays zeroed.
+    let _ = unsafe { libc::getrusage(who, &mut usage) };
+    let time = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec.max(0) as u64) + Duration::from_micros(t.tv_usec.max(0) as u64)
+    };
+    time(usage.ru_utime) + time(usage.ru_stime)
 }
 
 /// The 1, 5 and 15 minute load averages (the machine is shared: say how busy it was).
