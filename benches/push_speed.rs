@@ -534,11 +534,19 @@ async fn breakdown(
             Some(limit.as_str()),
         ),
     ];
+    let mut transcript: Option<String> = None;
     for (name, playbook, store, forks, limit) in runs {
         let run = netparc_run(inventory, resolver, playbook, forks, store, limit).await;
         ok &= run.problems.is_empty();
         report_problems(&run);
         let Some(report) = &run.report else { continue };
+        if transcript.is_none() {
+            transcript = report
+                .assets
+                .first()
+                .and_then(|a| a.transcript.as_deref())
+                .and_then(|path| fs::read_to_string(path).ok());
+        }
         for (step, latencies) in step_latencies(report) {
             println!(
                 "| {name} | {} ({} CPU) | {step} | {} | {} |",
@@ -548,6 +556,12 @@ async fn breakdown(
                 secs(latencies.sum())
             );
         }
+    }
+    if let Some(text) = &transcript {
+        print!(
+            "{}",
+            variants(&inventory.root, text, inventory.assets.len())
+        );
     }
 
     let sweep: Vec<usize> = sweep.iter().copied().filter(|f| *f < forks).collect();
@@ -594,6 +608,80 @@ async fn breakdown(
         }
     }
     ok
+}
+
+/// What two per-device costs of the engine and the IOS driver are, timed alone with a
+/// cheaper variant beside each: writing the session transcript (`fsutil::write_file`: a
+/// temporary file, fsync, rename, fsync of the folder, on the runtime's worker thread), and
+/// compiling the prompt pattern (`Ios::own_prompt` builds a `Regex` for every EXEC command
+/// it sends; copied here). `transcript` is a real one of this run.
+fn variants(root: &Path, transcript: &str, devices: usize) -> String {
+    let count = devices.clamp(10, 200);
+    let dir = root.join("state").join("bench-transcripts");
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("mkdir");
+    let time_each = |name: &str, write: &dyn Fn(&Path)| {
+        let mut each = Latencies::default();
+        for i in 0..count {
+            let path = dir.join(format!("{name}-{i}.log"));
+            let started = Instant::now();
+            write(&path);
+            each.samples.push(started.elapsed());
+        }
+        each
+    };
+    let atomic = time_each("atomic", &|path| {
+        netparc::fsutil::write_file(path, transcript.as_bytes(), 0o600).expect("write")
+    });
+    let plain = time_each("plain", &|path| {
+        // Same bytes, same rename into place, no fsync (variant).
+        let tmp = path.with_extension("tmp");
+        fs::write(&tmp, transcript.as_bytes()).expect("write");
+        fs::rename(&tmp, path).expect("rename");
+    });
+    let _ = fs::remove_dir_all(&dir);
+    let host = "sw-marseille-0125";
+    let pattern = format!(
+        r"(?:^|\n){}(?:\([A-Za-z0-9_. /-]*\))?[>#] ?$",
+        regex::escape(host)
+    );
+    let mut compile = Latencies::default();
+    for _ in 0..count {
+        let started = Instant::now();
+        let regex = regex::Regex::new(&pattern).expect("the driver's pattern");
+        // A first search, as `read_until` does: the lazy DFA builds its start states.
+        let _ = regex.is_match("show clock\n12:00:00 UTC\nsw-marseille-0125#");
+        compile.samples.push(started.elapsed());
+    }
+    let compiled = regex::Regex::new(&pattern).expect("the driver's pattern");
+    let mut reuse = Latencies::default();
+    for _ in 0..count {
+        let started = Instant::now();
+        let _ = compiled.is_match("show clock\n12:00:00 UTC\nsw-marseille-0125#");
+        reuse.samples.push(started.elapsed());
+    }
+    let mut table = format!(
+        "\nTwo per-device costs timed alone, {count} times each, with a cheaper variant (a transcript of this run: {} bytes):\n\n| part | median | p95 | max |\n|---|---:|---:|---:|\n",
+        transcript.len()
+    );
+    for (name, each) in [
+        (
+            "transcript written as the engine does (`fsutil::write_file`: fsync of the file and the folder)",
+            &atomic,
+        ),
+        (
+            "same bytes, written and renamed without fsync (variant)",
+            &plain,
+        ),
+        (
+            "`Regex::new` of the IOS prompt pattern and a first match (`Ios::own_prompt`, each EXEC command)",
+            &compile,
+        ),
+        ("the same pattern compiled once, a match (variant)", &reuse),
+    ] {
+        table.push_str(&format!("| {name} | {} |\n", each.cells()));
+    }
+    table
 }
 
 /// The parts of the preparation `launch` does before the engine starts, each timed alone
