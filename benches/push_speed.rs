@@ -501,7 +501,7 @@ async fn breakdown(
     print!("{}", preparation(inventory, resolver, push).await);
     println!();
     println!(
-        "Step durations from the run reports (per device: median, p95, max). The split playbook runs `backup` as a step of its own before `push`: the same device work, with connect + read (+ commit) apart from plan + apply. \"close\" is the asset's time outside its steps (closing the session)."
+        "Step durations from the run reports (per device: median, p95, max). The split playbook runs `backup` as a step of its own before `push`: the same device work, with connect + read (+ commit) apart from plan + apply. \"close\" is the asset's time outside its steps (closing the session, writing its transcript); the reports count whole milliseconds, truncated, so for a lone device it also holds up to 1 ms per step."
     );
     println!();
     println!(
@@ -557,6 +557,7 @@ async fn breakdown(
             );
         }
     }
+    ok &= driver_floor(inventory, resolver, &sample).await;
     if let Some(text) = &transcript {
         print!(
             "{}",
@@ -607,6 +608,146 @@ async fn breakdown(
             }
         }
     }
+    ok
+}
+
+/// The floor per device, in microseconds: the same work as the engine does for one asset,
+/// through the driver directly, on ten twins one at a time (a lab of those ten): each
+/// operation timed with `Instant` (the run reports count whole milliseconds). Once with a
+/// session transcript as the engine records it, once without (`DriverOptions::transcript`
+/// None: the engine has no such option); then the parts the engine adds around a device:
+/// writing its transcript and committing its backup. False when a check failed.
+async fn driver_floor(inventory: &Inventory, resolver: &SecretResolver, sample: &[String]) -> bool {
+    use netparc::driver::{self, DriverOptions, Mode, Timeouts};
+    use netparc::transport::transcript::Transcript;
+    let selector = Selector::parse(&sample.join(",")).expect("the sample's selector");
+    let mut ok = true;
+    let names = [
+        "connect, log in, prompt, `terminal length 0` / `width 511` (`driver::connect`)",
+        "`running_config` (`show running-config`)",
+        "`plan` (remediation and diff)",
+        "`apply` (`configure terminal`, 20 lines, `end`)",
+        "`command(\"show running-config\")` (read-back)",
+        "`close`",
+        "the whole device",
+    ];
+    let mut table = String::from(
+        "\nThe floor per device: the engine's work for one asset through the driver directly, ten twins one at a time, timed in microseconds (the run reports count whole milliseconds):\n\n| part | with transcript: median | p95 | max | without transcript: median | p95 | max |\n|---|---:|---:|---:|---:|---:|---:|\n",
+    );
+    let mut columns: Vec<Vec<Latencies>> = Vec::new();
+    let mut transcripts: Vec<Transcript> = Vec::new();
+    for with_transcript in [true, false] {
+        let _ = fs::remove_file(inventory.root.join("state/lab/known_hosts"));
+        let access = open_lab(inventory, resolver, &selector).await;
+        let mut parts: Vec<Latencies> = names.iter().map(|_| Latencies::default()).collect();
+        for asset in inventory
+            .assets
+            .iter()
+            .filter(|a| sample.contains(&a.value.name))
+        {
+            let endpoint = access
+                .endpoint(inventory, asset, resolver)
+                .expect("a login");
+            let address = endpoint.address.expect("a twin address");
+            let intended = format!(
+                "hostname {}\n!\n{}\nend\n",
+                endpoint.asset,
+                PUSHED.join("\n")
+            );
+            let transcript = with_transcript.then(Transcript::new);
+            let options = DriverOptions {
+                timeouts: Timeouts::default(),
+                enable: endpoint.enable.clone(),
+                transcript: transcript.clone(),
+                secrets: endpoint.secrets.clone(),
+                intended: Some(intended.clone()),
+            };
+            let mut marks = vec![Instant::now()];
+            let result = async {
+                let mut driver = driver::connect(
+                    &endpoint.platform,
+                    &endpoint.asset,
+                    address,
+                    &endpoint.ssh,
+                    options,
+                )
+                .await?;
+                marks.push(Instant::now());
+                let running = driver.running_config().await?;
+                marks.push(Instant::now());
+                let plan = driver.plan(&intended, &running, Mode::Merge)?;
+                marks.push(Instant::now());
+                driver.apply(&plan).await?;
+                marks.push(Instant::now());
+                let read_back = driver.command("show running-config").await?;
+                marks.push(Instant::now());
+                driver.close().await;
+                marks.push(Instant::now());
+                Ok::<_, netparc::driver::DriverError>((plan.commands.len(), read_back.text))
+            }
+            .await;
+            match result {
+                Ok((sent, text)) => {
+                    if sent != PUSHED.len() || missing_line(&text).is_some() {
+                        ok = false;
+                        println!(
+                            "- driver floor check FAILED: {}: {sent} line(s) sent, read-back lacks {:?}",
+                            endpoint.asset,
+                            missing_line(&text)
+                        );
+                    }
+                    for (i, part) in parts.iter_mut().take(6).enumerate() {
+                        part.samples.push(marks[i + 1] - marks[i]);
+                    }
+                    parts[6].samples.push(marks[6] - marks[0]);
+                }
+                Err(error) => {
+                    ok = false;
+                    println!("- driver floor FAILED: {error}");
+                }
+            }
+            transcripts.extend(transcript);
+        }
+        access.close().await;
+        columns.push(parts);
+    }
+    for (i, name) in names.iter().enumerate() {
+        table.push_str(&format!(
+            "| {name} | {} | {} |\n",
+            columns[0][i].cells(),
+            columns[1][i].cells()
+        ));
+    }
+    // What the engine adds around each device: its transcript written out, its backup.
+    let dir = inventory.root.join("state").join("bench-floor");
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("mkdir");
+    let mut write = Latencies::default();
+    for (i, transcript) in transcripts.iter().enumerate() {
+        let started = Instant::now();
+        let _ = transcript.write_to(&dir.join(format!("{i}.log")));
+        write.samples.push(started.elapsed());
+    }
+    let _ = fs::remove_dir_all(&dir);
+    let _ = fs::remove_dir_all(inventory.root.join("state").join("backups"));
+    let store = netparc::backup::BackupStore::open(&inventory.root).expect("the backup store");
+    let mut commit = Latencies::default();
+    for (i, name) in sample.iter().enumerate() {
+        let config = format!("!\nhostname {name}\n! backup {i}\nend\n");
+        let started = Instant::now();
+        let saved = store.save(name, &config, "bench: one backup at a time");
+        commit.samples.push(started.elapsed());
+        if let Err(error) = saved {
+            ok = false;
+            println!("- backup commit FAILED: {error}");
+        }
+    }
+    table.push_str(&format!(
+        "| and around it, in the engine: the transcript written (`Transcript::write_to`: atomic, fsync) | {} | | | |\n| and the backup committed (`BackupStore::save`, alone: one commit) | {} | | | |\n",
+        write.cells(),
+        commit.cells()
+    ));
+    print!("{table}");
     ok
 }
 
