@@ -30,8 +30,9 @@
 //!    of the twins (address and port of each from `Lab::twins`), `num_workers: 20`
 //!    (`NETPARC_PUSH_WORKERS`), task `netmiko_send_config` with the same 20 lines then
 //!    `netmiko_send_command("show running-config")`, Netmiko's `cisco_ios` defaults
-//!    (`fast_cli`, no host key check). At 1,000 devices this takes minutes, so by default
-//!    Nornir runs only up to 100 devices (`NETPARC_PUSH_NORNIR_MAX=1000` includes 1,000;
+//!    (`fast_cli`, no host key check). At 1,000 devices this takes about 30 s against the
+//!    twins (minutes against real devices, which answer slower), so by default Nornir runs
+//!    only up to 100 devices (`NETPARC_PUSH_NORNIR_MAX=1000` includes 1,000;
 //!    `NETPARC_PUSH_NORNIR=0` skips it).
 //!
 //! Every run starts a fresh lab (twins in their factory state, `Access::open` with `lab`),
