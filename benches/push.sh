@@ -6,7 +6,7 @@
 # (Markdown rows for docs/benchmarks.md) go to stdout.
 # Environment knobs (see benches/push_speed.rs): NETPARC_PUSH_DEVICES (default 100,1000),
 # NETPARC_PUSH_REPS (default 3), NETPARC_PUSH_FORKS (default: the number of devices),
-# NETPARC_PUSH_FORKS_SWEEP (default 20,100,250),
+# NETPARC_PUSH_FORKS_SWEEP (default 5,20,100,250),
 # NETPARC_PUSH_NORNIR=0, NETPARC_PUSH_NORNIR_MAX (default 100: Nornir at 1,000 devices adds
 # about 30 s against the twins; set 1000 to include it), NETPARC_PUSH_WORKERS (default 20),
 # NETPARC_PUSH_BREAKDOWN=0, NETPARC_PUSH_PYTHON, NETPARC_PUSH_KEEP=1.

@@ -47,7 +47,8 @@
 //! reports (a third playbook with an explicit `backup` step first, which does the same device
 //! work but splits connect + read from plan + apply), the same playbook on ten devices one at
 //! a time (the floor per device on an idle lab), and smaller `forks`
-//! (`NETPARC_PUSH_FORKS_SWEEP`, default `20,100,250`, those below N).
+//! (`NETPARC_PUSH_FORKS_SWEEP`, default `5,20,100,250`, those below N; 5 is the engine's
+//! default when neither the playbook nor `--forks` sets it).
 //!
 //! Every run also gives the CPU time of the process (`getrusage`): netparc's and the twins',
 //! which share it, as `netparc run --lab` does; and for Nornir, the Python process's own.
@@ -203,7 +204,7 @@ impl Config {
         let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
         Config {
             sizes: list("NETPARC_PUSH_DEVICES", &[100, 1_000]),
-            sweep: list("NETPARC_PUSH_FORKS_SWEEP", &[20, 100, 250]),
+            sweep: list("NETPARC_PUSH_FORKS_SWEEP", &[5, 20, 100, 250]),
             reps: number("NETPARC_PUSH_REPS", 3),
             forks: std::env::var("NETPARC_PUSH_FORKS")
                 .ok()
