@@ -46,7 +46,9 @@ pub struct Endpoint {
     pub secrets: Vec<Secret>,
 }
 
-/// The devices of one command, and the lab standing in for them with `--lab`.
+/// The devices of one command, and the lab standing in for them with `--lab`. Cloning
+/// shares the lab.
+#[derive(Clone)]
 pub struct Access {
     lab: Option<Arc<Lab>>,
     known_hosts: PathBuf,

@@ -4,8 +4,10 @@ mod util;
 
 mod cache;
 mod check_cli;
+mod docs;
 mod driver;
 mod examples;
+mod fleet;
 mod inventory;
 mod lab;
 mod lab_isolated;
@@ -13,5 +15,7 @@ mod lab_ssh;
 mod netmiko;
 mod plan;
 mod playbook;
+mod probe;
 mod secrets;
 mod state;
+mod verify;

@@ -8,12 +8,15 @@ use std::process::ExitCode;
 
 mod backup;
 mod check;
+mod docs;
 mod exec;
+mod inventory;
 mod lab;
 mod plan;
 mod render;
 mod run;
 mod secrets;
+mod verify;
 
 /// netparc: provision and verify network equipment from a YAML inventory.
 ///
@@ -57,6 +60,16 @@ enum Command {
     Backup(backup::BackupArgs),
     /// Put a backed-up configuration back on a device (the latest, or a given revision).
     Restore(backup::RestoreArgs),
+    /// List the assets with their verified state and lifecycle (serial, warranty and licence
+    /// ends; expiries within 90 days flagged), as a table, JSON or CSV.
+    Inventory(inventory::Args),
+    /// Generate the network documentation (addressing plan, equipment, port maps) from the
+    /// inventory and its verified state: Markdown, or Markdown and HTML files with --out.
+    Docs(docs::Args),
+    /// Prove the selected devices work: ping, SNMP facts and expectations (sysName, interfaces
+    /// up, no restart, platform, serial), running configuration in sync. Exit code 0 only
+    /// when every device passed.
+    Verify(verify::Args),
 }
 
 /// Options every inventory command shares.
@@ -95,6 +108,9 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Backup(args) => backup::backup(args),
         Command::Restore(args) => backup::restore(args),
+        Command::Inventory(args) => inventory::run(args),
+        Command::Docs(args) => docs::run(args),
+        Command::Verify(args) => verify::run(args),
     };
     match outcome {
         Ok(code) => code,

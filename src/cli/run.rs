@@ -114,6 +114,7 @@ async fn run_async(args: Args) -> Result<ExitCode> {
         },
         limit: args.inventory.limit.clone(),
         lab: args.lab,
+        verifier: None,
     };
     let report = launch::launch(
         &inventory,

@@ -612,6 +612,12 @@ pub struct SnmpProfile {
     /// Physical location (sysLocation).
     #[serde(default)]
     pub location: Option<String>,
+    /// How long netparc's poller waits for one answer, in milliseconds (default 2000).
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
+    /// How many times the poller asks again after a timeout (default 1).
+    #[serde(default)]
+    pub retries: Option<u32>,
 }
 
 /// Port modes.

@@ -162,6 +162,10 @@ pub fn new_state(spec: &DeviceSpec) -> IosState {
             None => {}
         }
     }
+    // IOS-XE ships with its web UI on and shows it (both forms of these lines are shown):
+    // a backup of a factory switch must be able to bring them back.
+    lines.push("ip http server".to_string());
+    lines.push("ip http secure-server".to_string());
     lines.push("ip ssh version 2".to_string());
     lines.push("line vty 0 15".to_string());
     lines.push(" login local".to_string());

@@ -150,6 +150,15 @@ pub struct LinuxState {
 /// A factory-fresh Linux twin for `spec`: a VPN gateway (`/etc/wireguard/wg0.conf` with an
 /// `[Interface]` section only, `wg0` up with no peers) or, for an access point, a radio
 /// with hostapd serving a setup SSID. Both have the other service installed but idle.
+/// The kernel parameters the twin knows, with the value Debian 12 boots with.
+pub(crate) const SYSCTL_DEFAULTS: &[(&str, &str)] = &[
+    ("net.ipv4.ip_forward", "0"),
+    ("net.ipv6.conf.all.forwarding", "0"),
+    ("net.ipv4.conf.all.rp_filter", "2"),
+    ("net.core.rmem_max", "212992"),
+    ("net.core.wmem_max", "212992"),
+];
+
 pub fn new_state(spec: &DeviceSpec) -> LinuxState {
     let radio = spec.kind == AssetKind::AccessPoint;
     let eth0 = spec
@@ -224,6 +233,16 @@ pub fn new_state(spec: &DeviceSpec) -> LinuxState {
     ];
     for (path, text, mode) in files {
         let _ = st.fs.write(path, text.as_bytes(), false, mode);
+    }
+    let _ = st.fs.mkdir_all("/etc/sysctl.d", 0o755);
+    if spec.kind == AssetKind::VpnGateway {
+        // A Debian WireGuard gateway is installed with forwarding on: it routes its clients.
+        let _ = st.fs.write(
+            "/etc/sysctl.d/99-wireguard.conf",
+            b"# Route the VPN clients to the company networks.\nnet.ipv4.ip_forward = 1\n",
+            false,
+            0o644,
+        );
     }
     if radio {
         let conf = format!(
@@ -393,8 +412,83 @@ impl LinuxState {
     }
 
     /// Boot: interfaces come up, enabled units start from the files on disk.
+    /// Kernel parameters as the kernel starts them, then `/etc/sysctl.d/*.conf` and
+    /// `/etc/sysctl.conf` applied, as systemd-sysctl does at boot.
+    fn sysctl_boot(&mut self) {
+        let _ = self.fs.remove_tree("/proc/sys");
+        for (name, value) in SYSCTL_DEFAULTS {
+            let _ = self.sysctl_set(name, value);
+        }
+        let mut files: Vec<String> = self
+            .fs
+            .children("/etc/sysctl.d")
+            .into_iter()
+            .filter(|(name, node)| !node.is_dir() && name.ends_with(".conf"))
+            .map(|(name, _)| format!("/etc/sysctl.d/{name}"))
+            .collect();
+        files.sort();
+        files.push(String::from("/etc/sysctl.conf"));
+        for file in files {
+            let _ = self.sysctl_load(&file);
+        }
+    }
+
+    /// The file under `/proc/sys` of a parameter (`net.ipv4.ip_forward`).
+    pub(crate) fn sysctl_path(name: &str) -> String {
+        format!("/proc/sys/{}", name.replace('.', "/"))
+    }
+
+    /// A parameter's value, None when the kernel has no such parameter.
+    pub(crate) fn sysctl_get(&self, name: &str) -> Option<String> {
+        self.fs
+            .read(&Self::sysctl_path(name))
+            .ok()
+            .map(|d| String::from_utf8_lossy(d).trim_end().to_string())
+    }
+
+    /// Set a parameter (the twin knows the ones in [`SYSCTL_DEFAULTS`]).
+    pub(crate) fn sysctl_set(&mut self, name: &str, value: &str) -> Result<(), String> {
+        if !SYSCTL_DEFAULTS.iter().any(|(known, _)| *known == name) {
+            return Err(format!(
+                "sysctl: cannot stat {}: No such file or directory",
+                Self::sysctl_path(name)
+            ));
+        }
+        let path = Self::sysctl_path(name);
+        let _ = self.fs.mkdir_all(super::fs::parent(&path), 0o555);
+        self.fs
+            .write(&path, format!("{value}\n").as_bytes(), false, 0o644)
+            .map_err(|e| format!("sysctl: setting key \"{name}\": {}", e.message()))
+    }
+
+    /// Apply a sysctl.conf-style file; returns the `name = value` lines applied, or why not.
+    pub(crate) fn sysctl_load(&mut self, path: &str) -> Result<Vec<String>, String> {
+        let text = match self.fs.read(path) {
+            Ok(data) => String::from_utf8_lossy(data).into_owned(),
+            Err(_) => {
+                return Err(format!(
+                    "sysctl: cannot open \"{path}\": No such file or directory"
+                ));
+            }
+        };
+        let mut applied = Vec::new();
+        for line in text.lines() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+                continue;
+            }
+            if let Some((name, value)) = line.split_once('=') {
+                let (name, value) = (name.trim(), value.trim());
+                self.sysctl_set(name, value)?;
+                applied.push(format!("{name} = {value}"));
+            }
+        }
+        Ok(applied)
+    }
+
     fn boot(&mut self) {
         self.next_ifindex = if self.radio { 4 } else { 3 };
+        self.sysctl_boot();
         let names: Vec<String> = self.units.keys().cloned().collect();
         for name in &names {
             if let Some(unit) = self.units.get_mut(name) {

@@ -1020,3 +1020,34 @@ proptest! {
         prop_assert_eq!(out.stdout, b"ok\n".to_vec());
     }
 }
+
+#[test]
+fn sysctl_reads_writes_and_loads_kernel_parameters_like_procps() {
+    let gw = gateway();
+    // A WireGuard gateway boots with forwarding on (its sysctl.d file applied at boot).
+    assert_eq!(
+        ok(&gw, "sysctl net.ipv4.ip_forward"),
+        "net.ipv4.ip_forward = 1\n"
+    );
+    let ap = access_point();
+    assert_eq!(ok(&ap, "sysctl -n net.ipv4.ip_forward"), "0\n");
+    assert_eq!(
+        ok(&ap, "sysctl -w net.ipv4.ip_forward=1"),
+        "net.ipv4.ip_forward = 1\n"
+    );
+    assert_eq!(ok(&ap, "cat /proc/sys/net/ipv4/ip_forward"), "1\n");
+    let (out, err, status) = exec(&ap, "sysctl net.ipv4.nope");
+    assert_eq!((out.as_str(), status), ("", 255));
+    assert_eq!(
+        err,
+        "sysctl: cannot stat /proc/sys/net/ipv4/nope: No such file or directory\n"
+    );
+    ok(
+        &ap,
+        "printf 'net.ipv6.conf.all.forwarding = 1\\n' > /etc/sysctl.d/90-v6.conf",
+    );
+    assert!(ok(&ap, "sysctl --system").contains("net.ipv6.conf.all.forwarding = 1"));
+    let (_, err, status) = exec(&ap, "sysctl -p /etc/nope.conf");
+    assert_eq!(status, 255);
+    assert!(err.contains("cannot open \"/etc/nope.conf\""), "{err}");
+}

@@ -444,8 +444,27 @@ fn sub_mode_lines_fall_back_to_parent_modes() {
         "text after `end` is not configuration"
     );
     let mut t = Term::config(&d);
-    t.quiet(&["ip access-list extended GUEST-IN", "no 20"]);
-    assert!(!running(&d).contains("host 10.0.0.1 eq 443"));
+    // Numbers are IOS's: the entry typed as 15 is 15, the others kept 10, 20, 30.
+    t.quiet(&["ip access-list extended GUEST-IN", "no 15"]);
+    let run = running(&d);
+    assert!(!run.contains("host 10.0.0.1 eq 443"), "{run}");
+    assert!(run.contains("permit udp any any eq bootps"), "{run}");
+    t.quiet(&["exit", "ip access-list resequence GUEST-IN 100 100"]);
+    let lists = t.send("do show ip access-lists");
+    assert!(
+        lists.contains("    200 permit udp any any eq bootps\n"),
+        "{lists}"
+    );
+    t.quiet(&[
+        "ip access-list extended GUEST-IN",
+        "250 permit tcp any any eq 22",
+        "no 200",
+    ]);
+    let run = running(&d);
+    assert!(
+        run.contains(" remark first\n permit tcp any any eq 22\n deny "),
+        "{run}"
+    );
 }
 
 #[test]
@@ -688,4 +707,46 @@ fn shared_keywords_fall_back_to_global() {
     assert!(running(&d).contains(
         "interface GigabitEthernet1/0/2\n ip dhcp snooping trust\n ip arp inspection trust\n mls qos trust cos\n"
     ));
+}
+
+/// Lines are configured one by one: a range cuts the blocks it overlaps, and the
+/// configuration shows consecutive lines with the same settings as one range, as IOS does.
+#[test]
+fn line_ranges_split_and_group_like_ios() {
+    let d = device();
+    let mut t = Term::config(&d);
+    t.quiet(&[
+        "line vty 0 15",
+        "exec-timeout 10 0",
+        "line vty 5 15",
+        "exec-timeout 5 0",
+    ]);
+    let run = running(&d);
+    assert!(
+        run.replace("!\n", "").contains("line vty 0 4\n login local\n transport input ssh\n exec-timeout 10 0\nline vty 5 15\n login local\n transport input ssh\n exec-timeout 5 0\n"),
+        "{run}"
+    );
+    t.quiet(&["line vty 5 15", "exec-timeout 10 0"]);
+    let run = running(&d);
+    assert!(
+        run.contains("line vty 0 15\n login local\n transport input ssh\n exec-timeout 10 0\n"),
+        "{run}"
+    );
+    assert!(!run.contains("line vty 5 15"), "{run}");
+    // A range starting at 0 inside a wider block.
+    t.quiet(&["line vty 0 2", "length 0", "line vty 0 15", "no length"]);
+    let run = running(&d);
+    assert!(
+        run.replace("!\n", "").contains(
+            "line vty 0 15\n login local\n transport input ssh\n exec-timeout 10 0\nend\n"
+        ),
+        "{run}"
+    );
+    // Lines no block covered yet get one; `no` on a range edits each line.
+    t.quiet(&["line vty 10 20", "no exec-timeout"]);
+    let run = running(&d);
+    assert!(
+        run.replace("!\n", "").contains("line vty 0 9\n login local\n transport input ssh\n exec-timeout 10 0\nline vty 10 15\n login local\n transport input ssh\nline vty 16 20\n"),
+        "{run}"
+    );
 }
