@@ -1049,7 +1049,8 @@ async fn without_store(
         .map(|l| Selector::parse(l).expect("the sample's selector"));
     let (selector, assets) = prepare::select(inventory, &playbook, limit.as_ref())
         .map_err(netparc::diag::Diagnostics::from)?;
-    let templates = load_templates(inventory).ok();
+    // As `launch` does: a playbook that pushes needs its templates.
+    let templates = Some(load_templates(inventory)?);
     let targets = prepare::targets(
         inventory,
         resolver,
