@@ -56,6 +56,36 @@ impl Default for VerifyOptions {
     }
 }
 
+impl VerifyOptions {
+    /// The options of a playbook's `verify: {probes: [...]}` (empty: the defaults, ICMP and
+    /// SNMP). An unknown name is an error naming the known ones.
+    pub fn for_probes(names: &[String]) -> Result<VerifyOptions, String> {
+        let mut options = VerifyOptions::default();
+        if names.is_empty() {
+            return Ok(options);
+        }
+        options.ping = None;
+        options.snmp = false;
+        for name in names {
+            match name.as_str() {
+                "icmp" => options.ping = Some(PingOptions::default()),
+                "snmp" => options.snmp = true,
+                "tcp" => options.tcp = Some(TcpOptions::default()),
+                other => {
+                    let hint = crate::diag::did_you_mean(other, crate::probe::KINDS)
+                        .map(|s| format!(" (did you mean `{s}`?)"))
+                        .unwrap_or_default();
+                    return Err(format!(
+                        "unknown probe `{other}`{hint}; known probes: {}",
+                        crate::probe::KINDS.join(", ")
+                    ));
+                }
+            }
+        }
+        Ok(options)
+    }
+}
+
 /// Where the probes of one asset go, or why they cannot run.
 fn target_for(
     inventory: &Inventory,
@@ -153,6 +183,9 @@ pub async fn verify_assets(
         .map(|i| (i.asset.as_str(), i.text.as_str()))
         .collect();
     let mut tasks = tokio::task::JoinSet::new();
+    // ICMP goes in one sweep over every target (one task, one socket per family); the
+    // other probes and the configuration comparison run per asset under the limit.
+    let mut pinged: Vec<(usize, IpAddr)> = Vec::new();
     for (position, asset) in assets.iter().enumerate() {
         let target = match target_for(inventory, asset, resolver, access, options) {
             Ok(target) => target,
@@ -161,6 +194,7 @@ pub async fn verify_assets(
                 continue;
             }
         };
+        pinged.push((position, target.address));
         let mut expected = Expectations::for_asset(&asset.value);
         expected.previous_uptime_ticks = options.previous_uptime.get(&asset.value.name).copied();
         if let Some(list) = &options.interfaces_up {
@@ -177,18 +211,10 @@ pub async fn verify_assets(
         } else {
             ConfigJob::Skip(String::from("not compared (--skip-config)"))
         };
-        let (icmp, tcp, snmp) = (icmp.clone(), tcp, snmp.clone());
+        let (tcp, snmp) = (tcp, snmp.clone());
         let semaphore = semaphore.clone();
         tasks.spawn(async move {
             let _permit = semaphore.acquire_owned().await;
-            let ping = async {
-                match &icmp {
-                    Some(probe) => {
-                        Some(probe.ping(target.address).await.map_err(|e| e.to_string()))
-                    }
-                    None => None,
-                }
-            };
             let connect = async {
                 match (&tcp, target.tcp) {
                     (Some(probe), Some(address)) => Some(probe.connect(address).await),
@@ -201,29 +227,62 @@ pub async fn verify_assets(
                     None => None,
                 }
             };
-            let (ping, tcp, snmp, config) = tokio::join!(ping, connect, poll, config_job.run());
-            let state = verdict::assess(
-                &target.asset,
-                Measurements { ping, tcp, snmp },
-                &expected,
-                config,
-                std::time::SystemTime::now(),
-            );
-            (position, state)
+            let (tcp, snmp, config) = tokio::join!(connect, poll, config_job.run());
+            (position, target.asset, expected, tcp, snmp, config)
         });
     }
-    let mut states = Vec::with_capacity(assets.len());
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok(done) => states.push(done),
-            Err(error) => problems.push(Diagnostic::error(
-                "verify.task",
-                format!("a verification task failed: {error}"),
-            )),
+    let sweep = async {
+        let Some(probe) = &icmp else {
+            return HashMap::new();
+        };
+        let addresses: Vec<IpAddr> = pinged.iter().map(|(_, address)| *address).collect();
+        match probe.sweep(&addresses).await {
+            Ok(reports) => pinged
+                .iter()
+                .zip(reports)
+                .map(|((position, _), report)| (*position, Ok(report)))
+                .collect(),
+            Err(error) => pinged
+                .iter()
+                .map(|(position, _)| (*position, Err(error.to_string())))
+                .collect::<HashMap<usize, Result<_, String>>>(),
         }
-    }
-    states.sort_by_key(|(position, _)| *position);
-    (states.into_iter().map(|(_, s)| s).collect(), problems)
+    };
+    let collect = async {
+        let mut done = Vec::with_capacity(assets.len());
+        let mut failed = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok(result) => done.push(result),
+                Err(error) => failed.push(Diagnostic::error(
+                    "verify.task",
+                    format!("a verification task failed: {error}"),
+                )),
+            }
+        }
+        (done, failed)
+    };
+    let (mut pings, (mut done, failed)) = tokio::join!(sweep, collect);
+    problems.extend(failed);
+    done.sort_by_key(|(position, ..)| *position);
+    let checked_at = std::time::SystemTime::now();
+    let states = done
+        .into_iter()
+        .map(|(position, asset, expected, tcp, snmp, config)| {
+            verdict::assess(
+                &asset,
+                Measurements {
+                    ping: pings.remove(&position),
+                    tcp,
+                    snmp,
+                },
+                &expected,
+                config,
+                checked_at,
+            )
+        })
+        .collect();
+    (states, problems)
 }
 
 /// How the configuration of one asset will be compared.
@@ -363,4 +422,22 @@ pub fn previous_uptimes(
         }
     }
     (uptimes, problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_playbooks_probe_list_picks_the_probes() {
+        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let options = VerifyOptions::for_probes(&names(&["tcp", "snmp"])).unwrap();
+        assert!(options.ping.is_none() && options.snmp && options.tcp.is_some());
+        let options = VerifyOptions::for_probes(&[]).unwrap();
+        assert!(options.ping.is_some() && options.snmp && options.tcp.is_none());
+        assert_eq!(
+            VerifyOptions::for_probes(&names(&["icnp"])).unwrap_err(),
+            "unknown probe `icnp` (did you mean `icmp`?); known probes: icmp, snmp, tcp"
+        );
+    }
 }
