@@ -337,29 +337,18 @@ fn generate(root: &Path, n: usize) {
 }
 
 /// The bare async-snmp loop: the same GET per device, all at once, through one shared
-/// socket (`shared`, as the crate documents for many devices) or a socket per device
-/// (`connect()` each).
-async fn bare_poll(targets: &[(String, SocketAddr)], shared: bool) -> (Duration, usize) {
+/// socket (`transport`, kept across runs as netparc keeps its own, as the crate documents
+/// for many devices) or a socket per device (`connect()` each, when None).
+async fn bare_poll(
+    targets: &[(String, SocketAddr)],
+    transport: Option<&async_snmp::UdpTransport>,
+) -> (Duration, usize) {
     let oids: Vec<Oid> = SYSTEM_GROUP.iter().map(|a| Oid::from_slice(a)).collect();
     let started = Instant::now();
-    let transport = if shared {
-        match async_snmp::UdpTransport::builder()
-            .bind("0.0.0.0:0")
-            .recv_buffer_size(8 * 1024 * 1024)
-            .warn_on_source_mismatch(false)
-            .build()
-            .await
-        {
-            Ok(transport) => Some(transport),
-            Err(_) => return (started.elapsed(), 0),
-        }
-    } else {
-        None
-    };
     let mut tasks = tokio::task::JoinSet::new();
     for (name, address) in targets.iter().cloned() {
         let oids = oids.clone();
-        let transport = transport.clone();
+        let transport = transport.cloned();
         tasks.spawn(async move {
             let builder = Client::builder(address, Auth::v2c(COMMUNITY))
                 .request_timeout(Duration::from_secs(2))
@@ -462,21 +451,29 @@ async fn snmp_poll(n: usize, runs: usize, out: &mut String) -> bool {
         }
     };
     let _ = netparc_poll(&probe, &settings, &targets).await; // warm-up
-    let (mut ours, mut bare, mut bare_connect) = (Vec::new(), Vec::new(), Vec::new());
-    let mut connect_ok = 0;
+    let shared = async_snmp::UdpTransport::builder()
+        .bind("0.0.0.0:0")
+        .recv_buffer_size(8 * 1024 * 1024)
+        .warn_on_source_mismatch(false)
+        .build()
+        .await
+        .ok();
+    let (mut ours, mut bare) = (Vec::new(), Vec::new());
     for _ in 0..runs {
         let (elapsed, ok) = netparc_poll(&probe, &settings, &targets).await;
         check("netparc", ok, out);
         ours.push(elapsed);
-        let (elapsed, ok) = bare_poll(&targets, true).await;
+        let (elapsed, ok) = match &shared {
+            Some(transport) => bare_poll(&targets, Some(transport)).await,
+            None => (Duration::ZERO, 0),
+        };
         check("bare async-snmp", ok, out);
         bare.push(elapsed);
-        // Informational (not checked): a socket per device loses answers to ephemeral
-        // ports shared under SO_REUSEADDR; see src/probe/snmp.rs.
-        let (elapsed, ok) = bare_poll(&targets, false).await;
-        connect_ok += ok;
-        bare_connect.push(elapsed);
     }
+    // Informational, once (each twin keeps a relay socket per client port for two minutes,
+    // so every extra run costs a thousand descriptors): a socket per device loses answers
+    // to ephemeral ports shared under SO_REUSEADDR; see src/probe/snmp.rs.
+    let (bare_connect, connect_ok) = bare_poll(&targets, None).await;
 
     // The peers read the targets from a file; the lab keeps serving on this runtime while
     // they run (their processes are awaited asynchronously).
@@ -490,6 +487,7 @@ async fn snmp_poll(n: usize, runs: usize, out: &mut String) -> bool {
         .unwrap_or_else(|_| String::from("benches/.venv/bin/python"));
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/snmp_pysnmp.py");
     let mut pysnmp = None;
+    let mut pysnmp_ok = total;
     for _ in 0..runs.min(3) {
         let mut command = Command::new(&python);
         command
@@ -503,7 +501,12 @@ async fn snmp_poll(n: usize, runs: usize, out: &mut String) -> bool {
                 let fields: Vec<&str> = text.split_whitespace().collect();
                 let ok: usize = fields.get(1).and_then(|v| v.parse().ok()).unwrap_or(0);
                 let secs: f64 = fields.get(3).and_then(|v| v.parse().ok()).unwrap_or(0.0);
-                check("pysnmp", ok, out);
+                // The peer's own timeouts are its result, reported in the table; only a
+                // peer that barely works makes the figures meaningless.
+                pysnmp_ok = pysnmp_ok.min(ok);
+                if ok < total * 9 / 10 {
+                    check("pysnmp", ok, out);
+                }
                 let elapsed = Duration::from_secs_f64(secs);
                 pysnmp = Some(pysnmp.map_or(elapsed, |d: Duration| d.min(elapsed)));
             }
@@ -528,6 +531,7 @@ async fn snmp_poll(n: usize, runs: usize, out: &mut String) -> bool {
     }
     let started = Instant::now();
     let mut snmpget_ok = 0;
+    let mut snmpget_error: Option<String> = None;
     for (name, address) in &targets {
         let mut command = Command::new("snmpget");
         command.args(["-v2c", "-c", COMMUNITY, "-r", "1", "-t", "2", "-Oqv"]);
@@ -540,20 +544,34 @@ async fn snmp_poll(n: usize, runs: usize, out: &mut String) -> bool {
                     .join("."),
             );
         }
-        if let Ok(o) = blocking(command).await
-            && o.status.success()
-            && String::from_utf8_lossy(&o.stdout).contains(name.as_str())
-        {
-            snmpget_ok += 1;
+        match blocking(command).await {
+            Ok(o)
+                if o.status.success()
+                    && String::from_utf8_lossy(&o.stdout).contains(name.as_str()) =>
+            {
+                snmpget_ok += 1;
+            }
+            Ok(o) => {
+                if snmpget_error.is_none() {
+                    snmpget_error = Some(String::from_utf8_lossy(&o.stderr).trim().to_string());
+                }
+            }
+            Err(error) => {
+                if snmpget_error.is_none() {
+                    snmpget_error = Some(error.to_string());
+                }
+            }
         }
     }
     let snmpget = started.elapsed();
     check("snmpget", snmpget_ok, out);
+    if let Some(error) = snmpget_error {
+        let _ = writeln!(out, "first snmpget failure: {error}");
+    }
     lab.stop().await;
 
     let ours = timing(ours);
     let bare = timing(bare);
-    let bare_connect = timing(bare_connect);
     let ratio = |d: Duration| d.as_secs_f64() / ours.median.as_secs_f64();
     let _ = writeln!(
         out,
@@ -577,16 +595,15 @@ async fn snmp_poll(n: usize, runs: usize, out: &mut String) -> bool {
     );
     let _ = writeln!(
         out,
-        "| bare async-snmp, `connect()` per device (socket each), all at once — {connect_ok} of {} answers in time | {} | {} | {:.2}x |",
-        runs * targets.len(),
-        ms(bare_connect.min),
-        ms(bare_connect.median),
-        ratio(bare_connect.median)
+        "| bare async-snmp, `connect()` per device (socket each), once — {connect_ok} of {} correct | {} | | {:.2}x |",
+        targets.len(),
+        ms(bare_connect),
+        ratio(bare_connect)
     );
     if let Some(p) = pysnmp {
         let _ = writeln!(
             out,
-            "| pysnmp 7 asyncio, gathered, 100 in flight (best of {}) | {} | | **{:.0}x slower** |",
+            "| pysnmp 7 asyncio, gathered, 100 in flight (best of {}; worst run {pysnmp_ok} of {total} correct) | {} | | **{:.0}x slower** |",
             runs.min(3),
             ms(p),
             ratio(p)
