@@ -46,7 +46,9 @@ pub struct Endpoint {
     pub secrets: Vec<Secret>,
 }
 
-/// The devices of one command, and the lab standing in for them with `--lab`.
+/// The devices of one command, and the lab standing in for them with `--lab`. Cloning
+/// shares the lab.
+#[derive(Clone)]
 pub struct Access {
     lab: Option<Arc<Lab>>,
     known_hosts: PathBuf,
@@ -113,6 +115,14 @@ impl Access {
     /// The lab, with `--lab`.
     pub fn lab(&self) -> Option<&Arc<Lab>> {
         self.lab.as_ref()
+    }
+
+    /// The lab's warnings at start (saved twin state it could not use), none without `--lab`.
+    pub fn lab_warnings(&self) -> Diagnostics {
+        self.lab
+            .as_ref()
+            .map(|lab| lab.warnings().clone())
+            .unwrap_or_default()
     }
 
     /// How to log into `asset`. Fails when it has no platform or no usable credentials.

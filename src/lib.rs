@@ -9,18 +9,23 @@
 //! - [`secrets`]: secret references, the encrypted store, redaction, ANSSI strength.
 //! - [`render`]: the Tera environment: strict templates, network filters, located errors.
 //! - [`intent`]: per-asset template choice and context; rendering a selection of assets.
+//! - [`config`]: intended vs running for IOS-style configurations: remediation, diff.
 //! - [`audit`]: the policy audit (ANSSI passwords, SNMP, Wi-Fi, management access).
 //! - [`playbook`]: the playbook schema and its validation.
 //! - [`check`]: `netparc check` as a library call.
 //! - [`state`]: the verified state written back per asset (`state/assets/`), atomic and locked.
+//! - [`fleet`]: assets merged with their verified state and lifecycle (inventory, docs).
 //! - [`fsutil`]: atomic file replacement.
 //! - [`backup`]: configuration backups in a git repository under the inventory.
 //! - [`config`]: configuration comparison: remediation lines and unified diffs (pure).
+//! - [`docs`]: the network documentation (plan, equipment, port maps) in Markdown and HTML.
 //! - [`driver`]: one driver per platform (IOS CLI, Linux files) behind one trait.
 //! - [`probe`]: ICMP, SNMP and TCP probes behind one trait; the verdict from their measurements.
 //! - [`verify`]: verification of a selection of assets (`netparc verify`, the playbook's step).
 //! - [`transport`]: SSH (the only module that knows russh) and session transcripts.
-//! - [`lab`]: the twin lab: simulated devices on loopback (SSH, SNMP, faults).
+//! - [`lab`]: the twin lab: simulated devices on loopback (SSH, SNMP, faults), keeping what
+//!   was saved on them from run to run.
+//! - [`restore`]: a backed-up configuration put back on a device.
 //! - [`cli`]: the command line, one file per subcommand.
 
 // `Diagnostic` is the error type of user-facing checks: rich on purpose (location, hint,
@@ -34,7 +39,9 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod diag;
+pub mod docs;
 pub mod driver;
+pub mod fleet;
 pub mod fsutil;
 pub mod intent;
 pub mod inventory;
@@ -43,6 +50,7 @@ pub mod plan;
 pub mod playbook;
 pub mod probe;
 pub mod render;
+pub mod restore;
 pub mod secrets;
 pub mod state;
 pub mod transport;

@@ -14,7 +14,7 @@ use regex::Regex;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-const VPN: &str = "\
+pub(crate) const VPN: &str = "\
 name: vpn1
 kind: vpn_gateway
 platform: linux

@@ -6,7 +6,7 @@
 
 use netparc::access::{Access, AccessOptions};
 use netparc::check::open_resolver;
-use netparc::driver::Timeouts;
+use netparc::driver::{Mode, Timeouts};
 use netparc::inventory::{Inventory, Selector};
 use netparc::lab::Lab;
 use netparc::lab::control::FaultRequest;
@@ -115,6 +115,35 @@ impl Bench {
             .unwrap();
     }
 
+    /// The twin's configuration is back to `before`: nothing to change either way (IOS may
+    /// keep an emptied block such as `line con 0`, as a device would), and it is saved.
+    pub fn assert_restored(&self, asset: &str, before: &str) {
+        let (after, _) = self.ios_configs(asset);
+        let clean = |text: &str| netparc::driver::ios::clean_running_config(text);
+        let diff = netparc::config::unified_diff(&clean(&after), &clean(before), asset);
+        assert_eq!(diff, "", "{asset} not restored");
+        assert!(
+            netparc::config::remediation(&clean(&after), &clean(before), Mode::Replace).is_empty(),
+            "{asset} not restored"
+        );
+        assert!(
+            self.ios_saved(asset),
+            "{asset}: the restored configuration is not saved"
+        );
+    }
+
+    /// True when an IOS twin's startup configuration equals its running one.
+    pub fn ios_saved(&self, asset: &str) -> bool {
+        let device = self.lab().twin(asset).expect("twin").device.clone();
+        let state = device.state();
+        let ios = state
+            .platform
+            .as_any()
+            .downcast_ref::<IosState>()
+            .expect("an IOS twin");
+        ios.is_saved()
+    }
+
     /// Running and startup configuration of an IOS twin.
     pub fn ios_configs(&self, asset: &str) -> (String, String) {
         let device = self.lab().twin(asset).expect("twin").device.clone();
@@ -193,9 +222,9 @@ async fn provisioning_changes_then_reports_no_change_and_saves() {
     assert!(first.succeeded(), "{first:#?}");
     for asset in ["sw-hq-02", "sw-lyon-01"] {
         assert_eq!(status_of(&first, asset), Status::Changed, "{first:#?}");
-        let (running, startup) = bench.ios_configs(asset);
-        assert_eq!(
-            running, startup,
+        let (running, _) = bench.ios_configs(asset);
+        assert!(
+            bench.ios_saved(asset),
             "{asset}: saved to startup after verification"
         );
         assert!(running.contains("switchport voice vlan 20") || asset == "sw-lyon-01");
@@ -302,8 +331,11 @@ fn small_playbook(steps: &str) -> String {
 async fn a_refused_line_rolls_the_device_back() {
     let hq = Hq::new();
     let template = hq.dir.path().join("templates/ios/access-switch.tera");
-    let mut text = std::fs::read_to_string(&template).unwrap();
-    text.push_str("\nspanning-tree mode banana\n");
+    let text = std::fs::read_to_string(&template).unwrap();
+    let text = text.replace(
+        "no ip routing\n",
+        "no ip routing\nspanning-tree mode banana\n",
+    );
     std::fs::write(&template, text).unwrap();
     let bench = Bench::start(&hq, "sw-hq-02", true).await;
     let before = bench.ios_configs("sw-hq-02");
@@ -316,7 +348,7 @@ async fn a_refused_line_rolls_the_device_back() {
     );
     let reason = reason_of(&report, "sw-hq-02");
     assert!(reason.contains("spanning-tree mode banana"), "{reason}");
-    assert_eq!(bench.ios_configs("sw-hq-02"), before, "not restored");
+    bench.assert_restored("sw-hq-02", &before.0);
     assert!(!report.succeeded());
     bench.access.close().await;
 }
@@ -339,7 +371,7 @@ async fn a_failed_verification_rolls_the_device_back() {
         "{report:#?}"
     );
     assert!(reason_of(&report, "sw-hq-02").contains("does not match `no such vlan`"));
-    assert_eq!(bench.ios_configs("sw-hq-02"), before, "not restored");
+    bench.assert_restored("sw-hq-02", &before.0);
     bench.access.close().await;
 }
 
@@ -451,17 +483,43 @@ async fn a_connection_dropped_mid_configuration_is_rolled_back_on_reconnect_or_r
     let hq = Hq::new();
     let bench = Bench::start(&hq, "sw-hq-02", true).await;
     let playbook = hq.write_playbook("push.yml", &small_playbook("  - push: {}\n"));
-    // The fault stays on: the rollback cannot configure either; never reported ok.
-    bench.fault("sw-hq-02", "drop-config=5", true);
-    let report = bench.run(&playbook, RunOptions::default()).await;
+    // The link drops after the first configuration line of every session, and the device
+    // stops answering right after: the rollback cannot reach it; never reported ok.
+    bench.fault("sw-hq-02", "drop-config=1", true);
+    let lab = bench.lab().clone();
+    let take_down = move |event: &Event| {
+        if let Event::Step {
+            status: StepStatus::Failed,
+            step,
+            ..
+        } = event
+            && step == "push"
+        {
+            let _ = lab.fault(&FaultRequest {
+                asset: String::from("sw-hq-02"),
+                fault: String::from("down"),
+                on: true,
+            });
+        }
+    };
+    let (_tx, cancel) = tokio::sync::watch::channel(false);
+    let report = bench
+        .run_with(&playbook, RunOptions::default(), take_down, cancel)
+        .await;
     assert_eq!(
         status_of(&report, "sw-hq-02"),
         Status::Failed,
         "{report:#?}"
     );
-    assert!(reason_of(&report, "sw-hq-02").contains("state unknown"));
-    // The fault clears before the reconnection: the backup (taken by this run, from the
-    // half-changed configuration the first run left) goes back.
+    let reason = reason_of(&report, "sw-hq-02");
+    assert!(
+        reason.contains("connection lost while waiting for the device's prompt"),
+        "{reason}"
+    );
+    assert!(reason.contains("state unknown"), "{reason}");
+    // The device is back and the fault clears before the reconnection: the backup (taken by
+    // this run, from the half-changed configuration the first run left) goes back.
+    bench.fault("sw-hq-02", "down", false);
     let before = bench.ios_configs("sw-hq-02");
     let lab = bench.lab().clone();
     let hook = move |event: &Event| {
@@ -488,7 +546,7 @@ async fn a_connection_dropped_mid_configuration_is_rolled_back_on_reconnect_or_r
         Status::RolledBack,
         "{report:#?}"
     );
-    assert_eq!(bench.ios_configs("sw-hq-02").0, before.0, "not restored");
+    bench.assert_restored("sw-hq-02", &before.0);
     bench.access.close().await;
 }
 
@@ -532,7 +590,7 @@ async fn ctrl_c_rolls_back_the_device_in_flight_and_skips_the_rest() {
         Status::RolledBack,
         "{report:#?}"
     );
-    assert_eq!(bench.ios_configs(&first).0, before.0, "not restored");
+    bench.assert_restored(&first, &before.0);
     let other = report.assets.iter().find(|a| a.asset != first).unwrap();
     assert_eq!(other.status, Status::Skipped);
     assert!(!report.succeeded());
@@ -661,6 +719,76 @@ fn netparc_run_check_diff_prints_the_recap_and_saves_the_report() {
     assert_eq!(runs.len(), 1);
 }
 
+/// A technician runs the provisioning playbook on the lab twice, as two commands: the
+/// twins kept the configuration the first run saved on them, so the second run finds
+/// nothing to change, as on real switches. `lab reset` then brings the factory back.
+#[test]
+fn provisioning_twice_through_netparc_run_lab_is_changed_then_ok() {
+    let hq = Hq::new();
+    let switches: Vec<String> = hq
+        .inventory()
+        .assets
+        .iter()
+        .filter(|a| {
+            Selector::parse("kind:switch,&role:access-switch")
+                .unwrap()
+                .matches(&a.value)
+        })
+        .map(|a| a.value.name.clone())
+        .collect();
+    let run = || {
+        let output = netparc()
+            .args(["run", "-i"])
+            .arg(hq.root())
+            .arg(hq.playbook(PROVISION))
+            .args(["--lab", "--format", "json"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(output.status.success(), "{stderr}");
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)));
+        let statuses: Vec<(String, String)> = report["assets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["asset"].as_str().unwrap().to_string(),
+                    a["status"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        (statuses, stderr)
+    };
+    let (first, _) = run();
+    let names: Vec<&str> = first.iter().map(|(name, _)| name.as_str()).collect();
+    assert!(!names.is_empty());
+    assert_eq!(names, switches, "the playbook targets the access switches");
+    for (asset, status) in &first {
+        assert_eq!(status, "changed", "{asset}: first run on factory twins");
+    }
+    let (second, stderr) = run();
+    assert_eq!(second.len(), first.len());
+    for (asset, status) in &second {
+        assert_eq!(
+            status, "ok",
+            "{asset}: the twin kept its saved configuration\n{stderr}"
+        );
+    }
+    let output = netparc()
+        .args(["lab", "-i"])
+        .arg(hq.root())
+        .arg("reset")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let (third, _) = run();
+    for (asset, status) in &third {
+        assert_eq!(status, "changed", "{asset}: back to factory after reset");
+    }
+}
+
 #[test]
 fn ctrl_c_on_netparc_run_skips_what_is_left_and_still_writes_the_report() {
     use std::io::BufRead;
@@ -714,4 +842,197 @@ fn ctrl_c_on_netparc_run_skips_what_is_left_and_still_writes_the_report() {
     assert_eq!(runs.len(), 1);
     let report = std::fs::read_to_string(&runs[0]).unwrap();
     assert!(report.contains("\"interrupted\": true"), "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backups_commit_once_per_change_and_restore_brings_a_revision_back() {
+    let hq = Hq::new();
+    let bench = Bench::start(&hq, "sw-hq-02", true).await;
+    let backup = hq.write_playbook(
+        "backup.yml",
+        "name: backup\ntargets: \"sw-hq-02\"\nsteps:\n  - backup: {message: nightly}\n",
+    );
+    let factory = bench.ios_configs("sw-hq-02").0;
+    let first = bench.run(&backup, RunOptions::default()).await;
+    assert!(first.succeeded(), "{first:#?}");
+    let factory_revision = first.assets[0].backup_revision.clone().unwrap();
+    // Unchanged: the same revision, no new commit.
+    let again = bench.run(&backup, RunOptions::default()).await;
+    assert_eq!(
+        again.assets[0].backup_revision.as_ref(),
+        Some(&factory_revision)
+    );
+    assert!(
+        again.assets[0].steps[0].detail.contains("unchanged"),
+        "{again:#?}"
+    );
+    // Provision, then back up the provisioned configuration: a new revision.
+    let provision = bench
+        .run(
+            &hq.playbook(PROVISION),
+            RunOptions {
+                limit: Some(String::from("sw-hq-02")),
+                ..RunOptions::default()
+            },
+        )
+        .await;
+    assert!(provision.succeeded(), "{provision:#?}");
+    let after = bench.run(&backup, RunOptions::default()).await;
+    let provisioned_revision = after.assets[0].backup_revision.clone().unwrap();
+    assert_ne!(provisioned_revision, factory_revision);
+    let store = netparc::backup::BackupStore::open(&hq.root()).unwrap();
+    let history = store.history("sw-hq-02").unwrap();
+    assert_eq!(history.len(), 2, "one commit per change: {history:#?}");
+    assert_eq!(history[0].id, provisioned_revision);
+    // Restore the factory revision (by its short hash): check mode first, then for real.
+    let resolver = open_resolver(&bench.inventory);
+    let short = &factory_revision[..8];
+    let checked = netparc::restore::restore(
+        &bench.access,
+        &bench.inventory,
+        &resolver,
+        &store,
+        "sw-hq-02",
+        Some(short),
+        true,
+    )
+    .await
+    .unwrap();
+    assert_eq!(checked.outcome, netparc::restore::Outcome::WouldRestore);
+    assert!(
+        checked.diff.contains("-service password-encryption"),
+        "{}",
+        checked.diff
+    );
+    let restored = netparc::restore::restore(
+        &bench.access,
+        &bench.inventory,
+        &resolver,
+        &store,
+        "sw-hq-02",
+        Some(short),
+        false,
+    )
+    .await
+    .unwrap();
+    let netparc::restore::Outcome::Restored { replaced } = &restored.outcome else {
+        panic!("{restored:#?}");
+    };
+    assert!(provisioned_revision.starts_with(replaced.as_str()));
+    bench.assert_restored("sw-hq-02", &factory);
+    let again = netparc::restore::restore(
+        &bench.access,
+        &bench.inventory,
+        &resolver,
+        &store,
+        "sw-hq-02",
+        Some(short),
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!(again.outcome, netparc::restore::Outcome::AlreadyEqual);
+    let error = netparc::restore::restore(
+        &bench.access,
+        &bench.inventory,
+        &resolver,
+        &store,
+        "sw-hq-02",
+        Some("deadbeef"),
+        false,
+    )
+    .await
+    .unwrap_err();
+    assert!(error.contains("deadbeef"), "{error}");
+    bench.access.close().await;
+}
+
+#[test]
+fn netparc_backup_and_restore_from_the_command_line() {
+    let hq = Hq::new();
+    let output = netparc()
+        .args(["backup", "-i"])
+        .arg(hq.root())
+        .args(["--lab", "--limit", "kind:switch,kind:vpn_gateway"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("4 backed up, 0 failed"), "{stdout}");
+    assert!(hq.root().join("state/backups/vpn-hq-01.cfg").exists());
+    let output = netparc()
+        .args(["restore", "-i"])
+        .arg(hq.root())
+        .args(["--lab", "sw-hq-02"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("sw-hq-02: already equal to revision"),
+        "{stdout}"
+    );
+    let output = netparc()
+        .args(["restore", "-i"])
+        .arg(hq.root())
+        .args(["--lab", "sw-nowhere"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("no asset `sw-nowhere` in the inventory"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_verify_step_runs_the_probes_records_them_and_rolls_back_on_a_failed_expectation() {
+    let hq = Hq::new();
+    let bench = Bench::start(&hq, "role:access-switch", true).await;
+    let limit = |name: &str| RunOptions {
+        limit: Some(name.to_string()),
+        ..RunOptions::default()
+    };
+    let report = bench.run(&hq.playbook(PROVISION), limit("sw-hq-02")).await;
+    assert!(report.succeeded(), "{report:#?}");
+    let verify = report.assets[0]
+        .steps
+        .iter()
+        .find(|s| s.action == "verify")
+        .unwrap();
+    assert!(
+        verify.detail.contains("probes: reachable via"),
+        "{}",
+        verify.detail
+    );
+    let store = netparc::state::StateStore::open(&hq.root());
+    let verification = store.section("sw-hq-02", "verification").unwrap().unwrap();
+    assert_eq!(verification["verdict"], serde_json::json!("passed"));
+    assert_eq!(
+        verification["config"]["state"],
+        serde_json::json!("in_sync")
+    );
+    // The device answers with another sysName: the expectation fails, the change goes.
+    let before = bench.ios_configs("sw-lyon-01");
+    bench.fault("sw-lyon-01", "wrong-sysname=core-old", true);
+    let report = bench
+        .run(&hq.playbook(PROVISION), limit("sw-lyon-01"))
+        .await;
+    assert_eq!(
+        status_of(&report, "sw-lyon-01"),
+        Status::RolledBack,
+        "{report:#?}"
+    );
+    let reason = reason_of(&report, "sw-lyon-01");
+    assert!(
+        reason.contains("verification failed") && reason.contains("core-old"),
+        "{reason}"
+    );
+    bench.assert_restored("sw-lyon-01", &before.0);
+    bench.access.close().await;
 }

@@ -4,11 +4,14 @@ mod util;
 
 mod cache;
 mod check_cli;
+mod docs;
 mod driver;
 mod examples;
+mod fleet;
 mod inventory;
 mod lab;
 mod lab_isolated;
+mod lab_persist;
 mod lab_ssh;
 mod netmiko;
 mod plan;

@@ -53,6 +53,18 @@ fn every_twin_passes_and_the_table_says_so() {
         text.ends_with("2 passed, 0 failed, 0 unreachable\n"),
         "{text}"
     );
+    // Written back into the inventory's verified state, nothing else touched.
+    let store = netparc::state::StateStore::open(fixture.path());
+    for asset in ["ap1", "sw1"] {
+        let section = store.section(asset, "verification").unwrap().unwrap();
+        assert_eq!(section["verdict"], serde_json::json!("passed"), "{asset}");
+        assert_eq!(
+            section["snmp"]["system"]["name"],
+            serde_json::json!(asset),
+            "{section}"
+        );
+    }
+    assert!(store.section("pc1", "verification").unwrap().is_none());
 }
 
 #[test]
@@ -372,4 +384,37 @@ fn a_restart_since_the_stored_verification_fails_and_a_broken_state_file_is_repo
         "verification: [unclosed\n",
         "never overwritten"
     );
+}
+
+#[test]
+fn a_hand_broken_state_file_is_reported_and_not_overwritten() {
+    let fixture = Fixture::new();
+    let broken = "asset: sw1\nverification: {verdict: passed\n";
+    fixture.write("state/assets/sw1.yml", broken);
+    let output = fixture.run(&[
+        "verify",
+        "-i",
+        ".",
+        "--lab",
+        "--limit",
+        "sw1,ap1",
+        "--skip-config",
+    ]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{}{err}", stdout(&output));
+    assert!(
+        err.contains("not recorded") && err.contains("sw1.yml"),
+        "{err}"
+    );
+    assert!(
+        err.contains("is not valid YAML") && err.contains("leaves it untouched"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(fixture.file("state/assets/sw1.yml")).unwrap(),
+        broken
+    );
+    // The other asset's state is written all the same.
+    let store = netparc::state::StateStore::open(fixture.path());
+    assert!(store.section("ap1", "verification").unwrap().is_some());
 }

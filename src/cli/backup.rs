@@ -7,12 +7,11 @@ use super::{InventoryArgs, print_diagnostics};
 use crate::access::{Access, AccessOptions};
 use crate::backup::BackupStore;
 use crate::check::open_resolver;
-use crate::driver::{self, Mode, Timeouts};
 use crate::inventory::{Inventory, Selector};
 use crate::playbook::engine::{self, Event, EventSink, RunOptions};
 use crate::playbook::model::{BackupStep, Playbook, Rollout, Step};
 use crate::playbook::prepare;
-use crate::secrets::Redactor;
+use crate::restore::Outcome;
 use anyhow::{Context, Result};
 use std::io::Write;
 use std::path::Path;
@@ -117,14 +116,26 @@ async fn backup_async(args: BackupArgs) -> Result<ExitCode> {
         accept_new: args.accept_new || args.lab,
     };
     let access = match Access::open(&inventory, &resolver, &selector, &access_options).await {
-        Ok(access) => access,
+        Ok(access) => {
+            // Twins that could not use what they saved start from factory: say so.
+            print_diagnostics(&access.lab_warnings())?;
+            access
+        }
         Err(found) => {
             print_diagnostics(&found)?;
             return Ok(ExitCode::FAILURE);
         }
     };
+    // Templates tell file-based drivers which file they manage; without them, IOS still works.
+    let templates = crate::check::load_templates(&inventory).ok();
     let targets = match prepare::targets(
-        &inventory, &resolver, None, &playbook, &selector, &assets, &access,
+        &inventory,
+        &resolver,
+        templates.as_ref(),
+        &playbook,
+        &selector,
+        &assets,
+        &access,
     ) {
         Ok(targets) => targets,
         Err(found) => {
@@ -207,14 +218,11 @@ async fn restore_async(args: RestoreArgs) -> Result<ExitCode> {
         print_diagnostics(&outcome.diagnostics)?;
         return Ok(ExitCode::FAILURE);
     };
-    let Some(asset) = inventory.assets.iter().find(|a| a.value.name == args.asset) else {
+    if !inventory.assets.iter().any(|a| a.value.name == args.asset) {
         anyhow::bail!("no asset `{}` in the inventory", args.asset);
-    };
+    }
     let store = BackupStore::open(&inventory.root)
         .map_err(|e| anyhow::anyhow!("cannot open the backup repository: {e}"))?;
-    let (revision, wanted) = store
-        .get(&args.asset, args.revision.as_deref())
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let resolver = open_resolver(&inventory);
     let selector = Selector::parse(&args.asset).map_err(|e| anyhow::anyhow!("{e}"))?;
     let access_options = AccessOptions {
@@ -223,27 +231,45 @@ async fn restore_async(args: RestoreArgs) -> Result<ExitCode> {
         accept_new: args.accept_new || args.lab,
     };
     let access = match Access::open(&inventory, &resolver, &selector, &access_options).await {
-        Ok(access) => access,
+        Ok(access) => {
+            // Twins that could not use what they saved start from factory: say so.
+            print_diagnostics(&access.lab_warnings())?;
+            access
+        }
         Err(found) => {
             print_diagnostics(&found)?;
             return Ok(ExitCode::FAILURE);
         }
     };
-    let result = restore_on(
+    let result = crate::restore::restore(
         &access,
         &inventory,
-        asset,
         &resolver,
         &store,
-        &revision.short,
-        &wanted,
+        &args.asset,
+        args.revision.as_deref(),
         args.check,
     )
     .await;
     access.close().await;
     let mut out = std::io::stdout().lock();
     match result {
-        Ok(message) => {
+        Ok(restore) => {
+            if !restore.diff.is_empty() {
+                writeln!(out, "{}", restore.diff)?;
+            }
+            let short = &restore.revision.short;
+            let message = match restore.outcome {
+                Outcome::AlreadyEqual => {
+                    format!("already equal to revision {short}: nothing to do")
+                }
+                Outcome::WouldRestore => {
+                    format!("would restore revision {short} (check mode: nothing changed)")
+                }
+                Outcome::Restored { replaced } => format!(
+                    "revision {short} restored and saved (the configuration it replaced is revision {replaced})"
+                ),
+            };
             writeln!(out, "{}: {message}", args.asset)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -252,72 +278,4 @@ async fn restore_async(args: RestoreArgs) -> Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
     }
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn restore_on(
-    access: &Access,
-    inventory: &Inventory,
-    asset: &crate::inventory::Located<crate::inventory::Asset>,
-    resolver: &crate::secrets::SecretResolver,
-    store: &BackupStore,
-    short: &str,
-    wanted: &str,
-    check: bool,
-) -> Result<String, String> {
-    let endpoint = access
-        .endpoint(inventory, asset, resolver)
-        .map_err(|d| d.to_string())?;
-    let redactor = Redactor::from_secrets(&endpoint.secrets);
-    let address = endpoint
-        .address
-        .ok_or_else(|| String::from("no address to contact (the asset has no `address`)"))?;
-    let options = driver::DriverOptions {
-        timeouts: Timeouts::default(),
-        enable: endpoint.enable.clone(),
-        transcript: None,
-        secrets: endpoint.secrets.clone(),
-        // A file-based driver finds which file it manages in the backup's own header.
-        intended: Some(wanted.to_string()),
-    };
-    let mut device = driver::connect(
-        &endpoint.platform,
-        &endpoint.asset,
-        address,
-        &endpoint.ssh,
-        options,
-    )
-    .await
-    .map_err(|e| e.to_string())?;
-    let outcome = async {
-        let running = device.running_config().await.map_err(|e| e.to_string())?;
-        let plan = device
-            .plan(wanted, &running, Mode::Replace)
-            .map_err(|e| e.to_string())?;
-        if plan.is_empty() {
-            return Ok(format!("already equal to revision {short}: nothing to do"));
-        }
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{}", redactor.apply(&plan.diff));
-        if check {
-            return Ok(format!(
-                "would restore revision {short} (check mode: nothing changed)"
-            ));
-        }
-        let before = store
-            .save(
-                &endpoint.asset,
-                &running,
-                &format!("{}: before restoring {short}", endpoint.asset),
-            )
-            .map_err(|e| format!("cannot back up the current configuration first: {e}"))?;
-        device.restore(wanted).await.map_err(|e| e.to_string())?;
-        Ok(format!(
-            "revision {short} restored and saved (the configuration it replaced is revision {})",
-            before.short
-        ))
-    }
-    .await;
-    device.close().await;
-    outcome
 }

@@ -86,7 +86,11 @@ async fn run_async(args: Args) -> Result<ExitCode> {
         accept_new: args.accept_new || args.lab,
     };
     let access = match Access::open(&inventory, &resolver, &selector, &access_options).await {
-        Ok(access) => access,
+        Ok(access) => {
+            // Twins that could not use what they saved start from factory: say so.
+            print_diagnostics(&access.lab_warnings())?;
+            access
+        }
         Err(found) => {
             print_diagnostics(&found)?;
             return Ok(ExitCode::FAILURE);

@@ -8,7 +8,9 @@ use std::process::ExitCode;
 
 mod backup;
 mod check;
+mod docs;
 mod exec;
+mod inventory;
 mod lab;
 mod plan;
 mod render;
@@ -45,7 +47,8 @@ enum Command {
     /// Manage the age-encrypted secrets store of an inventory.
     Secrets(secrets::Args),
     /// Start the twin lab: one simulated device per asset on loopback (SSH and SNMP), until
-    /// Ctrl-C; or switch faults on a running lab.
+    /// Ctrl-C; twins keep what was saved on them from run to run. Or switch faults on a
+    /// running lab, or reset twins to factory.
     Lab(lab::Args),
     /// Run one command on the selected devices over SSH and show each output (`--lab`: on
     /// their twins).
@@ -58,6 +61,12 @@ enum Command {
     Backup(backup::BackupArgs),
     /// Put a backed-up configuration back on a device (the latest, or a given revision).
     Restore(backup::RestoreArgs),
+    /// List the assets with their verified state and lifecycle (serial, warranty and licence
+    /// ends; expiries within 90 days flagged), as a table, JSON or CSV.
+    Inventory(inventory::Args),
+    /// Generate the network documentation (addressing plan, equipment, port maps) from the
+    /// inventory and its verified state: Markdown, or Markdown and HTML files with --out.
+    Docs(docs::Args),
     /// Prove the selected devices work: ping, SNMP facts and expectations (sysName, interfaces
     /// up, no restart, platform, serial), running configuration in sync. Exit code 0 only
     /// when every device passed.
@@ -100,6 +109,8 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Backup(args) => backup::backup(args),
         Command::Restore(args) => backup::restore(args),
+        Command::Inventory(args) => inventory::run(args),
+        Command::Docs(args) => docs::run(args),
         Command::Verify(args) => verify::run(args),
     };
     match outcome {

@@ -84,7 +84,11 @@ async fn run_async(args: Args) -> Result<ExitCode> {
         accept_new: args.accept_new || args.lab,
     };
     let access = match Access::open(&inventory, &resolver, &selector, &access_options).await {
-        Ok(access) => access,
+        Ok(access) => {
+            // Twins that could not use what they saved start from factory: say so.
+            print_diagnostics(&access.lab_warnings())?;
+            access
+        }
         Err(found) => {
             print_diagnostics(&found)?;
             return Ok(ExitCode::FAILURE);
@@ -114,6 +118,7 @@ async fn run_async(args: Args) -> Result<ExitCode> {
         },
         limit: args.inventory.limit.clone(),
         lab: args.lab,
+        verifier: None,
     };
     let report = launch::launch(
         &inventory,

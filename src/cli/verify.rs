@@ -159,6 +159,18 @@ async fn run_async(args: Args) -> Result<ExitCode> {
     if !problems.is_empty() {
         print_diagnostics(&problems)?;
     }
+    // What was seen goes back into the inventory's verified state. A state file that does
+    // not parse (hand-edited) is reported and left as it is; the others are still written.
+    let mut recorded = true;
+    for state in &states {
+        let Ok(value) = serde_json::to_value(state) else {
+            continue;
+        };
+        if let Err(error) = store.update(&state.asset, crate::verify::STATE_SECTION, value) {
+            recorded = false;
+            writeln!(std::io::stderr(), "netparc: not recorded: {error}")?;
+        }
+    }
     let mut out = std::io::stdout().lock();
     match args.format {
         VerifyFormat::Json => {
@@ -167,7 +179,8 @@ async fn run_async(args: Args) -> Result<ExitCode> {
         }
         VerifyFormat::Table => write_table(&mut out, &states)?,
     }
-    let passed = problems.is_empty() && states.iter().all(|s| s.verdict == Verdict::Passed);
+    let passed =
+        problems.is_empty() && recorded && states.iter().all(|s| s.verdict == Verdict::Passed);
     Ok(if passed {
         ExitCode::SUCCESS
     } else {

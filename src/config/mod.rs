@@ -1,237 +1,126 @@
-//! STAND-IN (branch `drivers` only): configuration comparison. The real module (hierarchy-
-//! aware remediation, `similar`-based diff) is written in parallel on another branch with
-//! exactly these two signatures and replaces this file at merge. This one is deliberately
-//! naive, just enough for the drivers and their tests:
-//! - [`remediation`]: IOS-style lines; a block is a top-level line and the indented lines
-//!   under it. Merge sends what intended has and running lacks; Replace first negates what
-//!   running has and intended lacks (`no …`), then does the same.
-//! - [`unified_diff`]: a line diff (longest common subsequence) in unified format.
+//! Intended versus running, for IOS-style configurations (indented blocks: interfaces,
+//! VLANs, lines, router sections, ACLs): the remediation that turns the running
+//! configuration into the intended one, and a unified diff for people. Pure: no I/O.
+//!
+//! Layout:
+//! - [`tree`]: text → tree of lines (comments, `end`, show headers skipped; banners whole).
+//! - [`normalize`]: what IOS does to lines (names, VLAN lists, secrets, hidden defaults), so
+//!   both sides compare as IOS would; the IOS tables of settings replaced in place.
+//! - [`remediate`]: the comparison and the ordered commands (strategy documented there:
+//!   management path last, ACLs never cutting what both versions permit).
+//! - [`diff`]: the unified diff, through the `similar` crate.
+//!
+//! Secrets: `enable secret …`, `username NAME … secret …` (and line passwords, WLAN PSKs,
+//! key strings) compare equal when everything but the secret matches: the device keeps a
+//! salted hash, so the value cannot be compared, and the diff shows `<secret>` instead.
+//!
+//! What the modes mean here: `Merge` adds and changes; `Replace` also removes. In both, an
+//! access list or a banner the intent defines is made exactly the intended one (a partial
+//! list would match something else), and a default the intent states (`no shutdown`) is
+//! restored when the device says otherwise. `Replace` leaves what the device writes for
+//! itself (boot markers, licences, its PKI, platform lines) alone, and empties hardware
+//! ports and lines (`default interface`, `no …` under the line) rather than deleting them.
+//!
+//! Known limitations:
+//! - Rotating a secret alone is not detected (same reason); push it as a command.
+//! - `snmp-server user` lines are never shown by IOS: they are sent with their group (when
+//!   the running configuration lacks `snmp-server group G`, or the intent changes it), so a
+//!   new password for an existing user is not detected either.
+//! - Numbered ACLs (`access-list 10 …` top-level lines) are compared as plain lines, not as
+//!   an ordered list; use named lists (the templates do).
+//! - IPv6 and MAC access lists are edited with the same sequence scheme but without a
+//!   `resequence` first, so their entries must be numbered 10, 20, 30… on the device.
+//! - An entry that only changes place in an ACL is deleted just before it is typed at its
+//!   new place (IOS keeps one copy of an entry): for that one command, the traffic it
+//!   matched meets the entries after its old place.
+//! - The IOS knowledge in [`normalize`] (hidden defaults, settings replaced in place) covers
+//!   what the templates produce and the common settings. A single-valued setting missing
+//!   from its table costs, inside a block, a `no` of the old value before the new one; at
+//!   the top level (where removals come last) that `no` could undo the new value: add the
+//!   setting to the table when a template starts using it.
+//! - The management VLAN is guessed (`ip ssh source-interface`, else the only SVI with an
+//!   address) unless [`remediation_with`] names it; a core switch with several addressed
+//!   SVIs and no `ip ssh source-interface` gets no management ordering without the hint.
+//!   The management path is kept by ordering only: a change that removes the management
+//!   VLAN from the uplink still cuts the session, at the very end.
+//! - `Replace` removes any top-level line the intent does not mention and that is not in
+//!   the short list of device-owned sections: on a device with hand-made features the
+//!   templates do not cover, preview the diff first.
+//!
+//! Architecture invariant: no I/O; knows nothing of SSH, drivers (but their [`Mode`]) or
+//! the twin. The twin is only used by the tests, as the independent model of IOS the
+//! remediation is checked against.
+
+pub mod diff;
+pub mod normalize;
+pub mod remediate;
+pub mod tree;
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod twin_tests;
 
 use crate::driver::Mode;
 
-/// Lines that carry no configuration: banners of `show running-config`, comments, `end`.
-fn is_noise(line: &str) -> bool {
-    let trimmed = line.trim();
-    trimmed.is_empty()
-        || trimmed.starts_with('!')
-        || trimmed == "end"
-        || trimmed.starts_with("Building configuration")
-        || trimmed.starts_with("Current configuration")
-}
-
-/// Top-level lines with their indented children, in order.
-fn blocks(text: &str) -> Vec<(String, Vec<String>)> {
-    let mut out: Vec<(String, Vec<String>)> = Vec::new();
-    for line in text.lines() {
-        if is_noise(line) {
-            continue;
-        }
-        let line = line.trim_end();
-        if line.starts_with(' ')
-            && let Some((_, children)) = out.last_mut()
-        {
-            children.push(line.to_string());
-            continue;
-        }
-        out.push((line.to_string(), Vec::new()));
-    }
-    out
-}
-
-/// `no X` for `X`, `X` for `no X`, indentation kept.
-fn negate(line: &str) -> String {
-    let indent = &line[..line.len() - line.trim_start().len()];
-    let body = line.trim_start();
-    match body.strip_prefix("no ") {
-        Some(rest) => format!("{indent}{rest}"),
-        None => format!("{indent}no {body}"),
-    }
-}
-
-/// The configuration lines that turn `running` into `intended` (see the module doc).
+/// The configuration lines that turn `running` into `intended`, in a safe order (see
+/// [`remediate`]), as typed after `configure terminal` (the driver sends `end`). Empty when
+/// nothing needs to change. `Merge` adds and changes and leaves unmentioned configuration
+/// alone; `Replace` also removes what the intent does not mention. The management VLAN is
+/// found from the configurations (see [`remediation_with`] to name it).
+///
+/// Format: a block is entered by its header line; its lines follow indented one space per
+/// level (for the people reading the plan: the driver strips leading spaces); `exit` leaves
+/// a nested block, and a block before a top-level line. For example, running
+/// `interface GigabitEthernet1/0/5` / ` switchport voice vlan 20` against an intent without
+/// the voice VLAN, in replace mode:
+///
+/// ```text
+/// interface Gi1/0/5
+///  no switchport voice vlan 20
+/// ```
 pub fn remediation(running: &str, intended: &str, mode: Mode) -> Vec<String> {
-    let running = blocks(running);
-    let intended = blocks(intended);
-    let find = |list: &[(String, Vec<String>)], header: &str| {
-        list.iter()
-            .find(|(h, _)| h == header)
-            .map(|(_, c)| c.clone())
-    };
-    let mut out = Vec::new();
-    if mode == Mode::Replace {
-        for (header, children) in &running {
-            match find(&intended, header) {
-                None => out.push(negate(header)),
-                Some(wanted) => {
-                    let extra: Vec<&String> =
-                        children.iter().filter(|c| !wanted.contains(c)).collect();
-                    if !extra.is_empty() {
-                        out.push(header.clone());
-                        out.extend(extra.into_iter().map(|c| negate(c)));
-                    }
-                }
-            }
-        }
-    }
-    for (header, children) in &intended {
-        match find(&running, header) {
-            None => {
-                out.push(header.clone());
-                out.extend(children.iter().cloned());
-            }
-            Some(present) => {
-                let missing: Vec<&String> =
-                    children.iter().filter(|c| !present.contains(c)).collect();
-                if !missing.is_empty() {
-                    out.push(header.clone());
-                    out.extend(missing.into_iter().cloned());
-                }
-            }
-        }
-    }
-    out
+    remediation_with(running, intended, mode, None)
 }
 
-/// A unified diff, running → intended, 3 lines of context, headed with the asset's name.
-/// Empty when the texts are equal.
+/// [`remediation`] with the management VLAN named: its `vlan N` block and `interface VlanN`
+/// come last. Without the hint it is the SVI named by `ip ssh source-interface`, else the
+/// only SVI with an address.
+pub fn remediation_with(
+    running: &str,
+    intended: &str,
+    mode: Mode,
+    management_vlan: Option<u16>,
+) -> Vec<String> {
+    let running = normalize::normalize(&tree::parse(running));
+    let intended = intended_tree(intended);
+    remediate::remediate(&running, &intended, mode, management_vlan)
+}
+
+/// A unified diff from the running to the intended configuration, both normalised (secrets
+/// show as `<secret>`), labelled `running (asset)` and `intended (asset)`; `""` when they are
+/// the same configuration. Lines IOS never shows (`snmp-server user`) are left out.
 pub fn unified_diff(running: &str, intended: &str, asset: &str) -> String {
-    if running == intended {
-        return String::new();
-    }
-    let old: Vec<&str> = running.lines().collect();
-    let new: Vec<&str> = intended.lines().collect();
-    let ops = line_ops(&old, &new);
-    let mut out = format!("--- {asset} (running)\n+++ {asset} (intended)\n");
-    const CONTEXT: usize = 3;
-    let changed: Vec<usize> = ops
-        .iter()
-        .enumerate()
-        .filter(|(_, op)| !matches!(op, Op::Same(..)))
-        .map(|(i, _)| i)
-        .collect();
-    let mut index = 0;
-    while index < changed.len() {
-        let start = changed[index].saturating_sub(CONTEXT);
-        let mut end = changed[index];
-        while index + 1 < changed.len() && changed[index + 1] <= end + 2 * CONTEXT + 1 {
-            index += 1;
-            end = changed[index];
-        }
-        let end = (end + CONTEXT + 1).min(ops.len());
-        let (mut old_start, mut new_start) = (0, 0);
-        for op in &ops[..start] {
-            match op {
-                Op::Same(..) => {
-                    old_start += 1;
-                    new_start += 1;
-                }
-                Op::Delete(_) => old_start += 1,
-                Op::Insert(_) => new_start += 1,
-            }
-        }
-        let hunk = &ops[start..end];
-        let old_len = hunk.iter().filter(|o| !matches!(o, Op::Insert(_))).count();
-        let new_len = hunk.iter().filter(|o| !matches!(o, Op::Delete(_))).count();
-        out.push_str(&format!(
-            "@@ -{},{old_len} +{},{new_len} @@\n",
-            old_start + usize::from(old_len > 0),
-            new_start + usize::from(new_len > 0)
-        ));
-        for op in hunk {
-            match op {
-                Op::Same(line) => out.push_str(&format!(" {line}\n")),
-                Op::Delete(line) => out.push_str(&format!("-{line}\n")),
-                Op::Insert(line) => out.push_str(&format!("+{line}\n")),
-            }
-        }
-        index += 1;
-    }
-    out
+    let running = normalize::normalize(&tree::parse(running));
+    let intended = intended_tree(intended);
+    diff::unified(&running, &intended, asset)
 }
 
-enum Op<'a> {
-    Same(&'a str),
-    Delete(&'a str),
-    Insert(&'a str),
+/// A plain unified diff of two whole files (order and every byte count), running →
+/// intended, labelled with `label`; empty when equal. For file-based platforms.
+pub fn file_diff(running: &str, intended: &str, label: &str) -> String {
+    diff::text(
+        running,
+        intended,
+        &format!("running ({label})"),
+        &format!("intended ({label})"),
+    )
 }
 
-/// Edit script by longest common subsequence; past a size bound (the table would be too
-/// big), everything old deleted and everything new inserted — still a correct diff.
-fn line_ops<'a>(old: &[&'a str], new: &[&'a str]) -> Vec<Op<'a>> {
-    let (n, m) = (old.len(), new.len());
-    if n.saturating_mul(m) > 4_000_000 {
-        let mut ops: Vec<Op<'a>> = old.iter().map(|l| Op::Delete(l)).collect();
-        ops.extend(new.iter().map(|l| Op::Insert(l)));
-        return ops;
-    }
-    let mut table = vec![0u32; (n + 1) * (m + 1)];
-    let at = |i: usize, j: usize| i * (m + 1) + j;
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            table[at(i, j)] = if old[i] == new[j] {
-                table[at(i + 1, j + 1)] + 1
-            } else {
-                table[at(i + 1, j)].max(table[at(i, j + 1)])
-            };
-        }
-    }
-    let (mut i, mut j) = (0, 0);
-    let mut ops = Vec::new();
-    while i < n && j < m {
-        if old[i] == new[j] {
-            ops.push(Op::Same(old[i]));
-            i += 1;
-            j += 1;
-        } else if table[at(i + 1, j)] >= table[at(i, j + 1)] {
-            ops.push(Op::Delete(old[i]));
-            i += 1;
-        } else {
-            ops.push(Op::Insert(new[j]));
-            j += 1;
-        }
-    }
-    ops.extend(old[i..].iter().map(|l| Op::Delete(l)));
-    ops.extend(new[j..].iter().map(|l| Op::Insert(l)));
-    ops
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn merge_adds_missing_lines_under_their_block() {
-        let running = "hostname sw1\ninterface Gi1/0/1\n description a\n";
-        let intended = "hostname sw1\ninterface Gi1/0/1\n description a\n shutdown\nvlan 50\n";
-        assert_eq!(
-            remediation(running, intended, Mode::Merge),
-            ["interface Gi1/0/1", " shutdown", "vlan 50"]
-        );
-    }
-
-    #[test]
-    fn replace_negates_first() {
-        let running = "hostname x\nvlan 50\n name t\ninterface Gi1/0/1\n description b\n";
-        let intended = "hostname sw1\ninterface Gi1/0/1\n";
-        assert_eq!(
-            remediation(running, intended, Mode::Replace),
-            [
-                "no hostname x",
-                "no vlan 50",
-                "interface Gi1/0/1",
-                " no description b",
-                "hostname sw1"
-            ]
-        );
-    }
-
-    #[test]
-    fn diff_has_hunks_with_context() {
-        let diff = unified_diff("a\nb\nc\n", "a\nB\nc\n", "sw1");
-        assert_eq!(
-            diff,
-            "--- sw1 (running)\n+++ sw1 (intended)\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n"
-        );
-        assert_eq!(unified_diff("x\n", "x\n", "sw1"), "");
-    }
+/// The intended configuration as IOS will hold it: normalised, with the VLANs IOS creates by
+/// itself for the ports (see [`normalize::imply_vlans`]).
+fn intended_tree(text: &str) -> Vec<normalize::Item> {
+    let mut items = normalize::normalize(&tree::parse(text));
+    normalize::imply_vlans(&mut items);
+    items
 }

@@ -22,10 +22,11 @@ use regex::Regex;
 use sha2::Digest as _;
 use std::sync::LazyLock;
 
-/// Lines whose value is a secret in the files this driver installs.
+/// Lines whose value is a secret in the files this driver installs (also as diff lines,
+/// after their `+`/`-` marker).
 static SECRET_LINES: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?mi)^[ \t]*(?:PrivateKey|PresharedKey|wpa_passphrase|sae_password|wpa_psk)[ \t]*=[ \t]*(?P<secret>[^\r\n]*?)[ \t]*$",
+        r"(?mi)^[+-]?[ \t]*(?:PrivateKey|PresharedKey|wpa_passphrase|sae_password|wpa_psk)[ \t]*=[ \t]*(?P<secret>[^\r\n]*?)[ \t]*$",
     )
     .expect("valid pattern")
 });
@@ -331,11 +332,13 @@ impl Driver for Linux {
         if intended == running {
             return Ok(Plan::default());
         }
-        let diff = crate::config::unified_diff(
-            &self.redactor.apply(running),
-            &self.redactor.apply(intended),
+        // Diff the real texts, then hide the secrets: a rotated key still shows as a
+        // changed line (`-PrivateKey = <redacted>` / `+PrivateKey = <redacted>`).
+        let diff = self.redactor.apply(&crate::config::file_diff(
+            running,
+            intended,
             &format!("{}:{}", self.asset, spec.path),
-        );
+        ));
         Ok(Plan {
             diff,
             commands: Vec::new(),

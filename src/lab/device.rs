@@ -3,6 +3,11 @@
 //! controls), and the two interfaces a simulated platform implements: its state
 //! (`PlatformState`) and its command line (`CliSession`). A new simulated platform is one
 //! new file implementing both, plus one line in `platform_for`.
+//!
+//! What survives a power cut (an IOS startup configuration, a Linux disk's `/etc`) is a
+//! platform's choice: [`PlatformState::persisted`] and [`PlatformState::boot_from`] turn it
+//! into bytes and back. The bytes go through a [`SaveSink`] the lab hands the device, so
+//! platforms never do I/O themselves.
 
 use crate::inventory::AssetKind;
 use std::net::IpAddr;
@@ -160,10 +165,54 @@ pub trait PlatformState: Send {
     fn facts(&self, spec: &DeviceSpec) -> DeviceFacts;
     /// A reload: unsaved configuration is lost, the saved one becomes the running one.
     fn reboot(&mut self, spec: &DeviceSpec);
+    /// What this device keeps across a power cut, as bytes the lab stores (the IOS startup
+    /// configuration, the Linux files under `/etc` that differ from the factory), or `None`
+    /// when the platform keeps nothing. Called after every command, so it must be cheap
+    /// enough for that and deterministic: the lab writes only when the bytes change.
+    fn persisted(&self) -> Option<Vec<u8>> {
+        None
+    }
+    /// Boot from bytes [`PlatformState::persisted`] once returned (on another run, maybe by
+    /// another version): the device comes up as after a reload with that saved state. On
+    /// error the state must be left as it was (the lab then keeps the factory twin); the
+    /// default refuses, so a platform that keeps nothing never half-applies a file.
+    fn boot_from(&mut self, saved: &[u8], spec: &DeviceSpec) -> Result<(), String> {
+        let _ = (saved, spec);
+        Err(String::from("this platform keeps no saved state"))
+    }
     /// Let the platform downcast itself (tests and end-device reachability read details).
     fn as_any(&self) -> &dyn std::any::Any;
     /// Mutable downcast.
     fn as_any_mut(&mut self) -> &mut dyn std::any::Any;
+}
+
+/// Where a device's persisted bytes go (the lab's state folder). Blocking: the device calls
+/// it from a blocking thread, never from the async runtime's workers.
+pub trait SaveSink: Send + Sync {
+    /// Store `saved` durably for `spec`'s device, replacing what was stored before.
+    fn store(&self, spec: &DeviceSpec, saved: &[u8]) -> Result<(), String>;
+    /// Record that the device booted at `unix_millis`, its `boots`-th boot.
+    fn store_boot(&self, spec: &DeviceSpec, unix_millis: u64, boots: u32) -> Result<(), String> {
+        let _ = (spec, unix_millis, boots);
+        Ok(())
+    }
+}
+
+/// The sink and what it last stored, for one device.
+struct Saving {
+    sink: std::sync::Arc<dyn SaveSink>,
+    /// What the sink holds now (or what the device booted with): a command that leaves the
+    /// persisted bytes as they are writes nothing. The async lock orders the writes of
+    /// concurrent sessions, so an older state never lands after a newer one.
+    stored: tokio::sync::Mutex<Option<Vec<u8>>>,
+}
+
+/// Milliseconds since the UNIX epoch (0 if the clock is before it).
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
 }
 
 /// What a twin is now.
@@ -186,6 +235,9 @@ pub struct Device {
     /// Woken after anything that may change what the device looks like from outside (a CLI
     /// line, a fault, a reboot): the lab re-evaluates reachability then.
     on_change: std::sync::OnceLock<std::sync::Arc<tokio::sync::Notify>>,
+    /// Where what the device keeps across runs goes (set once, by the lab; none in tests
+    /// that build a device by hand).
+    saving: std::sync::OnceLock<Saving>,
 }
 
 impl Device {
@@ -200,6 +252,47 @@ impl Device {
                 faults: Faults::default(),
             }),
             on_change: std::sync::OnceLock::new(),
+            saving: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Store what the device persists through `sink` whenever it changes; `stored` is what
+    /// the sink already holds, or what the device booted with (set once, by the lab).
+    pub fn save_to(&self, sink: std::sync::Arc<dyn SaveSink>, stored: Option<Vec<u8>>) {
+        let _ = self.saving.set(Saving {
+            sink,
+            stored: tokio::sync::Mutex::new(stored),
+        });
+    }
+
+    /// After a command: if what the platform persists changed, store it before the command's
+    /// output is sent, so a `write memory` the client saw succeed survives the lab process
+    /// being killed. When nothing changed it costs `persisted` and one comparison, no I/O.
+    /// A failed write is logged and retried after the next command (the twin keeps running,
+    /// as a device with a full flash would).
+    pub async fn sync_saved(self: &std::sync::Arc<Self>) {
+        let Some(saving) = self.saving.get() else {
+            return;
+        };
+        let mut stored = saving.stored.lock().await;
+        let Some(now) = self.state().platform.persisted() else {
+            return;
+        };
+        if stored.as_deref() == Some(now.as_slice()) {
+            return;
+        }
+        let sink = saving.sink.clone();
+        let device = self.clone();
+        let bytes = now.clone();
+        let written = tokio::task::spawn_blocking(move || sink.store(&device.spec, &bytes)).await;
+        match written {
+            Ok(Ok(())) => *stored = Some(now),
+            Ok(Err(error)) => {
+                tracing::warn!(device = %self.spec.name, %error, "saved state not written");
+            }
+            Err(error) => {
+                tracing::warn!(device = %self.spec.name, %error, "saved state not written");
+            }
         }
     }
 
@@ -252,13 +345,43 @@ impl Device {
 
     /// Reload the device: uptime restarts, unsaved configuration is lost.
     pub fn reboot(&self) {
-        {
+        let boots = {
             let mut state = self.state();
             state.platform.reboot(&self.spec);
             state.booted = Instant::now();
             state.boots += 1;
+            state.boots
+        };
+        if let Some(saving) = self.saving.get()
+            && let Err(error) = saving.sink.store_boot(&self.spec, unix_now(), boots)
+        {
+            tracing::warn!(device = %self.spec.name, %error, "boot time not recorded");
         }
         self.notify_changed();
+    }
+
+    /// Carry on from a boot recorded by an earlier lab run (`unix_millis`, `boots`), as a
+    /// device that kept running; or record now as this twin's boot when there is none (or
+    /// it lies in the future).
+    pub fn resume_boot(&self, recorded: Option<(u64, u32)>) {
+        let now = unix_now();
+        let resumed = recorded.and_then(|(at, boots)| {
+            let ago = std::time::Duration::from_millis(now.checked_sub(at)?);
+            Some((Instant::now().checked_sub(ago)?, boots))
+        });
+        match resumed {
+            Some((booted, boots)) => {
+                let mut state = self.state();
+                state.booted = booted;
+                state.boots = boots.max(1);
+            }
+            None => {
+                let boots = self.state().boots;
+                if let Some(saving) = self.saving.get() {
+                    let _ = saving.sink.store_boot(&self.spec, now, boots);
+                }
+            }
+        }
     }
 
     /// Current faults.

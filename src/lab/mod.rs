@@ -13,6 +13,12 @@
 //! - [`snmp`]: the twins' SNMP agents (v2c, v3 USM), answering from live state.
 //! - [`control`]: faults by name, and the control socket of a running lab.
 //! - [`netns`]: the isolated network where only present twins answer (ping included).
+//! - [`persist`]: what twins saved, kept from run to run under the state folder.
+//!
+//! Twins remember what a device keeps across a power cut: a twin boots from what it saved
+//! on an earlier run (its platform decides what that is: see
+//! [`device::PlatformState::persisted`]), stores it again right after each command that
+//! changed it and at [`Lab::stop`], and loses the rest, as a device does.
 
 pub mod address;
 pub mod build;
@@ -22,6 +28,7 @@ pub mod host;
 pub mod ios;
 pub mod linux;
 pub mod netns;
+pub mod persist;
 pub mod platforms;
 pub mod snmp;
 pub mod ssh;
@@ -43,7 +50,8 @@ pub struct LabOptions {
     pub ssh_port: u16,
     /// SNMP port every twin listens on (0: any free port).
     pub snmp_port: u16,
-    /// Where host keys persist between runs (so known_hosts checks pass from run to run).
+    /// Where host keys persist between runs (so known_hosts checks pass from run to run), and
+    /// what the twins saved (`devices/`, see [`persist`]).
     pub state_dir: PathBuf,
     /// Salt for the address derivation: empty for `netparc lab`, unique per test so parallel
     /// labs never collide.
@@ -97,9 +105,12 @@ pub struct Twin {
     pub snmp: Option<SocketAddr>,
     /// Its current host key fingerprint (SHA256).
     pub host_key_fingerprint: Option<String>,
+    /// It booted from what it saved on an earlier run (not from factory).
+    pub from_saved: bool,
 }
 
-/// A running lab. Dropping it stops nothing: call [`Lab::stop`].
+/// A running lab. Dropping it stops nothing: call [`Lab::stop`] (which also stores what the
+/// twins saved).
 pub struct Lab {
     twins: Vec<Twin>,
     shutdown: watch::Sender<bool>,
@@ -111,6 +122,9 @@ pub struct Lab {
     present: Option<Mutex<std::collections::HashSet<IpAddr>>>,
     /// Woken by any twin's change.
     changes: Arc<tokio::sync::Notify>,
+    /// Saved state that could not be used at start (each twin concerned started from
+    /// factory), for the commands to show.
+    warnings: Diagnostics,
 }
 
 struct HostKeys {
@@ -197,6 +211,8 @@ impl Lab {
         let addresses =
             address::assign(&options.salt, selected.iter().map(|a| a.value.name.clone()));
         let mut problems = Diagnostics::new();
+        let mut warnings = Diagnostics::new();
+        let saved = Arc::new(persist::SavedStates::new(&options.state_dir));
         let mut devices = Vec::new();
         for asset in &selected {
             let Some(address) = addresses.get(&asset.value.name) else {
@@ -204,8 +220,19 @@ impl Lab {
             };
             match build::spec_for(inventory, asset, resolver, *address) {
                 Ok(spec) => {
-                    let state = platforms::state_for(&spec);
-                    devices.push(Arc::new(Device::new(spec, state)));
+                    let (state, stored, from_saved) = boot(&spec, &saved, &mut warnings);
+                    let device = Arc::new(Device::new(spec, state));
+                    device.save_to(saved.clone(), stored);
+                    // A twin that kept its saved state (or never saved anything) also kept
+                    // running: its uptime goes on. One whose saved file was unusable starts
+                    // from factory: it booted now.
+                    let recorded = if from_saved || saved.files_of(&device.spec.name).is_empty() {
+                        saved.load_boot(&device.spec.name)
+                    } else {
+                        None
+                    };
+                    device.resume_boot(recorded);
+                    devices.push((device, from_saved));
                 }
                 Err(found) => problems.extend(found),
             }
@@ -247,21 +274,23 @@ impl Lab {
                 .isolated
                 .then(|| Mutex::new(std::collections::HashSet::new())),
             changes: Arc::new(tokio::sync::Notify::new()),
+            warnings,
         };
         if options.isolated {
             // Listeners can only bind addresses that exist: every twin starts present, and
             // the first reconcile below removes those that should not answer (their sockets
             // stay bound and work again when the address comes back).
-            for device in &devices {
+            for (device, _) in &devices {
                 lab.set_present(device.spec.address, true)?;
             }
         }
-        for device in devices {
+        for (device, from_saved) in devices {
             let mut twin = Twin {
                 device: device.clone(),
                 ssh: None,
                 snmp: None,
                 host_key_fingerprint: None,
+                from_saved,
             };
             if let Some(sessions) = platforms::sessions_for(device.spec.platform) {
                 let key = load_or_create_host_key(&key_dir, &device.spec.name)?;
@@ -424,7 +453,15 @@ impl Lab {
         self.twins.iter().find(|t| t.device.spec.name == asset)
     }
 
-    /// Stop every listener, agent and the control socket.
+    /// Saved state found at start that could not be used (warnings: each twin concerned
+    /// started from factory). Also logged; the commands print them.
+    pub fn warnings(&self) -> &Diagnostics {
+        &self.warnings
+    }
+
+    /// Stop every listener, agent and the control socket, then store what each twin saved
+    /// (as a device keeps its startup configuration through a power cut). Twins whose saved
+    /// state did not change since it was last stored write nothing.
     pub async fn stop(&self) {
         let _ = self.shutdown.send(true);
         let tasks: Vec<_> = match self.tasks.lock() {
@@ -433,6 +470,9 @@ impl Lab {
         };
         for task in tasks {
             let _ = task.await;
+        }
+        for twin in &self.twins {
+            twin.device.sync_saved().await;
         }
     }
 
@@ -514,6 +554,65 @@ impl control::FaultHost for Lab {
         }
         Ok(fingerprint)
     }
+}
+
+/// A twin's platform state: booted from what it saved on an earlier run when that is
+/// usable, from factory otherwise (with a warning, never a failed start: a lab that does not
+/// start is worse than a twin that forgot). Also returns what its own saved file holds in
+/// usable form, the baseline a later command must change before anything is written: what
+/// the state persists now, or None when its file is unusable, so the first command (or the
+/// stop) replaces that file with the twin's real state. And whether it booted from its file.
+fn boot(
+    spec: &device::DeviceSpec,
+    saved: &persist::SavedStates,
+    warnings: &mut Diagnostics,
+) -> (Box<dyn device::PlatformState>, Option<Vec<u8>>, bool) {
+    let mut state = platforms::state_for(spec);
+    let mut unusable = Vec::new();
+    let own = saved.file(&spec.name, spec.platform);
+    let mut own_usable = true;
+    let mut from_saved = false;
+    match saved.load(spec, &mut unusable) {
+        Some(bytes) => {
+            from_saved = true;
+            if let Err(reason) = state.boot_from(&bytes, spec) {
+                from_saved = false;
+                own_usable = false;
+                if let Some(path) = own {
+                    unusable.push(persist::Unusable { path, reason });
+                }
+                // boot_from leaves the state as it was on error; a fresh one makes sure.
+                state = platforms::state_for(spec);
+            }
+        }
+        None => own_usable = !unusable.iter().any(|u| Some(&u.path) == own.as_ref()),
+    }
+    for file in unusable {
+        tracing::warn!(
+            twin = %spec.name,
+            file = %file.path.display(),
+            reason = %file.reason,
+            "saved state ignored; the twin starts from factory"
+        );
+        warnings.push(
+            Diagnostic::warning(
+                "lab.saved-state-ignored",
+                format!(
+                    "`{}` starts from factory: its saved state {} is ignored ({})",
+                    spec.name,
+                    file.path.display(),
+                    file.reason
+                ),
+            )
+            .asset(&spec.name)
+            .hint(format!(
+                "`netparc lab -i INVENTORY reset {}` removes it; the next change saved on the twin replaces it",
+                spec.name
+            )),
+        );
+    }
+    let baseline = if own_usable { state.persisted() } else { None };
+    (state, baseline, from_saved)
 }
 
 /// Each twin holds a few sockets: a large lab needs more than the usual soft limit of 1,024

@@ -1,6 +1,7 @@
 //! The registry of simulated platforms: which state a twin starts with and which CLI its
-//! SSH sessions get. A new platform is one file (or folder) implementing `PlatformState`
-//! and `CliSession`, plus one arm in each function here.
+//! SSH sessions get, and under which file name the lab keeps what it saved. A new platform
+//! is one file (or folder) implementing `PlatformState` and `CliSession`, plus one arm in
+//! each function here.
 
 use super::device::{DeviceSpec, Platform, PlatformState};
 use super::host::HostState;
@@ -21,6 +22,20 @@ pub fn sessions_for(platform: Platform) -> Option<SessionFactory> {
     match platform {
         Platform::Ios => Some(Arc::new(|| Box::new(super::ios::new_session()))),
         Platform::Linux => Some(Arc::new(|| Box::new(super::linux::new_session()))),
+        Platform::Host => None,
+    }
+}
+
+/// Every platform, for the lab to recognise a saved file that belongs to another one.
+pub const ALL: [Platform; 3] = [Platform::Ios, Platform::Linux, Platform::Host];
+
+/// What follows the asset name in the file that keeps a twin's saved state
+/// (`sw1.ios.cfg`), None for platforms that keep nothing. The platform is in the name so a
+/// file left by an asset that changed platform is recognised, not fed to the wrong parser.
+pub fn saved_suffix(platform: Platform) -> Option<&'static str> {
+    match platform {
+        Platform::Ios => Some(".ios.cfg"),
+        Platform::Linux => Some(".linux.json"),
         Platform::Host => None,
     }
 }

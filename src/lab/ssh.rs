@@ -3,6 +3,8 @@
 //! echo, line editing and `--More--` paging around the platform's `CliSession`; exec
 //! channels with stdout, stderr and exit status. Faults (down, refused, authentication
 //! failure, slow CLI, dropped connection, reload) are applied here, at the protocol edge.
+//! After each command the device stores what it saved, if that changed
+//! ([`Device::sync_saved`]), before the client gets its answer.
 
 use super::device::{CliSession, Device};
 use russh::keys::{PrivateKey, PublicKey};
@@ -224,6 +226,8 @@ impl russh::server::Handler for Connection {
         let command = String::from_utf8_lossy(data);
         let output = terminal.cli.exec(&twin.device, &command);
         twin.device.notify_changed();
+        // Before the client hears back: what it saw succeed is on disk.
+        twin.device.sync_saved().await;
         if !output.stdout.is_empty() {
             session.data(channel, output.stdout)?;
         }
@@ -282,6 +286,9 @@ impl russh::server::Handler for Connection {
                     let in_config = terminal.cli.prompt(device).contains("(config");
                     let output = terminal.cli.execute(device, &line);
                     device.notify_changed();
+                    // Before the prompt comes back: a `write memory` the client saw succeed
+                    // is on disk, even if the lab process is killed next.
+                    device.sync_saved().await;
                     if in_config && !line.trim().is_empty() {
                         terminal.config_lines += 1;
                         if faults

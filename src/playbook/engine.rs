@@ -18,6 +18,7 @@ use super::rollout;
 use crate::access::Endpoint;
 use crate::backup::BackupStore;
 use crate::driver::{self, Driver, DriverError, DriverOptions, Mode, Timeouts};
+use crate::probe::verdict::{ConfigSync, VerifiedState};
 use crate::secrets::Redactor;
 use crate::transport::transcript::Transcript;
 use std::path::PathBuf;
@@ -38,6 +39,31 @@ pub struct RunOptions {
     pub limit: Option<String>,
     /// Against the twin lab (for the report).
     pub lab: bool,
+    /// The probes a `verify` step runs (ping, SNMP, TCP); without one, `verify` checks
+    /// reachability over SSH and the configuration only.
+    pub verifier: Option<VerifierHandle>,
+}
+
+/// Runs the probes of one asset: `(asset, probes asked for)` → what they saw. Built by
+/// [`super::launch`] from the inventory and the access the run uses.
+pub type Verifier = Arc<
+    dyn Fn(
+            String,
+            Vec<String>,
+        ) -> std::pin::Pin<
+            Box<dyn std::future::Future<Output = Result<VerifiedState, String>> + Send>,
+        > + Send
+        + Sync,
+>;
+
+/// A [`Verifier`] that can sit in [`RunOptions`].
+#[derive(Clone)]
+pub struct VerifierHandle(pub Verifier);
+
+impl std::fmt::Debug for VerifierHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Verifier")
+    }
 }
 
 /// One asset, ready to run: how to reach it, what it should look like, which steps apply.
@@ -297,6 +323,8 @@ struct Worker<'a> {
     save: bool,
     /// Everything sent and received, redacted (written to `state/transcripts/<run>/`).
     transcript: Transcript,
+    /// What the probes of the last `verify` step saw (the `record` step writes it back).
+    verified: Option<VerifiedState>,
 }
 
 impl<'a> Worker<'a> {
@@ -314,6 +342,7 @@ impl<'a> Worker<'a> {
             changed: false,
             save: false,
             transcript: Transcript::new(),
+            verified: None,
         }
     }
 
@@ -602,8 +631,8 @@ impl<'a> Worker<'a> {
             self.record(name, action, status, detail, Some(output), clock);
             return Ok(());
         }
-        if step.verify.is_some() {
-            return self.verify(name, clock).await;
+        if let Some(verify) = &step.verify {
+            return self.verify(name, &verify.probes, clock).await;
         }
         if step.record.is_some() {
             if check {
@@ -839,7 +868,7 @@ impl<'a> Worker<'a> {
     /// Reachability and configuration check: a fresh connection (the management access still
     /// works after the change) and, after a push, the running configuration equal to the
     /// intent. Until the probes of the verification work land, this is the verify step.
-    async fn verify(&mut self, name: &str, clock: Instant) -> Result<(), Stop> {
+    async fn verify(&mut self, name: &str, probes: &[String], clock: Instant) -> Result<(), Stop> {
         let fresh = open(self.target, &self.transcript, self.shared.options.timeouts).await;
         let mut fresh = match fresh {
             Ok(driver) => driver,
@@ -864,9 +893,8 @@ impl<'a> Worker<'a> {
             }
         };
         let mut detail = String::from("answers on a new SSH session");
-        if self.changed
-            && let Some(intended) = self.target.intended.clone()
-        {
+        let mut sync = None;
+        if let Some(intended) = self.target.intended.clone() {
             let drift = match fresh.running_config().await {
                 Ok(running) => fresh
                     .plan(&intended, &running, Mode::Merge)
@@ -875,7 +903,16 @@ impl<'a> Worker<'a> {
                 Err(error) => Err(error.to_string()),
             };
             match drift {
-                Ok(0) => detail.push_str("; running configuration matches the intent"),
+                Ok(0) => {
+                    sync = Some(ConfigSync::InSync);
+                    detail.push_str("; running configuration matches the intent");
+                }
+                // Before any change (a read-only run, or check mode) drift is a finding,
+                // not a failure: the push is what fixes it.
+                Ok(left) if !self.changed => {
+                    sync = Some(ConfigSync::Drifted { differences: left });
+                    detail.push_str(&format!("; configuration drifted ({left} difference(s))"));
+                }
                 Ok(left) => {
                     fresh.close().await;
                     let reason = format!(
@@ -890,6 +927,11 @@ impl<'a> Worker<'a> {
                         clock,
                     );
                     return Err(self.undo(reason).await);
+                }
+                Err(error) if !self.changed => {
+                    sync = Some(ConfigSync::Unknown {
+                        reason: error.clone(),
+                    });
                 }
                 Err(error) => {
                     fresh.close().await;
@@ -907,6 +949,61 @@ impl<'a> Worker<'a> {
             }
         }
         fresh.close().await;
+        if let Some(verifier) = self.shared.options.verifier.clone() {
+            match (verifier.0)(self.asset().to_string(), probes.to_vec()).await {
+                Ok(mut state) => {
+                    if let Some(sync) = sync {
+                        state.config = sync;
+                    }
+                    let failures: Vec<String> = state
+                        .failures()
+                        .filter(|c| c.name != "config")
+                        .map(|c| c.reason.clone())
+                        .collect();
+                    let passed = state.reachability.reachable != Some(false) && failures.is_empty();
+                    let summary = match state.reachability.rtt_ms {
+                        Some(rtt) => format!(
+                            "; probes: reachable via {} in {rtt:.2} ms",
+                            state.reachability.via.as_deref().unwrap_or("?")
+                        ),
+                        None => String::from("; probes ran"),
+                    };
+                    self.verified = Some(state);
+                    if !passed {
+                        let reason = format!(
+                            "verification failed: {}",
+                            if failures.is_empty() {
+                                String::from("the device answers no probe")
+                            } else {
+                                failures.join("; ")
+                            }
+                        );
+                        self.record(
+                            name,
+                            "verify",
+                            StepStatus::Failed,
+                            reason.clone(),
+                            None,
+                            clock,
+                        );
+                        return Err(self.fail(reason).await);
+                    }
+                    detail.push_str(&summary);
+                }
+                Err(error) => {
+                    let reason = format!("verification failed: the probes could not run: {error}");
+                    self.record(
+                        name,
+                        "verify",
+                        StepStatus::Failed,
+                        reason.clone(),
+                        None,
+                        clock,
+                    );
+                    return Err(self.fail(reason).await);
+                }
+            }
+        }
         self.record(name, "verify", StepStatus::Ok, detail, None, clock);
         Ok(())
     }
@@ -929,7 +1026,21 @@ impl<'a> Worker<'a> {
             "changed": changed,
             "backup_revision": self.report.backup_revision,
         });
-        store.update(self.asset(), "last_change", record)?;
+        let mut updates = vec![(
+            self.asset().to_string(),
+            String::from("last_change"),
+            record,
+        )];
+        if let Some(state) = &self.verified
+            && let Ok(value) = serde_json::to_value(state)
+        {
+            updates.push((
+                self.asset().to_string(),
+                String::from(crate::verify::STATE_SECTION),
+                value,
+            ));
+        }
+        store.update_many(&updates)?;
         store.path(self.asset())
     }
 

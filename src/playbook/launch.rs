@@ -56,7 +56,15 @@ pub async fn launch(
     let limit = parse_limit(options.limit.as_deref())?;
     let (selector, assets) =
         prepare::select(inventory, &playbook, limit.as_ref()).map_err(Diagnostics::from)?;
-    let templates = load_templates(inventory).ok();
+    let needs_intent = playbook
+        .steps
+        .iter()
+        .any(|s| s.push.is_some() || s.render.is_some());
+    let templates = match load_templates(inventory) {
+        Ok(templates) => Some(templates),
+        Err(found) if needs_intent => return Err(found),
+        Err(_) => None,
+    };
     let targets = prepare::targets(
         inventory,
         resolver,
@@ -76,6 +84,10 @@ pub async fn launch(
             ))
         })?)
     };
+    let mut options = options;
+    if options.verifier.is_none() && playbook.steps.iter().any(|s| s.verify.is_some()) {
+        options.verifier = Some(verifier(inventory, access));
+    }
     Ok(engine::run(
         &playbook,
         playbook_file,
@@ -87,4 +99,56 @@ pub async fn launch(
         cancel,
     )
     .await)
+}
+
+/// The probes of a `verify` step, for one asset at a time: ping (3 echoes, 100 ms apart),
+/// a TCP connect to the SSH port (reachability where ICMP is filtered or not permitted) and
+/// SNMP where the asset has a profile; the configuration is compared by the engine itself
+/// on its fresh session. A step's `probes: [icmp, snmp, tcp]` narrows the list. The
+/// "did not restart since the last verification" check is left to `netparc verify` and the
+/// daemon: a run may follow a planned reboot (or a restarted lab), which is no failure of
+/// the change.
+fn verifier(inventory: &Inventory, access: &Access) -> engine::VerifierHandle {
+    use crate::probe::icmp::PingOptions;
+    use crate::probe::tcp::TcpOptions;
+    let inventory = std::sync::Arc::new(inventory.clone());
+    let resolver = std::sync::Arc::new(crate::check::open_resolver(&inventory));
+    let access = access.clone();
+    let run: engine::Verifier = std::sync::Arc::new(move |asset: String, probes: Vec<String>| {
+        let (inventory, resolver, access) = (inventory.clone(), resolver.clone(), access.clone());
+        Box::pin(async move {
+            let wants = |name: &str| probes.is_empty() || probes.iter().any(|p| p == name);
+            let options = crate::verify::VerifyOptions {
+                ping: wants("icmp").then(PingOptions::default),
+                tcp: wants("tcp").then(TcpOptions::default),
+                snmp: wants("snmp"),
+                config: false,
+                concurrency: 1,
+                previous_uptime: Default::default(),
+                interfaces_up: None,
+            };
+            let located = inventory
+                .assets
+                .iter()
+                .find(|a| a.value.name == asset)
+                .ok_or_else(|| format!("no asset `{asset}`"))?;
+            let (mut states, problems) = crate::verify::verify_assets(
+                &inventory,
+                &resolver,
+                &access,
+                &[located],
+                &[],
+                &options,
+            )
+            .await;
+            states.pop().ok_or_else(|| {
+                problems
+                    .iter()
+                    .next()
+                    .map(|d| d.message.clone())
+                    .unwrap_or_else(|| String::from("no probe could run"))
+            })
+        })
+    });
+    engine::VerifierHandle(run)
 }

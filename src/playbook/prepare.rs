@@ -57,18 +57,22 @@ pub fn targets(
         .iter()
         .any(|s| s.push.is_some() || s.render.is_some());
     let mut intents: HashMap<String, String> = HashMap::new();
-    if needs_intent {
-        match templates {
-            Some(templates) => {
-                let (rendered, found) = render_selected(inventory, templates, resolver, selector);
+    match templates {
+        Some(templates) => {
+            // Rendered even for a read-only playbook: a file-based driver (linux) learns
+            // from the intent's header which file it manages. Only a playbook that pushes
+            // or renders fails on a template error.
+            let (rendered, found) = render_selected(inventory, templates, resolver, selector);
+            if needs_intent {
                 diagnostics.extend(found);
-                intents = rendered.into_iter().map(|i| (i.asset, i.text)).collect();
             }
-            None => diagnostics.push(Diagnostic::error(
-                "playbook.no-templates",
-                "this playbook renders configurations but the inventory's templates could not be loaded",
-            )),
+            intents = rendered.into_iter().map(|i| (i.asset, i.text)).collect();
         }
+        None if needs_intent => diagnostics.push(Diagnostic::error(
+            "playbook.no-templates",
+            "this playbook renders configurations but the inventory's templates could not be loaded",
+        )),
+        None => {}
     }
     let conditions = Conditions::new(playbook);
     let base = ContextBase::new(inventory);

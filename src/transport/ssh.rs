@@ -662,10 +662,14 @@ impl Shell {
             }
             if self.closed {
                 self.log_received(true);
-                self.note("channel closed by the device");
+                // The pattern goes to the transcript (for whoever debugs the driver); the
+                // message says it in a technician's words.
+                self.note(&format!(
+                    "channel closed by the device while waiting for {pattern}"
+                ));
                 return Err(TransportError::Disconnected {
                     target: self.target.clone(),
-                    detail: format!(" while waiting for {pattern}"),
+                    detail: String::from(" while waiting for the device's prompt"),
                 });
             }
             match tokio::time::timeout_at(deadline, self.channel.wait()).await {

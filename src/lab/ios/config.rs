@@ -17,6 +17,10 @@ pub struct ConfigNode {
     /// The line opens a configuration sub-mode (`interface`, `vlan`, `line`…): shown with a
     /// `!` after it even when it has no children, as IOS does.
     pub block: bool,
+    /// An access-list entry's sequence number: where the entry sits in its list (IOS shows it
+    /// in `show access-lists`; `15 permit …` inserts, `no 15` deletes, `ip access-list
+    /// resequence` renumbers).
+    pub seq: Option<u64>,
 }
 
 impl ConfigNode {
@@ -35,6 +39,7 @@ impl ConfigNode {
             children,
             verbatim: Vec::new(),
             block: true,
+            seq: None,
         }
     }
 

@@ -2,6 +2,9 @@
 //! configuration. Holds the mode stack (`(config-if)#` inside `(config)#`…) and a banner being
 //! typed; tries a line in the current mode, then in each parent mode, as IOS does; stores,
 //! replaces or removes lines; and returns what IOS prints (nothing, a notice, or an error).
+//! Access-list entries keep IOS's sequence numbers (insert by number, `no N`, `ip
+//! access-list resequence`); `line` ranges are configured line by line (a range splits the
+//! blocks it cuts; `show` groups identical consecutive lines again).
 //!
 //! Pure: works on an [`IosState`] and a [`ConfigContext`], so the CLI session, the factory
 //! configuration and `copy startup-config running-config` share it.
@@ -311,10 +314,30 @@ fn set_line(
     text: &str,
     sequence: Option<u64>,
 ) {
+    let aaa = tree.top(&["aaa", "new-model"]).is_some();
+    if target.is_empty() && text == "aaa new-model" {
+        for line in tree
+            .lines
+            .iter_mut()
+            .filter(|n| n.starts_with_words(&["line"]))
+        {
+            line.children
+                .retain(|c| !matches!(c.words().as_slice(), ["login"] | ["login", "local"]));
+        }
+    }
     let Some(lines) = tree.children_mut(target) else {
         return;
     };
     let words = words_of(text);
+    if mode.is_acl() {
+        acl_entry(lines, text, sequence);
+        return;
+    }
+    // With `aaa new-model`, lines authenticate through AAA: IOS drops their `login` lines
+    // and does not show new ones.
+    if mode == Mode::Line && matches!(words.as_slice(), ["login"] | ["login", "local"]) && aaa {
+        return;
+    }
     lines.retain(|n| {
         let nw = n.words();
         !(nw.first() == Some(&"no") && nw.len() > 1 && words.starts_with(&nw[1..]))
@@ -335,12 +358,52 @@ fn set_line(
         });
         return;
     }
-    let at = match sequence {
-        // Entries of a list without explicit numbers are 10, 20, 30…
-        Some(seq) => ((seq.saturating_sub(1) / 10) as usize).min(lines.len()),
-        None => place(target.is_empty())(lines, text),
-    };
+    let at = place(target.is_empty())(lines, text);
     lines.insert(at.min(lines.len()), ConfigNode::line(text));
+}
+
+/// Store an access-list entry as IOS does: an entry already in the list is not added again;
+/// a new one takes its given sequence number, or the last one plus 10, and sits in number
+/// order (a number already in use replaces that entry).
+fn acl_entry(lines: &mut Vec<ConfigNode>, text: &str, sequence: Option<u64>) {
+    let words = words_of(text);
+    if lines.iter().any(|n| n.words() == words) {
+        return;
+    }
+    let seq =
+        sequence.unwrap_or_else(|| lines.iter().filter_map(|n| n.seq).max().unwrap_or(0) + 10);
+    lines.retain(|n| n.seq != Some(seq));
+    let at = lines
+        .iter()
+        .position(|n| n.seq.is_some_and(|s| s > seq))
+        .unwrap_or(lines.len());
+    let mut node = ConfigNode::line(text);
+    node.seq = Some(seq);
+    lines.insert(at, node);
+}
+
+/// `ip access-list resequence NAME [START [STEP]]`: number the entries START, START+STEP…
+fn resequence(state: &mut IosState, words: &[&str]) {
+    let (Some(name), start, step) = (
+        words.get(3),
+        words
+            .get(4)
+            .and_then(|w| w.parse::<u64>().ok())
+            .unwrap_or(10),
+        words
+            .get(5)
+            .and_then(|w| w.parse::<u64>().ok())
+            .unwrap_or(10),
+    ) else {
+        return;
+    };
+    for node in state.running.lines.iter_mut() {
+        if matches!(node.words().as_slice(), ["ip", "access-list", _, n] if n == name) {
+            for (i, entry) in node.children.iter_mut().enumerate() {
+                entry.seq = Some(start + step * i as u64);
+            }
+        }
+    }
 }
 
 /// `no <words>`: remove the setting; for a feature on by default, show its `no` form.
@@ -408,10 +471,7 @@ fn apply(
             let targets = targets(context, level);
             for target in targets {
                 if let Some(lines) = state.running.children_mut(&target) {
-                    let index = (seq / 10) as usize;
-                    if seq % 10 == 0 && index >= 1 && index <= lines.len() {
-                        lines.remove(index - 1);
-                    }
+                    lines.retain(|n| n.seq != Some(seq));
                 }
             }
             return LineResult::ok("");
@@ -424,6 +484,16 @@ fn apply(
     let words: Vec<&str> = parsed.words.iter().map(String::as_str).collect();
     let mut out = String::new();
     match parsed.action {
+        Some(Act::Line)
+            if !parsed.neg
+                && !parsed.default
+                && let Some(paths) = enter_lines(state, &text) =>
+        {
+            context.frames.push(Frame {
+                mode: Mode::Line,
+                targets: paths,
+            });
+        }
         Some(Act::Enter(_)) | Some(Act::Line) if !parsed.neg && !parsed.default => {
             let new_mode = match parsed.action {
                 Some(Act::Enter(m)) => m,
@@ -531,6 +601,11 @@ fn apply(
             }
         }
         Some(Act::Ignore) => {}
+        Some(Act::AclResequence) => {
+            if !parsed.neg && !parsed.default {
+                resequence(state, &words);
+            }
+        }
         Some(Act::Exit) => {
             context.frames.truncate(level.saturating_sub(1));
         }
@@ -550,6 +625,89 @@ fn apply(
         }
     }
     LineResult::ok(out)
+}
+
+/// `line KIND FIRST [LAST]`: IOS configures each line on its own and only shows
+/// consecutive lines with the same configuration as one range. The blocks of that kind are
+/// split where the new range cuts them (each part keeps the configuration), blocks are
+/// created for the lines no block covers, and the mode edits every block in the range.
+/// Showing the configuration groups them again ([`super::show`]). None for a header that
+/// is not a range of numbered lines.
+fn enter_lines(state: &mut IosState, header: &str) -> Option<Vec<Vec<String>>> {
+    let (kind, first, last) = line_range(header)?;
+    let mut lines = std::mem::take(&mut state.running.lines);
+    let mut split: Vec<ConfigNode> = Vec::with_capacity(lines.len() + 2);
+    for node in lines.drain(..) {
+        match line_range(&node.text) {
+            Some((k, a, b)) if k == kind && a <= last && b >= first && (a < first || b > last) => {
+                // The part before the range, the part inside, the part after.
+                let parts = [
+                    (a < first).then(|| (a, first - 1)),
+                    Some((a.max(first), b.min(last))),
+                    (b > last).then(|| (last + 1, b)),
+                ];
+                for (from, to) in parts.into_iter().flatten() {
+                    let mut part = node.clone();
+                    part.text = line_header(&kind, from, to);
+                    split.push(part);
+                }
+            }
+            _ => split.push(node),
+        }
+    }
+    state.running.lines = split;
+    // The lines of the range no block covers get blocks of their own.
+    let covered = |n: u32, lines: &[ConfigNode]| {
+        lines.iter().any(|node| {
+            line_range(&node.text).is_some_and(|(k, a, b)| k == kind && a <= n && n <= b)
+        })
+    };
+    let mut n = first;
+    while n <= last {
+        if covered(n, &state.running.lines) {
+            n += 1;
+            continue;
+        }
+        let start = n;
+        while n < last && !covered(n + 1, &state.running.lines) {
+            n += 1;
+        }
+        let path = vec![line_header(&kind, start, n)];
+        state.running.ensure(&path, &place(true));
+        n += 1;
+    }
+    Some(
+        state
+            .running
+            .lines
+            .iter()
+            .filter(|node| {
+                line_range(&node.text).is_some_and(|(k, a, b)| k == kind && first <= a && b <= last)
+            })
+            .map(|node| vec![node.text.clone()])
+            .collect(),
+    )
+}
+
+/// The lines a `line` header covers: (kind, first, last).
+pub fn line_range(header: &str) -> Option<(String, u32, u32)> {
+    let words: Vec<&str> = header.split_whitespace().collect();
+    let (kind, first, last) = match words.as_slice() {
+        ["line", kind, first] => (*kind, *first, *first),
+        ["line", kind, first, last] => (*kind, *first, *last),
+        _ => return None,
+    };
+    let (first, last) = (first.parse().ok()?, last.parse().ok()?);
+    (first <= last).then(|| (kind.to_string(), first, last))
+}
+
+/// The header of a range of lines (`line vty 0 4`, `line con 0`).
+pub fn line_header(kind: &str, first: u32, last: u32) -> String {
+    if first == last {
+        format!("line {kind} {first}")
+    } else {
+        format!("line {kind} {first} {last}")
+    }
 }
 
 fn targets(context: &ConfigContext, level: usize) -> Vec<Vec<String>> {

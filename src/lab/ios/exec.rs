@@ -96,6 +96,10 @@ pub enum Show {
     Mac,
     /// `show history`.
     History,
+    /// `show wlan summary|name X|id N` (Catalyst 9800 embedded wireless controller).
+    Wlan,
+    /// `show power inline [X]`.
+    PowerInline,
 }
 
 const fn act(name: &'static str, next: Next<Exec>, action: Exec) -> Kw<Exec> {
@@ -227,6 +231,8 @@ static SHOW_IP: &[Kw<Exec>] = &[
     ),
 ];
 
+static SHOW_WLAN: &[Kw<Exec>] = &[args("id"), args("name"), flag("summary")];
+
 static SHOW_VLAN: &[Kw<Exec>] = &[flag("brief"), args("id"), args("name"), flag("summary")];
 
 /// `show` in privileged mode.
@@ -244,12 +250,14 @@ static SHOW_PRIVILEGED: &[Kw<Exec>] = &[
     sub("ip", SHOW_IP),
     sub("lldp", &[show("neighbors", Next::Opt, Show::Lldp)]),
     sub("mac", &[show("address-table", Next::Opt, Show::Mac)]),
+    sub("power", &[show("inline", Next::Opt, Show::PowerInline)]),
     show("privilege", Next::Flag, Show::Privilege),
     show("running-config", Next::Custom(show_running), Show::Running),
     show("startup-config", Next::Flag, Show::Startup),
     show("terminal", Next::Flag, Show::Terminal),
     show("version", Next::Flag, Show::Version),
     show("vlan", Next::SubOpt(SHOW_VLAN), Show::Vlan),
+    show("wlan", Next::Sub(SHOW_WLAN), Show::Wlan),
 ];
 
 /// `show` in user mode: no configuration, no access lists.
@@ -272,10 +280,12 @@ static SHOW_USER: &[Kw<Exec>] = &[
         )],
     ),
     sub("lldp", &[show("neighbors", Next::Opt, Show::Lldp)]),
+    sub("power", &[show("inline", Next::Opt, Show::PowerInline)]),
     show("privilege", Next::Flag, Show::Privilege),
     show("terminal", Next::Flag, Show::Terminal),
     show("version", Next::Flag, Show::Version),
     show("vlan", Next::SubOpt(SHOW_VLAN), Show::Vlan),
+    show("wlan", Next::Sub(SHOW_WLAN), Show::Wlan),
 ];
 
 static TERMINAL: &[Kw<Exec>] = &[

@@ -214,6 +214,8 @@ pub enum Act {
     Ignore,
     /// Leaves the current sub-mode (`exit-address-family`).
     Exit,
+    /// `ip access-list resequence NAME START STEP`: renumbers a list's entries.
+    AclResequence,
 }
 
 const fn enter(name: &'static str, next: Next<Act>, mode: Mode) -> Kw<Act> {
@@ -347,6 +349,7 @@ static IP_GLOBAL: &[Kw<Act>] = &[
             enter("extended", Next::Custom(v::one_word), Mode::ExtNacl),
             args("log-update"),
             args("logging"),
+            act("resequence", Next::Args, Act::AclResequence),
             args("role-based"),
             enter("standard", Next::Custom(v::one_word), Mode::StdNacl),
         ],

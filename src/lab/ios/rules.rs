@@ -192,6 +192,9 @@ static DEFAULT_ON: &[(Mode, &str)] = &[
     (Mode::Global, "ip bootp server"),
     (Mode::Global, "ip classless"),
     (Mode::Global, "ip cef"),
+    // Catalyst 9000 switches route by default (IOS-XE 16 and later): only `no ip routing`
+    // is shown.
+    (Mode::Global, "ip routing"),
     (Mode::Global, "cdp run"),
     (Mode::Global, "logging console"),
     (Mode::Interface, "ip proxy-arp"),

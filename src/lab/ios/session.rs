@@ -577,6 +577,16 @@ impl IosSession {
             Show::Cdp => Some(show::cdp_neighbors()),
             Show::Lldp => Some(show::lldp_neighbors()),
             Show::Mac => Some(show::mac_address_table()),
+            Show::Wlan => with_ios(device, |ios| {
+                match (words.get(2).map(String::as_str), words.get(3)) {
+                    (Some("name"), Some(name)) => show::wlan_detail(ios, |w| &w.profile == name),
+                    (Some("id"), Some(id)) => show::wlan_detail(ios, |w| &w.id == id),
+                    _ => show::wlan_summary(ios),
+                }
+            }),
+            Show::PowerInline => with_ios(device, |ios| {
+                show::power_inline(ios, &device.spec.model, words.get(3).map(String::as_str))
+            }),
             Show::History => Some(
                 self.history
                     .iter()
@@ -766,7 +776,7 @@ impl IosSession {
             }
             Pending::Erase => {
                 if yes {
-                    with_ios(device, |ios| ios.startup = Default::default());
+                    with_ios(device, |ios| ios.set_startup(Default::default()));
                     text("[OK]\nErase of nvram: complete\n")
                 } else {
                     text("")

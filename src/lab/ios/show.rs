@@ -1,9 +1,11 @@
 //! The text of the IOS twin's `show` commands, laid out as IOS-XE lays them out (column
 //! widths, header lines), so that people and parsers (TextFSM / ntc-templates, Netmiko's
 //! `use_textfsm`) read them as they read a real switch. Computed from the running
-//! configuration, the device's uptime and its faults.
+//! configuration, the device's uptime and its faults. The wireless ones (`show wlan …`)
+//! follow the Catalyst 9800 embedded controller; `show power inline` a PoE Catalyst.
 
 use super::config::ConfigTree;
+use super::engine;
 use super::ifname::{self, IfClass};
 use super::parse::mask_length;
 use super::rules;
@@ -39,9 +41,30 @@ pub fn config_text(tree: &ConfigTree) -> String {
 
 fn body(tree: &ConfigTree) -> String {
     let mut out = format!("!\nversion {CONFIG_VERSION}\n");
-    out.push_str(&tree.render(&|n| rules::rank(n)));
+    out.push_str(&group_lines(tree).render(&|n| rules::rank(n)));
     out.push_str("!\nend\n");
     out
+}
+
+/// The configuration as IOS shows it: consecutive lines of one kind with the same
+/// configuration as one range (`line vty 0 15`, or `line vty 0 4` and `line vty 5 15` when
+/// they differ). The engine keeps them split where a command cut them.
+fn group_lines(tree: &ConfigTree) -> ConfigTree {
+    let mut grouped = ConfigTree::default();
+    for node in &tree.lines {
+        if let (Some((kind, first, last)), Some(previous)) =
+            (engine::line_range(&node.text), grouped.lines.last_mut())
+            && let Some((k, a, b)) = engine::line_range(&previous.text)
+            && k == kind
+            && b + 1 == first
+            && previous.children == node.children
+        {
+            previous.text = engine::line_header(&kind, a, last);
+            continue;
+        }
+        grouped.lines.push(node.clone());
+    }
+    grouped
 }
 
 /// `show running-config`.
@@ -68,10 +91,10 @@ pub fn running_interface(ios: &IosState, name: &str) -> String {
 
 /// `show startup-config`.
 pub fn startup_config(ios: &IosState) -> String {
-    if ios.startup.lines.is_empty() {
+    if ios.startup().lines.is_empty() {
         return "startup-config is not present\n".to_string();
     }
-    let body = body(&ios.startup);
+    let body = body(ios.startup());
     format!("Using {} out of 2097152 bytes\n{body}", body.len())
 }
 
@@ -565,7 +588,7 @@ pub fn ip_interface_brief(ctx: &ShowContext<'_>, only: Option<&str>) -> String {
                 let line = format!("ip address {ip} {mask}");
                 let saved = ctx
                     .ios
-                    .startup
+                    .startup()
                     .top(&["interface", &view.name])
                     .is_some_and(|b| b.has_child(&line));
                 (ip.to_string(), if saved { "NVRAM" } else { "manual" })
@@ -654,10 +677,218 @@ pub fn access_lists(ios: &IosState) -> String {
         };
         let _ = writeln!(out, "{title} IP access list {name}");
         for (i, entry) in node.children.iter().enumerate() {
-            let _ = writeln!(out, "    {} {}", (i + 1) * 10, entry.text);
+            let seq = entry.seq.unwrap_or((i as u64 + 1) * 10);
+            let _ = writeln!(out, "    {seq} {}", entry.text);
         }
     }
     out
+}
+
+/// One WLAN as its `wlan PROFILE ID SSID` block configures it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WlanView {
+    /// Profile name.
+    pub profile: String,
+    /// WLAN id.
+    pub id: String,
+    /// Network name.
+    pub ssid: String,
+    /// `no shutdown` was typed (a WLAN is created shut down).
+    pub up: bool,
+    /// WPA2 (RSN) policy: on unless `no security wpa wpa2`.
+    pub wpa2: bool,
+    /// WPA3 policy: `security wpa wpa3`.
+    pub wpa3: bool,
+    /// AKM 802.1X: on unless `no security wpa akm dot1x`.
+    pub dot1x: bool,
+    /// AKM PSK.
+    pub psk: bool,
+    /// AKM SAE.
+    pub sae: bool,
+    /// `security pmf mandatory|optional`: Required, Optional, else Disabled.
+    pub pmf: &'static str,
+    /// `broadcast-ssid`: on unless negated.
+    pub broadcast: bool,
+    /// `peer-blocking drop|forward-upstream`.
+    pub peer_blocking: String,
+}
+
+/// The WLANs of the running configuration, in the order they were configured.
+pub fn wlans(ios: &IosState) -> Vec<WlanView> {
+    ios.running
+        .tops(&["wlan"])
+        .filter_map(|node| {
+            let words = node.words();
+            let (profile, id, ssid) =
+                (words.get(1)?, words.get(2)?, words.get(3).or(words.get(1))?);
+            let has = |line: &str| node.has_child(line);
+            Some(WlanView {
+                profile: profile.to_string(),
+                id: id.to_string(),
+                ssid: ssid.to_string(),
+                up: !has("shutdown"),
+                wpa2: !has("no security wpa wpa2") && !has("no security wpa"),
+                wpa3: has("security wpa wpa3"),
+                dot1x: !has("no security wpa akm dot1x"),
+                psk: has("security wpa akm psk"),
+                sae: has("security wpa akm sae"),
+                pmf: if has("security pmf mandatory") {
+                    "Required"
+                } else if has("security pmf optional") {
+                    "Optional"
+                } else {
+                    "Disabled"
+                },
+                broadcast: !has("no broadcast-ssid"),
+                peer_blocking: node
+                    .child_value(&["peer-blocking"])
+                    .unwrap_or_else(|| "Disabled".to_string()),
+            })
+        })
+        .collect()
+}
+
+fn enabled(on: bool) -> &'static str {
+    if on { "Enabled" } else { "Disabled" }
+}
+
+/// `show wlan summary`, as a Catalyst 9800 (embedded wireless controller) prints it.
+pub fn wlan_summary(ios: &IosState) -> String {
+    let wlans = wlans(ios);
+    let mut out = format!(
+        "\nNumber of WLANs: {}\n\nID   Profile Name                     SSID                             Status Security\n{}\n",
+        wlans.len(),
+        "-".repeat(119)
+    );
+    for w in &wlans {
+        let mut security = String::new();
+        for (on, tag) in [
+            (w.wpa2, "[WPA2]"),
+            (w.wpa3, "[WPA3]"),
+            (w.dot1x, "[802.1x]"),
+            (w.psk, "[PSK]"),
+            (w.sae, "[SAE]"),
+            (w.wpa2 || w.wpa3, "[AES]"),
+        ] {
+            if on {
+                security.push_str(tag);
+            }
+        }
+        let line = format!(
+            "{:<4} {:<32} {:<32} {:<6} {}",
+            w.id,
+            truncate(&w.profile, 32),
+            truncate(&w.ssid, 32),
+            if w.up { "UP" } else { "DOWN" },
+            security
+        );
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out.push('\n');
+    out
+}
+
+/// `show wlan name X` / `show wlan id N`: the WLAN's detail, in the 9800 layout.
+pub fn wlan_detail(ios: &IosState, which: impl Fn(&WlanView) -> bool) -> String {
+    let Some(w) = wlans(ios).into_iter().find(|w| which(w)) else {
+        return "% WLAN not found\n".to_string();
+    };
+    let row = |label: &str, value: &str| format!("{label:<47}: {value}\n");
+    let mut out = format!(
+        "WLAN Profile Name     : {}\n{}\n",
+        w.profile,
+        "=".repeat(48)
+    );
+    out.push_str(&row("Identifier", &w.id));
+    out.push_str(&row("Description", ""));
+    out.push_str(&row("Network Name (SSID)", &w.ssid));
+    out.push_str(&row("Status", enabled(w.up)));
+    out.push_str(&row("Broadcast SSID", enabled(w.broadcast)));
+    out.push_str(&row("Peer-to-Peer Blocking Action", &w.peer_blocking));
+    out.push_str("Security\n");
+    out.push_str(&row("    802.11 Authentication", "Open System"));
+    out.push_str(&row("    Static WEP Keys", "Disabled"));
+    out.push_str(&row(
+        "    Wi-Fi Protected Access (WPA/WPA2/WPA3)",
+        enabled(w.wpa2 || w.wpa3),
+    ));
+    out.push_str(&row("        WPA (SSN IE)", "Disabled"));
+    out.push_str(&row("        WPA2 (RSN IE)", enabled(w.wpa2)));
+    out.push_str(&row("            MPSK", "Disabled"));
+    out.push_str(&row("            AES Cipher", enabled(w.wpa2)));
+    out.push_str(&row("        WPA3 (WPA3 IE)", enabled(w.wpa3)));
+    out.push_str(&row("            AES Cipher", enabled(w.wpa3)));
+    out.push_str("        Auth Key Management\n");
+    for (label, on) in [
+        ("            802.1x", w.dot1x),
+        ("            PSK", w.psk),
+        ("            CCKM", false),
+        ("            FT dot1x", false),
+        ("            FT PSK", false),
+        ("            Dot1x-SHA256", false),
+        ("            PSK-SHA256", false),
+        ("            SAE", w.sae),
+        ("            OWE", false),
+        ("            SUITEB-1X", false),
+        ("            SUITEB192-1X", false),
+    ] {
+        out.push_str(&row(label, enabled(on)));
+    }
+    out.push_str(&row("        PMF Support", w.pmf));
+    out.push_str(&row("        PMF Association Comeback Timeout", "1"));
+    out.push_str(&row("        PMF SA Query Time", "200"));
+    out
+}
+
+/// `show power inline [X]`: the PoE budget and each copper port. The twin has a phone on
+/// every enabled port with a voice VLAN (class 2, 6.3 W), nothing elsewhere.
+pub fn power_inline(ios: &IosState, model: &str, only: Option<&str>) -> String {
+    let only = only.map(ifname::canonical);
+    let available: f64 = if model.contains("-48") { 740.0 } else { 370.0 };
+    let mut rows = String::new();
+    let mut used = 0.0;
+    for port in ios.ports() {
+        if port.speed_mbps > 1000 || ifname::class_of(&port.name) != IfClass::Physical {
+            continue; // uplink optics carry no power
+        }
+        let view = ios.interface_view(&port.name);
+        let block = ios.interface_block(&port.name);
+        let admin = match block
+            .and_then(|b| b.child_value(&["power", "inline"]))
+            .as_deref()
+        {
+            Some(v) if v.starts_with("never") => "off",
+            Some(v) if v.starts_with("static") => "static",
+            _ => "auto",
+        };
+        let phone = admin != "off" && !view.shutdown && view.voice_vlan.is_some();
+        let (oper, watts, device, class) = if phone {
+            ("on", 6.3, "IP Phone 8845", "2")
+        } else {
+            ("off", 0.0, "n/a", "n/a")
+        };
+        used += watts;
+        if only.as_ref().is_some_and(|o| *o != port.name) {
+            continue;
+        }
+        let line = format!(
+            "{:<9} {:<6} {:<10} {:<7.1} {:<19} {:<5} {:.1}",
+            ifname::short_name(&port.name),
+            admin,
+            oper,
+            watts,
+            device,
+            class,
+            30.0
+        );
+        rows.push_str(&line);
+        rows.push('\n');
+    }
+    format!(
+        "Module   Available     Used     Remaining\n          (Watts)     (Watts)    (Watts) \n------   ---------   --------   ---------\n1        {available:>9.1}   {used:>8.1}   {:>9.1}\nInterface Admin  Oper       Power   Device              Class Max\n                            (Watts)                            \n--------- ------ ---------- ------- ------------------- ----- ----\n{rows}\n",
+        available - used
+    )
 }
 
 /// `show cdp neighbors`: the twin has no neighbours.

@@ -68,7 +68,10 @@ pub struct InterfaceView {
 #[derive(Debug, Clone)]
 pub struct IosState {
     pub(crate) running: ConfigTree,
-    pub(crate) startup: ConfigTree,
+    startup: ConfigTree,
+    /// The startup configuration's text, rendered once per change: the lab asks for it
+    /// after every command to see whether something was saved (see `persisted`).
+    startup_text_cache: std::sync::OnceLock<String>,
     pub(crate) ports: Vec<PortSpec>,
     pub(crate) port_names: Vec<String>,
     pub(crate) default_hostname: String,
@@ -125,6 +128,7 @@ pub fn new_state(spec: &DeviceSpec) -> IosState {
     let mut state = IosState {
         running: ConfigTree::default(),
         startup: ConfigTree::default(),
+        startup_text_cache: std::sync::OnceLock::new(),
         ports,
         port_names,
         default_hostname: default_hostname.to_string(),
@@ -162,6 +166,10 @@ pub fn new_state(spec: &DeviceSpec) -> IosState {
             None => {}
         }
     }
+    // IOS-XE ships with its web UI on and shows it (both forms of these lines are shown):
+    // a backup of a factory switch must be able to bring them back.
+    lines.push("ip http server".to_string());
+    lines.push("ip http secure-server".to_string());
     lines.push("ip ssh version 2".to_string());
     lines.push("line vty 0 15".to_string());
     lines.push(" login local".to_string());
@@ -170,11 +178,18 @@ pub fn new_state(spec: &DeviceSpec) -> IosState {
     // The factory lines are built from the spec and always parse; a spec value IOS would
     // refuse (a hostname with odd characters…) is simply left out.
     let _ = state.configure(&lines.join("\n"));
-    state.startup = state.running.clone();
+    let running = state.running.clone();
+    state.set_startup(running);
     state
 }
 
 impl IosState {
+    /// Replace the startup configuration (and forget its rendered text).
+    pub(crate) fn set_startup(&mut self, startup: ConfigTree) {
+        self.startup = startup;
+        self.startup_text_cache = std::sync::OnceLock::new();
+    }
+
     /// The hostname the running configuration sets (IOS's default when none).
     pub fn hostname(&self) -> String {
         self.running
@@ -205,7 +220,7 @@ impl IosState {
 
     /// `write memory`: the running configuration becomes the startup configuration.
     pub fn save(&mut self) {
-        self.startup = self.running.clone();
+        self.set_startup(self.running.clone());
     }
 
     /// The running configuration as `show running-config` prints it (from `Building
@@ -280,7 +295,7 @@ impl IosState {
     /// Make `text` the startup configuration (`copy flash:x startup-config`).
     pub fn replace_startup(&mut self, text: &str) -> Result<(), Vec<ConfigError>> {
         let (fresh, result) = self.parsed(text);
-        self.startup = fresh.running;
+        self.set_startup(fresh.running);
         result
     }
 
@@ -623,6 +638,58 @@ impl PlatformState for IosState {
         self.running = self.startup.clone();
         self.normalize();
         self.booted = Instant::now();
+    }
+
+    /// The startup configuration, as a file holds it (`!`, `version`, the lines, `end`):
+    /// what NVRAM keeps through a power cut. Unsaved running changes are not in it.
+    fn persisted(&self) -> Option<Vec<u8>> {
+        Some(
+            self.startup_text_cache
+                .get_or_init(|| self.startup_text())
+                .clone()
+                .into_bytes(),
+        )
+    }
+
+    /// Boot as after a reload with `saved` as the startup configuration. The whole text must
+    /// be accepted (a file that ends early, or that an IOS twin no longer parses, is
+    /// refused rather than half-applied: the twin then starts from factory).
+    fn boot_from(&mut self, saved: &[u8], spec: &DeviceSpec) -> Result<(), String> {
+        let text = std::str::from_utf8(saved)
+            .map_err(|_| String::from("not a configuration: the file is not UTF-8 text"))?;
+        let lines: Vec<&str> = text
+            .lines()
+            .map(str::trim_end)
+            .filter(|l| !l.is_empty())
+            .collect();
+        // What `persisted` writes ends with `end`: without it the file was cut short or is
+        // not ours.
+        if lines.last() != Some(&"end") {
+            return Err(String::from(
+                "not a complete configuration: it does not end with `end`",
+            ));
+        }
+        let erased = lines
+            .iter()
+            .all(|l| *l == "!" || *l == "end" || l.starts_with("version "));
+        let (fresh, result) = self.parsed(text);
+        if let Err(errors) = result {
+            let first = errors.first().map(ToString::to_string).unwrap_or_default();
+            return Err(format!(
+                "{} line(s) of the configuration refused, the first: {first}",
+                errors.len()
+            ));
+        }
+        // `write erase` saved an empty configuration: it stays empty, as in NVRAM.
+        let startup = if erased {
+            ConfigTree::default()
+        } else {
+            fresh.running
+        };
+        self.set_startup(startup);
+        self.snmp_users = fresh.snmp_users;
+        self.reboot(spec);
+        Ok(())
     }
 
     fn as_any(&self) -> &dyn std::any::Any {

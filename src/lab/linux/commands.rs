@@ -73,7 +73,14 @@ pub(crate) fn bin_dir(name: &str) -> Option<&'static str> {
         "which",
         "ip",
     ];
-    const USR_SBIN: &[&str] = &["hostapd", "hostapd_cli", "reboot", "shutdown", "poweroff"];
+    const USR_SBIN: &[&str] = &[
+        "hostapd",
+        "hostapd_cli",
+        "reboot",
+        "shutdown",
+        "poweroff",
+        "sysctl",
+    ];
     if USR_BIN.contains(&name) {
         Some("/usr/bin")
     } else if USR_SBIN.contains(&name) {

@@ -5,6 +5,8 @@
 //!
 //! - [`state`]: `LinuxState` (hostname, disk, units, loaded peers/SSIDs, journal, facts,
 //!   reboot) and the service actions.
+//! - `saved`: what the twin keeps across lab runs (its `/etc` as it differs from the
+//!   factory), as bytes the lab stores.
 //! - [`session`]: `LinuxSession`, the interactive and exec shell the SSH layer drives.
 //! - `syntax` / `shell`: the shell language's parser and runtime.
 //! - `commands` / `text` / `system`: the builtins (coreutils, text tools, systemctl, wg…).
@@ -15,6 +17,7 @@ mod commands;
 mod crypto;
 mod fs;
 mod hostapd;
+mod saved;
 pub mod session;
 mod shell;
 pub mod state;

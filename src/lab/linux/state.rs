@@ -145,11 +145,22 @@ pub struct LinuxState {
     /// Seed for derived keys (the asset name: stable across runs, distinct per twin).
     pub(crate) seed: String,
     pub(crate) epochs: u64,
+    /// The factory `/etc` and units: what the twin saves is its difference from them.
+    pub(crate) factory: super::saved::Factory,
 }
 
 /// A factory-fresh Linux twin for `spec`: a VPN gateway (`/etc/wireguard/wg0.conf` with an
 /// `[Interface]` section only, `wg0` up with no peers) or, for an access point, a radio
 /// with hostapd serving a setup SSID. Both have the other service installed but idle.
+/// The kernel parameters the twin knows, with the value Debian 12 boots with.
+pub(crate) const SYSCTL_DEFAULTS: &[(&str, &str)] = &[
+    ("net.ipv4.ip_forward", "0"),
+    ("net.ipv6.conf.all.forwarding", "0"),
+    ("net.ipv4.conf.all.rp_filter", "2"),
+    ("net.core.rmem_max", "212992"),
+    ("net.core.wmem_max", "212992"),
+];
+
 pub fn new_state(spec: &DeviceSpec) -> LinuxState {
     let radio = spec.kind == AssetKind::AccessPoint;
     let eth0 = spec
@@ -173,6 +184,7 @@ pub fn new_state(spec: &DeviceSpec) -> LinuxState {
         seq: 0,
         seed: spec.name.clone(),
         epochs: 0,
+        factory: super::saved::Factory::default(),
     };
     for (dir, mode) in [
         ("/bin", 0o755),
@@ -225,6 +237,16 @@ pub fn new_state(spec: &DeviceSpec) -> LinuxState {
     for (path, text, mode) in files {
         let _ = st.fs.write(path, text.as_bytes(), false, mode);
     }
+    let _ = st.fs.mkdir_all("/etc/sysctl.d", 0o755);
+    if spec.kind == AssetKind::VpnGateway {
+        // A Debian WireGuard gateway is installed with forwarding on: it routes its clients.
+        let _ = st.fs.write(
+            "/etc/sysctl.d/99-wireguard.conf",
+            b"# Route the VPN clients to the company networks.\nnet.ipv4.ip_forward = 1\n",
+            false,
+            0o644,
+        );
+    }
     if radio {
         let conf = format!(
             "# netparc twin factory configuration\ninterface=wlan0\ndriver=nl80211\nctrl_interface=/run/hostapd\nssid={}-setup\nhw_mode=g\nchannel=6\nwpa=2\nwpa_key_mgmt=WPA-PSK\nwpa_passphrase=netparc-factory\nrsn_pairwise=CCMP\n",
@@ -274,6 +296,7 @@ pub fn new_state(spec: &DeviceSpec) -> LinuxState {
         },
     );
     st.boot();
+    st.factory = super::saved::Factory::of(&st);
     st
 }
 
@@ -393,8 +416,83 @@ impl LinuxState {
     }
 
     /// Boot: interfaces come up, enabled units start from the files on disk.
+    /// Kernel parameters as the kernel starts them, then `/etc/sysctl.d/*.conf` and
+    /// `/etc/sysctl.conf` applied, as systemd-sysctl does at boot.
+    fn sysctl_boot(&mut self) {
+        let _ = self.fs.remove_tree("/proc/sys");
+        for (name, value) in SYSCTL_DEFAULTS {
+            let _ = self.sysctl_set(name, value);
+        }
+        let mut files: Vec<String> = self
+            .fs
+            .children("/etc/sysctl.d")
+            .into_iter()
+            .filter(|(name, node)| !node.is_dir() && name.ends_with(".conf"))
+            .map(|(name, _)| format!("/etc/sysctl.d/{name}"))
+            .collect();
+        files.sort();
+        files.push(String::from("/etc/sysctl.conf"));
+        for file in files {
+            let _ = self.sysctl_load(&file);
+        }
+    }
+
+    /// The file under `/proc/sys` of a parameter (`net.ipv4.ip_forward`).
+    pub(crate) fn sysctl_path(name: &str) -> String {
+        format!("/proc/sys/{}", name.replace('.', "/"))
+    }
+
+    /// A parameter's value, None when the kernel has no such parameter.
+    pub(crate) fn sysctl_get(&self, name: &str) -> Option<String> {
+        self.fs
+            .read(&Self::sysctl_path(name))
+            .ok()
+            .map(|d| String::from_utf8_lossy(d).trim_end().to_string())
+    }
+
+    /// Set a parameter (the twin knows the ones in [`SYSCTL_DEFAULTS`]).
+    pub(crate) fn sysctl_set(&mut self, name: &str, value: &str) -> Result<(), String> {
+        if !SYSCTL_DEFAULTS.iter().any(|(known, _)| *known == name) {
+            return Err(format!(
+                "sysctl: cannot stat {}: No such file or directory",
+                Self::sysctl_path(name)
+            ));
+        }
+        let path = Self::sysctl_path(name);
+        let _ = self.fs.mkdir_all(super::fs::parent(&path), 0o555);
+        self.fs
+            .write(&path, format!("{value}\n").as_bytes(), false, 0o644)
+            .map_err(|e| format!("sysctl: setting key \"{name}\": {}", e.message()))
+    }
+
+    /// Apply a sysctl.conf-style file; returns the `name = value` lines applied, or why not.
+    pub(crate) fn sysctl_load(&mut self, path: &str) -> Result<Vec<String>, String> {
+        let text = match self.fs.read(path) {
+            Ok(data) => String::from_utf8_lossy(data).into_owned(),
+            Err(_) => {
+                return Err(format!(
+                    "sysctl: cannot open \"{path}\": No such file or directory"
+                ));
+            }
+        };
+        let mut applied = Vec::new();
+        for line in text.lines() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+                continue;
+            }
+            if let Some((name, value)) = line.split_once('=') {
+                let (name, value) = (name.trim(), value.trim());
+                self.sysctl_set(name, value)?;
+                applied.push(format!("{name} = {value}"));
+            }
+        }
+        Ok(applied)
+    }
+
     fn boot(&mut self) {
         self.next_ifindex = if self.radio { 4 } else { 3 };
+        self.sysctl_boot();
         let names: Vec<String> = self.units.keys().cloned().collect();
         for name in &names {
             if let Some(unit) = self.units.get_mut(name) {
@@ -1031,6 +1129,11 @@ impl LinuxState {
         }
     }
 
+    /// Mark a unit enabled or not without systemctl's output (booting from saved state).
+    pub(crate) fn set_unit_enabled(&mut self, name: &str, enabled: bool) {
+        self.unit_entry(name).enabled = enabled;
+    }
+
     /// `systemctl enable/disable UNIT`.
     pub(crate) fn unit_enable(&mut self, name: &str, enable: bool) -> Outcome {
         let verb = if enable { "enable" } else { "disable" };
@@ -1121,6 +1224,21 @@ impl PlatformState for LinuxState {
         self.hostapd = None;
         self.journal.clear();
         self.boot();
+    }
+
+    /// `/etc` as it differs from the factory, and the units enabled or disabled since:
+    /// what the disk keeps (see `saved`).
+    fn persisted(&self) -> Option<Vec<u8>> {
+        Some(super::saved::persisted(self))
+    }
+
+    /// Write the saved `/etc` back over the factory disk and boot: enabled units start from
+    /// their files, sysctl settings apply, WireGuard interfaces come up from theirs.
+    fn boot_from(&mut self, saved: &[u8], spec: &DeviceSpec) -> Result<(), String> {
+        let mut next = super::saved::apply(self, saved)?;
+        next.reboot(spec);
+        *self = next;
+        Ok(())
     }
 
     fn as_any(&self) -> &dyn std::any::Any {

@@ -1,5 +1,5 @@
 //! System commands of the twin: `systemctl`, `journalctl`, `wg`, `wg-quick`, `ip`,
-//! `hostapd_cli`, `hostname`, `hostnamectl`, `uname`, `logger` and `reboot`. They read and
+//! `hostapd_cli`, `hostname`, `hostnamectl`, `uname`, `sysctl`, `logger` and `reboot`. They read and
 //! change the running state (units, WireGuard interfaces, hostapd) through `LinuxState`,
 //! with the real tools' output layout and messages.
 
@@ -34,6 +34,7 @@ pub(crate) fn run(
         "hostname" => hostname(sh, args, io),
         "hostnamectl" => hostnamectl(sh, args, io),
         "uname" => uname(sh, args, io),
+        "sysctl" => sysctl(sh, args, io),
         "logger" => logger(sh, args, io),
         "reboot" | "shutdown" | "poweroff" | "halt" => {
             if name == "shutdown" && args.iter().any(|a| a == "-c") {
@@ -1174,4 +1175,123 @@ fn logger(sh: &mut Shell, args: &[String], io: &Io) -> u32 {
     let pid = sh.env.pid;
     sh.st.log("", &tag, pid, &message);
     0
+}
+
+/// `sysctl NAME…`, `sysctl -n NAME`, `sysctl -w NAME=VALUE…`, `sysctl -p [FILE]`,
+/// `sysctl --system`, as procps prints them (`net.ipv4.ip_forward = 1`).
+fn sysctl(sh: &mut Shell, args: &[String], io: &Io) -> u32 {
+    let mut values_only = false;
+    let mut write = false;
+    let mut load: Option<Option<String>> = None;
+    let mut system = false;
+    let mut names = Vec::new();
+    let mut iter = args.iter().peekable();
+    while let Some(arg) = iter.next() {
+        match arg.as_str() {
+            "-n" | "--values" => values_only = true,
+            "-w" | "--write" => write = true,
+            "-q" | "--quiet" => {}
+            "--system" => system = true,
+            "-p" | "--load" => {
+                let file = iter.next_if(|a| !a.starts_with('-')).cloned();
+                load = Some(file);
+            }
+            other if other.starts_with("-p") => load = Some(Some(other[2..].to_string())),
+            other if other.starts_with('-') => {
+                sh.errln(
+                    io,
+                    &format!(
+                        "sysctl: invalid option -- '{}'",
+                        other.trim_start_matches('-')
+                    ),
+                );
+                return 1;
+            }
+            other => names.push(other.to_string()),
+        }
+    }
+    let print = |sh: &mut Shell, name: &str, value: &str| {
+        if values_only {
+            sh.out(io, format!("{value}\n"));
+        } else {
+            sh.out(io, format!("{name} = {value}\n"));
+        }
+    };
+    if system || load.is_some() {
+        let files = if system {
+            let mut files: Vec<String> = sh
+                .st
+                .fs
+                .children("/etc/sysctl.d")
+                .into_iter()
+                .filter(|(name, node)| !node.is_dir() && name.ends_with(".conf"))
+                .map(|(name, _)| format!("/etc/sysctl.d/{name}"))
+                .collect();
+            files.sort();
+            files.push(String::from("/etc/sysctl.conf"));
+            files
+        } else {
+            vec![
+                load.flatten()
+                    .unwrap_or_else(|| String::from("/etc/sysctl.conf")),
+            ]
+        };
+        let mut status = 0;
+        for file in files {
+            if system {
+                sh.out(io, format!("* Applying {file} ...\n"));
+            }
+            match sh.st.sysctl_load(&file) {
+                Ok(lines) => {
+                    for line in lines {
+                        sh.out(io, format!("{line}\n"));
+                    }
+                }
+                Err(message) => {
+                    // `--system` skips missing files; `-p FILE` does not.
+                    if !system {
+                        sh.errln(io, &message);
+                        status = 255;
+                    }
+                }
+            }
+        }
+        return status;
+    }
+    if names.is_empty() {
+        sh.errln(
+            io,
+            "sysctl: no variables specified\nTry `sysctl --help' for more information.",
+        );
+        return 255;
+    }
+    let mut status = 0;
+    for name in names {
+        match name.split_once('=') {
+            Some((key, value)) if write || !value.is_empty() => {
+                let (key, value) = (key.trim(), value.trim());
+                match sh.st.sysctl_set(key, value) {
+                    Ok(()) => print(sh, key, value),
+                    Err(message) => {
+                        sh.errln(io, &message);
+                        status = 255;
+                    }
+                }
+            }
+            _ => match sh.st.sysctl_get(&name) {
+                Some(value) => print(sh, &name, &value),
+                None => {
+                    sh.errln(
+                        io,
+                        &format!(
+                            "sysctl: cannot stat {}: No such file or directory",
+                            super::state::LinuxState::sysctl_path(&name)
+                        ),
+                    );
+                    status = 255;
+                }
+            },
+        }
+    }
+    status
 }

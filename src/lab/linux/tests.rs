@@ -1020,3 +1020,135 @@ proptest! {
         prop_assert_eq!(out.stdout, b"ok\n".to_vec());
     }
 }
+
+#[test]
+fn sysctl_reads_writes_and_loads_kernel_parameters_like_procps() {
+    let gw = gateway();
+    // A WireGuard gateway boots with forwarding on (its sysctl.d file applied at boot).
+    assert_eq!(
+        ok(&gw, "sysctl net.ipv4.ip_forward"),
+        "net.ipv4.ip_forward = 1\n"
+    );
+    let ap = access_point();
+    assert_eq!(ok(&ap, "sysctl -n net.ipv4.ip_forward"), "0\n");
+    assert_eq!(
+        ok(&ap, "sysctl -w net.ipv4.ip_forward=1"),
+        "net.ipv4.ip_forward = 1\n"
+    );
+    assert_eq!(ok(&ap, "cat /proc/sys/net/ipv4/ip_forward"), "1\n");
+    let (out, err, status) = exec(&ap, "sysctl net.ipv4.nope");
+    assert_eq!((out.as_str(), status), ("", 255));
+    assert_eq!(
+        err,
+        "sysctl: cannot stat /proc/sys/net/ipv4/nope: No such file or directory\n"
+    );
+    ok(
+        &ap,
+        "printf 'net.ipv6.conf.all.forwarding = 1\\n' > /etc/sysctl.d/90-v6.conf",
+    );
+    assert!(ok(&ap, "sysctl --system").contains("net.ipv6.conf.all.forwarding = 1"));
+    let (_, err, status) = exec(&ap, "sysctl -p /etc/nope.conf");
+    assert_eq!(status, 255);
+    assert!(err.contains("cannot open \"/etc/nope.conf\""), "{err}");
+}
+
+// ---- What the twin keeps across lab runs -----------------------------------------------
+
+/// A twin rebuilt from factory and booted from what `dev` persisted.
+fn rebooted_from(dev: &Device) -> LinuxState {
+    let saved = dev
+        .state()
+        .platform
+        .persisted()
+        .expect("Linux twins persist");
+    let mut fresh = new_state(&dev.spec);
+    fresh
+        .boot_from(&saved, &dev.spec)
+        .expect("boots from its own file");
+    fresh
+}
+
+#[test]
+fn a_factory_twin_persists_no_difference() {
+    let dev = gateway();
+    let saved = dev.state().platform.persisted().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&saved).unwrap();
+    assert_eq!(json, serde_json::json!({"platform": "linux", "version": 1}));
+}
+
+#[test]
+fn etc_changes_removals_modes_and_units_survive_and_the_rest_does_not() {
+    let dev = gateway();
+    ok(
+        &dev,
+        "mkdir -m 0750 /etc/netparc && echo hello > /etc/netparc/motd && chmod 0604 /etc/netparc/motd",
+    );
+    ok(&dev, "rm /etc/sysctl.d/99-wireguard.conf");
+    ok(&dev, "echo gw-renamed > /etc/hostname");
+    ok(
+        &dev,
+        "systemctl disable wg-quick@wg0 && systemctl enable hostapd",
+    );
+    ok(&dev, "echo scratch > /tmp/scratch && echo x > /root/notes");
+    let before = dev.state().platform.persisted().unwrap();
+    let booted = rebooted_from(&dev);
+    assert_eq!(booted.file("/etc/netparc/motd"), Some(&b"hello\n"[..]));
+    assert_eq!(booted.file_mode("/etc/netparc/motd"), Some(0o604));
+    assert_eq!(booted.file_mode("/etc/netparc"), Some(0o750));
+    assert!(booted.file("/etc/sysctl.d/99-wireguard.conf").is_none());
+    assert_eq!(
+        booted.hostname(),
+        "gw-renamed",
+        "read from /etc/hostname at boot"
+    );
+    assert!(
+        !booted.service_active("wg-quick@wg0"),
+        "disabled: not started at boot"
+    );
+    assert!(booted.file("/tmp/scratch").is_none());
+    assert!(booted.file("/root/notes").is_none(), "only /etc is kept");
+    assert_eq!(
+        booted.persisted().unwrap(),
+        before,
+        "the same state gives the same bytes"
+    );
+    let dev = Device::new(dev.spec.clone(), Box::new(booted));
+    assert_eq!(ok(&dev, "sysctl -n net.ipv4.ip_forward").trim(), "0");
+    assert!(ok(&dev, "systemctl is-enabled hostapd").contains("enabled"));
+}
+
+#[test]
+fn a_saved_file_that_is_not_a_linux_twins_is_refused_and_changes_nothing() {
+    let dev = gateway();
+    let spec = dev.spec.clone();
+    let cases: [(&str, &str); 6] = [
+        ("hostname sw1\nend\n", "not JSON"),
+        (
+            r#"{"platform": "ios", "version": 1}"#,
+            "saved by a `ios` twin",
+        ),
+        (r#"{"platform": "linux", "version": 7}"#, "format version 7"),
+        (
+            r#"{"platform": "linux", "version": 1, "files": [{"path": "/root/x", "mode": "0600", "content": ""}]}"#,
+            "`/root/x` is not a path under /etc",
+        ),
+        (
+            r#"{"platform": "linux", "version": 1, "files": [{"path": "/etc/x", "mode": "0999", "content": ""}]}"#,
+            "not octal",
+        ),
+        (
+            r#"{"platform": "linux", "version": 1, "units": {"nginx.service": true}}"#,
+            "not one this twin has",
+        ),
+    ];
+    for (saved, expected) in cases {
+        let mut state = new_state(&spec);
+        let error = state.boot_from(saved.as_bytes(), &spec).unwrap_err();
+        assert!(error.contains(expected), "{saved}: {error}");
+        assert_eq!(
+            state.persisted(),
+            new_state(&spec).persisted(),
+            "{saved}: left as it was"
+        );
+    }
+}

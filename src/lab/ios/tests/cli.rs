@@ -478,3 +478,78 @@ fn block_is_empty(d: &Device) -> bool {
             .is_some_and(|b| b.children.is_empty())
     })
 }
+
+/// What the guest-SSID and voice playbooks read: `show wlan summary`, `show wlan name X`
+/// (the 9800 layout the playbook's `SAE : Enabled` / `PMF … Required` checks expect),
+/// `show power inline` and a filtered running configuration.
+#[test]
+fn wlan_and_power_inline_show_commands_follow_the_configuration() {
+    let d = device();
+    let mut t = Term::config(&d);
+    t.quiet(&[
+        "wlan Atelier-Invites 2 Atelier-Invites",
+        "no security wpa akm dot1x",
+        "no security wpa wpa2",
+        "security wpa akm sae",
+        "security wpa wpa3",
+        "security pmf mandatory",
+        "no shutdown",
+        "wlan Staff 1 Staff",
+        "security wpa akm psk",
+        "exit",
+    ]);
+    t.send("interface gi1/0/3");
+    t.send("switchport voice vlan 20");
+    t.quiet(&[
+        "interface gi1/0/4",
+        "shutdown",
+        "switchport voice vlan 20",
+        "end",
+    ]);
+    let summary = t.send("show wlan summary");
+    assert!(summary.contains("Number of WLANs: 2"), "{summary}");
+    let guest = summary
+        .lines()
+        .find(|l| l.starts_with("2    Atelier-Invites"))
+        .unwrap_or_default();
+    assert!(
+        guest.contains(" UP ") && guest.ends_with("[WPA3][SAE][AES]"),
+        "{summary}"
+    );
+    let staff = summary
+        .lines()
+        .find(|l| l.starts_with("1    Staff"))
+        .unwrap_or_default();
+    assert!(staff.contains(" DOWN "), "{summary}");
+    let detail = t.send("show wlan name Atelier-Invites");
+    let sae = regex::Regex::new(r"SAE\s*:\s*Enabled").expect("regex");
+    let pmf = regex::Regex::new(r"PMF\s+.*Required").expect("regex");
+    assert!(sae.is_match(&detail) && pmf.is_match(&detail), "{detail}");
+    assert!(detail.contains("Network Name (SSID)                            : Atelier-Invites"));
+    let staff = t.send("show wlan id 1");
+    assert!(!sae.is_match(&staff) && !pmf.is_match(&staff), "{staff}");
+    assert_eq!(t.send("show wlan name Nope"), "% WLAN not found\n");
+    let power = t.send("show power inline");
+    assert!(power.contains("Available"), "{power}");
+    assert!(
+        power.contains("\n1            740.0        6.3       733.7\n"),
+        "{power}"
+    );
+    assert!(
+        power.contains("\nGi1/0/3   auto   on         6.3     IP Phone 8845       2     30.0\n"),
+        "{power}"
+    );
+    assert!(
+        power.contains("\nGi1/0/4   auto   off        0.0     n/a"),
+        "{power}"
+    );
+    // 10G uplinks carry no power.
+    assert!(!power.contains("Te1/1/1"), "{power}");
+    let one = t.send("show power inline Gi1/0/3");
+    assert_eq!(one.matches("IP Phone").count(), 1, "{one}");
+    let voice = t.send("show running-config | include switchport voice vlan");
+    assert_eq!(
+        voice,
+        " switchport voice vlan 20\n switchport voice vlan 20\n"
+    );
+}

@@ -444,8 +444,27 @@ fn sub_mode_lines_fall_back_to_parent_modes() {
         "text after `end` is not configuration"
     );
     let mut t = Term::config(&d);
-    t.quiet(&["ip access-list extended GUEST-IN", "no 20"]);
-    assert!(!running(&d).contains("host 10.0.0.1 eq 443"));
+    // Numbers are IOS's: the entry typed as 15 is 15, the others kept 10, 20, 30.
+    t.quiet(&["ip access-list extended GUEST-IN", "no 15"]);
+    let run = running(&d);
+    assert!(!run.contains("host 10.0.0.1 eq 443"), "{run}");
+    assert!(run.contains("permit udp any any eq bootps"), "{run}");
+    t.quiet(&["exit", "ip access-list resequence GUEST-IN 100 100"]);
+    let lists = t.send("do show ip access-lists");
+    assert!(
+        lists.contains("    200 permit udp any any eq bootps\n"),
+        "{lists}"
+    );
+    t.quiet(&[
+        "ip access-list extended GUEST-IN",
+        "250 permit tcp any any eq 22",
+        "no 200",
+    ]);
+    let run = running(&d);
+    assert!(
+        run.contains(" remark first\n permit tcp any any eq 22\n deny "),
+        "{run}"
+    );
 }
 
 #[test]
@@ -568,7 +587,77 @@ fn rendered_example_configurations_push_cleanly() {
         let before = run.clone();
         assert_eq!(ios(&d, |s| s.configure(&intent.text)), Ok(()));
         assert_eq!(running(&d), before, "{}", intent.asset);
+        // Saved, then kept across lab runs: the twin booted from what it persisted runs
+        // exactly the same configuration (a provisioned switch stays "ok" run after run).
+        ios(&d, |s| s.save());
+        let saved = d.state().platform.persisted().expect("IOS twins persist");
+        let mut booted = new_state(&d.spec);
+        assert_eq!(
+            booted.boot_from(&saved, &d.spec),
+            Ok(()),
+            "{}",
+            intent.asset
+        );
+        assert_eq!(booted.running_config(), before, "{}", intent.asset);
+        assert!(booted.is_saved());
+        assert_eq!(booted.persisted(), Some(saved), "{}", intent.asset);
     }
+}
+
+/// What an IOS twin keeps across lab runs is its startup configuration: unsaved changes are
+/// lost, `write erase` is kept as an empty startup, and a file it cannot take whole (cut
+/// short, another platform's) is refused without touching the state.
+#[test]
+fn the_startup_configuration_is_what_persists() {
+    let d = device();
+    let mut t = Term::config(&d);
+    t.quiet(&["interface GigabitEthernet1/0/1", "description saved", "end"]);
+    assert!(t.send("write memory").contains("[OK]"));
+    t.send("configure terminal");
+    t.quiet(&[
+        "interface GigabitEthernet1/0/2",
+        "description unsaved",
+        "end",
+    ]);
+    let saved = d.state().platform.persisted().unwrap();
+    let mut booted = new_state(&d.spec);
+    assert_eq!(booted.boot_from(&saved, &d.spec), Ok(()));
+    let run = booted.running_config();
+    assert!(run.contains(" description saved\n"), "{run}");
+    assert!(!run.contains("unsaved"), "{run}");
+
+    t.send("write erase");
+    t.send("");
+    assert!(ios(&d, |s| s.startup().lines.is_empty()), "erased");
+    let erased = d.state().platform.persisted().unwrap();
+    let mut booted = new_state(&d.spec);
+    assert_eq!(booted.boot_from(&erased, &d.spec), Ok(()));
+    assert_eq!(
+        booted.startup_config(),
+        "startup-config is not present\n",
+        "erased stays erased"
+    );
+    assert!(!booted.running_config().contains("hostname"));
+
+    let factory = new_state(&d.spec).running_config();
+    let text = String::from_utf8(saved).unwrap();
+    let cut = &text[..text.len() / 2];
+    for bad in [
+        cut,
+        "{\"platform\": \"linux\", \"version\": 1}",
+        "!\ninterfce Gi1/0/1\n!\nend\n",
+    ] {
+        let mut state = new_state(&d.spec);
+        let error = state.boot_from(bad.as_bytes(), &d.spec).unwrap_err();
+        assert!(!error.is_empty());
+        assert_eq!(state.running_config(), factory, "left as it was: {bad}");
+    }
+    assert!(
+        new_state(&d.spec)
+            .boot_from(&[0xff, 0xfe], &d.spec)
+            .unwrap_err()
+            .contains("not UTF-8")
+    );
 }
 
 /// The rollback NAPALM performs: snapshot to flash, change, `configure replace` back.
@@ -688,4 +777,46 @@ fn shared_keywords_fall_back_to_global() {
     assert!(running(&d).contains(
         "interface GigabitEthernet1/0/2\n ip dhcp snooping trust\n ip arp inspection trust\n mls qos trust cos\n"
     ));
+}
+
+/// Lines are configured one by one: a range cuts the blocks it overlaps, and the
+/// configuration shows consecutive lines with the same settings as one range, as IOS does.
+#[test]
+fn line_ranges_split_and_group_like_ios() {
+    let d = device();
+    let mut t = Term::config(&d);
+    t.quiet(&[
+        "line vty 0 15",
+        "exec-timeout 10 0",
+        "line vty 5 15",
+        "exec-timeout 5 0",
+    ]);
+    let run = running(&d);
+    assert!(
+        run.replace("!\n", "").contains("line vty 0 4\n login local\n transport input ssh\n exec-timeout 10 0\nline vty 5 15\n login local\n transport input ssh\n exec-timeout 5 0\n"),
+        "{run}"
+    );
+    t.quiet(&["line vty 5 15", "exec-timeout 10 0"]);
+    let run = running(&d);
+    assert!(
+        run.contains("line vty 0 15\n login local\n transport input ssh\n exec-timeout 10 0\n"),
+        "{run}"
+    );
+    assert!(!run.contains("line vty 5 15"), "{run}");
+    // A range starting at 0 inside a wider block.
+    t.quiet(&["line vty 0 2", "length 0", "line vty 0 15", "no length"]);
+    let run = running(&d);
+    assert!(
+        run.replace("!\n", "").contains(
+            "line vty 0 15\n login local\n transport input ssh\n exec-timeout 10 0\nend\n"
+        ),
+        "{run}"
+    );
+    // Lines no block covered yet get one; `no` on a range edits each line.
+    t.quiet(&["line vty 10 20", "no exec-timeout"]);
+    let run = running(&d);
+    assert!(
+        run.replace("!\n", "").contains("line vty 0 9\n login local\n transport input ssh\n exec-timeout 10 0\nline vty 10 15\n login local\n transport input ssh\nline vty 16 20\n"),
+        "{run}"
+    );
 }
