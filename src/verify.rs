@@ -173,15 +173,50 @@ pub async fn verify_assets(
     intents: &[Intent],
     options: &VerifyOptions,
 ) -> (Vec<VerifiedState>, Diagnostics) {
+    let intended: HashMap<&str, &str> = intents
+        .iter()
+        .map(|i| (i.asset.as_str(), i.text.as_str()))
+        .collect();
+    verify_with(inventory, resolver, access, assets, &intended, options).await
+}
+
+/// Verify one asset: what the playbook engine's `verify` step calls for the device it has
+/// just changed, with the intended configuration it pushed (None: the config column is
+/// `unknown`). Fails only when the asset cannot be probed at all (no address, SNMP secrets
+/// that do not resolve); everything else is in the returned state.
+pub async fn verify_asset(
+    inventory: &Inventory,
+    resolver: &SecretResolver,
+    access: &Access,
+    asset: &Located<Asset>,
+    intended: Option<&str>,
+    options: &VerifyOptions,
+) -> Result<VerifiedState, Diagnostics> {
+    let intended: HashMap<&str, &str> = intended
+        .map(|text| (asset.value.name.as_str(), text))
+        .into_iter()
+        .collect();
+    let (mut states, problems) =
+        verify_with(inventory, resolver, access, &[asset], &intended, options).await;
+    match states.pop() {
+        Some(state) if problems.is_empty() => Ok(state),
+        _ => Err(problems),
+    }
+}
+
+async fn verify_with(
+    inventory: &Inventory,
+    resolver: &SecretResolver,
+    access: &Access,
+    assets: &[&Located<Asset>],
+    intended: &HashMap<&str, &str>,
+    options: &VerifyOptions,
+) -> (Vec<VerifiedState>, Diagnostics) {
     let mut problems = Diagnostics::new();
     let icmp = options.ping.map(IcmpProbe::new);
     let tcp = options.tcp.map(TcpProbe::new);
     let snmp = SnmpProbe::new();
     let semaphore = Arc::new(tokio::sync::Semaphore::new(options.concurrency.max(1)));
-    let intended: HashMap<&str, &str> = intents
-        .iter()
-        .map(|i| (i.asset.as_str(), i.text.as_str()))
-        .collect();
     let mut tasks = tokio::task::JoinSet::new();
     // ICMP goes in one sweep over every target (one task, one socket per family); the
     // other probes and the configuration comparison run per asset under the limit.

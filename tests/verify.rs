@@ -309,9 +309,23 @@ async fn the_library_call_checks_uptime_and_a_playbooks_interfaces() {
     options.interfaces_up = Some(vec![String::from("Gi1/0/48"), String::from("Te1/1/1")]);
     let (states, problems) =
         verify_assets(&inventory, &resolver, &access, &assets, &[], &options).await;
+    // The single-asset call the playbook engine makes gives the same verdict.
+    let single =
+        netparc::verify::verify_asset(&inventory, &resolver, &access, assets[0], None, &options)
+            .await
+            .expect("sw1 can be probed");
     access.close().await;
     assert!(problems.is_empty(), "{problems}");
     let state = &states[0];
+    assert_eq!(single.asset, "sw1");
+    assert_eq!(single.verdict, state.verdict);
+    assert_eq!(
+        single
+            .failures()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>(),
+        ["interface_up", "uptime"]
+    );
     assert_eq!(state.verdict, Verdict::Failed);
     assert_eq!(
         state.config,
