@@ -177,14 +177,49 @@ pub async fn verify_assets(
         .iter()
         .map(|i| (i.asset.as_str(), i.text.as_str()))
         .collect();
-    verify_with(inventory, resolver, access, assets, &intended, options).await
+    verify_with(
+        &Probes::new(),
+        inventory,
+        resolver,
+        access,
+        assets,
+        &intended,
+        options,
+    )
+    .await
+}
+
+/// The probers a caller keeps across verifications (the playbook engine, the daemon): one
+/// ICMP socket and one SNMP socket per address family, SNMPv3 keys derived and engines
+/// discovered once. Cheap to clone.
+#[derive(Clone)]
+pub struct Probes {
+    icmp: IcmpProbe,
+    snmp: SnmpProbe,
+}
+
+impl Probes {
+    /// Probers with no socket open yet (each opens on first use).
+    pub fn new() -> Probes {
+        Probes {
+            icmp: IcmpProbe::new(PingOptions::default()),
+            snmp: SnmpProbe::new(),
+        }
+    }
+}
+
+impl Default for Probes {
+    fn default() -> Self {
+        Probes::new()
+    }
 }
 
 /// Verify one asset: what the playbook engine's `verify` step calls for the device it has
 /// just changed, with the intended configuration it pushed (None: the config column is
-/// `unknown`). Fails only when the asset cannot be probed at all (no address, SNMP secrets
+/// `unknown`), through `probes` kept for the whole run. Fails only when the asset cannot be probed at all (no address, SNMP secrets
 /// that do not resolve); everything else is in the returned state.
 pub async fn verify_asset(
+    probes: &Probes,
     inventory: &Inventory,
     resolver: &SecretResolver,
     access: &Access,
@@ -196,8 +231,16 @@ pub async fn verify_asset(
         .map(|text| (asset.value.name.as_str(), text))
         .into_iter()
         .collect();
-    let (mut states, problems) =
-        verify_with(inventory, resolver, access, &[asset], &intended, options).await;
+    let (mut states, problems) = verify_with(
+        probes,
+        inventory,
+        resolver,
+        access,
+        &[asset],
+        &intended,
+        options,
+    )
+    .await;
     match states.pop() {
         Some(state) if problems.is_empty() => Ok(state),
         _ => Err(problems),
@@ -205,6 +248,7 @@ pub async fn verify_asset(
 }
 
 async fn verify_with(
+    probes: &Probes,
     inventory: &Inventory,
     resolver: &SecretResolver,
     access: &Access,
@@ -213,9 +257,9 @@ async fn verify_with(
     options: &VerifyOptions,
 ) -> (Vec<VerifiedState>, Diagnostics) {
     let mut problems = Diagnostics::new();
-    let icmp = options.ping.map(IcmpProbe::new);
+    let icmp = options.ping.map(|ping| probes.icmp.with_options(ping));
     let tcp = options.tcp.map(TcpProbe::new);
-    let snmp = SnmpProbe::new();
+    let snmp = probes.snmp.clone();
     let semaphore = Arc::new(tokio::sync::Semaphore::new(options.concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     // ICMP goes in one sweep over every target (one task, one socket per family); the

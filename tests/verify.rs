@@ -310,10 +310,12 @@ async fn the_library_call_checks_uptime_and_a_playbooks_interfaces() {
     let (states, problems) =
         verify_assets(&inventory, &resolver, &access, &assets, &[], &options).await;
     // The single-asset call the playbook engine makes gives the same verdict.
-    let single =
-        netparc::verify::verify_asset(&inventory, &resolver, &access, assets[0], None, &options)
-            .await
-            .expect("sw1 can be probed");
+    let probes = netparc::verify::Probes::new();
+    let single = netparc::verify::verify_asset(
+        &probes, &inventory, &resolver, &access, assets[0], None, &options,
+    )
+    .await
+    .expect("sw1 can be probed");
     access.close().await;
     assert!(problems.is_empty(), "{problems}");
     let state = &states[0];

@@ -222,6 +222,15 @@ impl IcmpProbe {
         }
     }
 
+    /// The same sockets with other options (a playbook step and `netparc verify` may ping
+    /// differently through one prober).
+    pub fn with_options(&self, options: PingOptions) -> IcmpProbe {
+        IcmpProbe {
+            options,
+            shared: self.shared.clone(),
+        }
+    }
+
     /// The options in use.
     pub fn options(&self) -> PingOptions {
         self.options
