@@ -434,3 +434,22 @@ fn a_hand_broken_state_file_is_reported_and_not_overwritten() {
     let store = netparc::state::StateStore::open(fixture.path());
     assert!(store.section("ap1", "verification").unwrap().is_some());
 }
+
+#[test]
+fn a_playbook_asking_for_an_unknown_probe_is_refused_with_its_place() {
+    let fixture = Fixture::new();
+    fixture.edit(
+        "playbooks/users.yml",
+        "  - verify: {}",
+        "  - verify: {probes: [icmp, smnp]}",
+    );
+    let diagnostics = fixture.check().diagnostics;
+    let found = crate::util::expect(
+        &diagnostics,
+        "playbook.unknown-probe",
+        "step 5 asks for an unknown probe `smnp`",
+        "playbooks/users.yml:22:29",
+    );
+    assert_eq!(found.hint.as_deref(), Some("did you mean `snmp`?"));
+    assert_eq!(found.expected.as_deref(), Some("icmp, snmp, tcp"));
+}
