@@ -56,6 +56,36 @@ impl Default for VerifyOptions {
     }
 }
 
+impl VerifyOptions {
+    /// The options of a playbook's `verify: {probes: [...]}` (empty: the defaults, ICMP and
+    /// SNMP). An unknown name is an error naming the known ones.
+    pub fn for_probes(names: &[String]) -> Result<VerifyOptions, String> {
+        let mut options = VerifyOptions::default();
+        if names.is_empty() {
+            return Ok(options);
+        }
+        options.ping = None;
+        options.snmp = false;
+        for name in names {
+            match name.as_str() {
+                "icmp" => options.ping = Some(PingOptions::default()),
+                "snmp" => options.snmp = true,
+                "tcp" => options.tcp = Some(TcpOptions::default()),
+                other => {
+                    let hint = crate::diag::did_you_mean(other, crate::probe::KINDS)
+                        .map(|s| format!(" (did you mean `{s}`?)"))
+                        .unwrap_or_default();
+                    return Err(format!(
+                        "unknown probe `{other}`{hint}; known probes: {}",
+                        crate::probe::KINDS.join(", ")
+                    ));
+                }
+            }
+        }
+        Ok(options)
+    }
+}
+
 /// Where the probes of one asset go, or why they cannot run.
 fn target_for(
     inventory: &Inventory,
@@ -143,16 +173,98 @@ pub async fn verify_assets(
     intents: &[Intent],
     options: &VerifyOptions,
 ) -> (Vec<VerifiedState>, Diagnostics) {
-    let mut problems = Diagnostics::new();
-    let icmp = options.ping.map(IcmpProbe::new);
-    let tcp = options.tcp.map(TcpProbe::new);
-    let snmp = SnmpProbe::new();
-    let semaphore = Arc::new(tokio::sync::Semaphore::new(options.concurrency.max(1)));
     let intended: HashMap<&str, &str> = intents
         .iter()
         .map(|i| (i.asset.as_str(), i.text.as_str()))
         .collect();
+    verify_with(
+        &Probes::new(),
+        inventory,
+        resolver,
+        access,
+        assets,
+        &intended,
+        options,
+    )
+    .await
+}
+
+/// The probers a caller keeps across verifications (the playbook engine, the daemon): one
+/// ICMP socket and one SNMP socket per address family, SNMPv3 keys derived and engines
+/// discovered once. Cheap to clone.
+#[derive(Clone)]
+pub struct Probes {
+    icmp: IcmpProbe,
+    snmp: SnmpProbe,
+}
+
+impl Probes {
+    /// Probers with no socket open yet (each opens on first use).
+    pub fn new() -> Probes {
+        Probes {
+            icmp: IcmpProbe::new(PingOptions::default()),
+            snmp: SnmpProbe::new(),
+        }
+    }
+}
+
+impl Default for Probes {
+    fn default() -> Self {
+        Probes::new()
+    }
+}
+
+/// Verify one asset: what the playbook engine's `verify` step calls for the device it has
+/// just changed, with the intended configuration it pushed (None: the config column is
+/// `unknown`), through `probes` kept for the whole run. Fails only when the asset cannot be probed at all (no address, SNMP secrets
+/// that do not resolve); everything else is in the returned state.
+pub async fn verify_asset(
+    probes: &Probes,
+    inventory: &Inventory,
+    resolver: &SecretResolver,
+    access: &Access,
+    asset: &Located<Asset>,
+    intended: Option<&str>,
+    options: &VerifyOptions,
+) -> Result<VerifiedState, Diagnostics> {
+    let intended: HashMap<&str, &str> = intended
+        .map(|text| (asset.value.name.as_str(), text))
+        .into_iter()
+        .collect();
+    let (mut states, problems) = verify_with(
+        probes,
+        inventory,
+        resolver,
+        access,
+        &[asset],
+        &intended,
+        options,
+    )
+    .await;
+    match states.pop() {
+        Some(state) if problems.is_empty() => Ok(state),
+        _ => Err(problems),
+    }
+}
+
+async fn verify_with(
+    probes: &Probes,
+    inventory: &Inventory,
+    resolver: &SecretResolver,
+    access: &Access,
+    assets: &[&Located<Asset>],
+    intended: &HashMap<&str, &str>,
+    options: &VerifyOptions,
+) -> (Vec<VerifiedState>, Diagnostics) {
+    let mut problems = Diagnostics::new();
+    let icmp = options.ping.map(|ping| probes.icmp.with_options(ping));
+    let tcp = options.tcp.map(TcpProbe::new);
+    let snmp = probes.snmp.clone();
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(options.concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
+    // ICMP goes in one sweep over every target (one task, one socket per family); the
+    // other probes and the configuration comparison run per asset under the limit.
+    let mut pinged: Vec<(usize, IpAddr)> = Vec::new();
     for (position, asset) in assets.iter().enumerate() {
         let target = match target_for(inventory, asset, resolver, access, options) {
             Ok(target) => target,
@@ -161,6 +273,7 @@ pub async fn verify_assets(
                 continue;
             }
         };
+        pinged.push((position, target.address));
         let mut expected = Expectations::for_asset(&asset.value);
         expected.previous_uptime_ticks = options.previous_uptime.get(&asset.value.name).copied();
         if let Some(list) = &options.interfaces_up {
@@ -177,18 +290,10 @@ pub async fn verify_assets(
         } else {
             ConfigJob::Skip(String::from("not compared (--skip-config)"))
         };
-        let (icmp, tcp, snmp) = (icmp.clone(), tcp, snmp.clone());
+        let (tcp, snmp) = (tcp, snmp.clone());
         let semaphore = semaphore.clone();
         tasks.spawn(async move {
             let _permit = semaphore.acquire_owned().await;
-            let ping = async {
-                match &icmp {
-                    Some(probe) => {
-                        Some(probe.ping(target.address).await.map_err(|e| e.to_string()))
-                    }
-                    None => None,
-                }
-            };
             let connect = async {
                 match (&tcp, target.tcp) {
                     (Some(probe), Some(address)) => Some(probe.connect(address).await),
@@ -201,29 +306,62 @@ pub async fn verify_assets(
                     None => None,
                 }
             };
-            let (ping, tcp, snmp, config) = tokio::join!(ping, connect, poll, config_job.run());
-            let state = verdict::assess(
-                &target.asset,
-                Measurements { ping, tcp, snmp },
-                &expected,
-                config,
-                std::time::SystemTime::now(),
-            );
-            (position, state)
+            let (tcp, snmp, config) = tokio::join!(connect, poll, config_job.run());
+            (position, target.asset, expected, tcp, snmp, config)
         });
     }
-    let mut states = Vec::with_capacity(assets.len());
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok(done) => states.push(done),
-            Err(error) => problems.push(Diagnostic::error(
-                "verify.task",
-                format!("a verification task failed: {error}"),
-            )),
+    let sweep = async {
+        let Some(probe) = &icmp else {
+            return HashMap::new();
+        };
+        let addresses: Vec<IpAddr> = pinged.iter().map(|(_, address)| *address).collect();
+        match probe.sweep(&addresses).await {
+            Ok(reports) => pinged
+                .iter()
+                .zip(reports)
+                .map(|((position, _), report)| (*position, Ok(report)))
+                .collect(),
+            Err(error) => pinged
+                .iter()
+                .map(|(position, _)| (*position, Err(error.to_string())))
+                .collect::<HashMap<usize, Result<_, String>>>(),
         }
-    }
-    states.sort_by_key(|(position, _)| *position);
-    (states.into_iter().map(|(_, s)| s).collect(), problems)
+    };
+    let collect = async {
+        let mut done = Vec::with_capacity(assets.len());
+        let mut failed = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok(result) => done.push(result),
+                Err(error) => failed.push(Diagnostic::error(
+                    "verify.task",
+                    format!("a verification task failed: {error}"),
+                )),
+            }
+        }
+        (done, failed)
+    };
+    let (mut pings, (mut done, failed)) = tokio::join!(sweep, collect);
+    problems.extend(failed);
+    done.sort_by_key(|(position, ..)| *position);
+    let checked_at = std::time::SystemTime::now();
+    let states = done
+        .into_iter()
+        .map(|(position, asset, expected, tcp, snmp, config)| {
+            verdict::assess(
+                &asset,
+                Measurements {
+                    ping: pings.remove(&position),
+                    tcp,
+                    snmp,
+                },
+                &expected,
+                config,
+                checked_at,
+            )
+        })
+        .collect();
+    (states, problems)
 }
 
 /// How the configuration of one asset will be compared.
@@ -363,4 +501,22 @@ pub fn previous_uptimes(
         }
     }
     (uptimes, problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_playbooks_probe_list_picks_the_probes() {
+        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let options = VerifyOptions::for_probes(&names(&["tcp", "snmp"])).unwrap();
+        assert!(options.ping.is_none() && options.snmp && options.tcp.is_some());
+        let options = VerifyOptions::for_probes(&[]).unwrap();
+        assert!(options.ping.is_some() && options.snmp && options.tcp.is_none());
+        assert_eq!(
+            VerifyOptions::for_probes(&names(&["icnp"])).unwrap_err(),
+            "unknown probe `icnp` (did you mean `icmp`?); known probes: icmp, snmp, tcp"
+        );
+    }
 }

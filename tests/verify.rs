@@ -309,9 +309,25 @@ async fn the_library_call_checks_uptime_and_a_playbooks_interfaces() {
     options.interfaces_up = Some(vec![String::from("Gi1/0/48"), String::from("Te1/1/1")]);
     let (states, problems) =
         verify_assets(&inventory, &resolver, &access, &assets, &[], &options).await;
+    // The single-asset call the playbook engine makes gives the same verdict.
+    let probes = netparc::verify::Probes::new();
+    let single = netparc::verify::verify_asset(
+        &probes, &inventory, &resolver, &access, assets[0], None, &options,
+    )
+    .await
+    .expect("sw1 can be probed");
     access.close().await;
     assert!(problems.is_empty(), "{problems}");
     let state = &states[0];
+    assert_eq!(single.asset, "sw1");
+    assert_eq!(single.verdict, state.verdict);
+    assert_eq!(
+        single
+            .failures()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>(),
+        ["interface_up", "uptime"]
+    );
     assert_eq!(state.verdict, Verdict::Failed);
     assert_eq!(
         state.config,
@@ -417,4 +433,23 @@ fn a_hand_broken_state_file_is_reported_and_not_overwritten() {
     // The other asset's state is written all the same.
     let store = netparc::state::StateStore::open(fixture.path());
     assert!(store.section("ap1", "verification").unwrap().is_some());
+}
+
+#[test]
+fn a_playbook_asking_for_an_unknown_probe_is_refused_with_its_place() {
+    let fixture = Fixture::new();
+    fixture.edit(
+        "playbooks/users.yml",
+        "  - verify: {}",
+        "  - verify: {probes: [icmp, smnp]}",
+    );
+    let diagnostics = fixture.check().diagnostics;
+    let found = crate::util::expect(
+        &diagnostics,
+        "playbook.unknown-probe",
+        "step 5 asks for an unknown probe `smnp`",
+        "playbooks/users.yml:22:29",
+    );
+    assert_eq!(found.hint.as_deref(), Some("did you mean `snmp`?"));
+    assert_eq!(found.expected.as_deref(), Some("icmp, snmp, tcp"));
 }

@@ -222,12 +222,21 @@ fn write_table(out: &mut impl Write, states: &[VerifiedState]) -> std::io::Resul
         writeln!(out, "{}", line(row))?;
     }
     let mut first = true;
+    // ICMP that cannot be used at all fails every asset the same way: said once.
+    let mut said: Vec<&str> = Vec::new();
     for state in states.iter().filter(|s| s.verdict != Verdict::Passed) {
         if first {
             writeln!(out)?;
             first = false;
         }
         for check in state.failures() {
+            if check.name == "icmp" {
+                if !said.contains(&check.reason.as_str()) {
+                    said.push(&check.reason);
+                    writeln!(out, "every asset: icmp: {}", check.reason)?;
+                }
+                continue;
+            }
             writeln!(out, "{}: {}: {}", state.asset, check.name, check.reason)?;
         }
     }
@@ -291,5 +300,49 @@ fn uptime(ticks: u32) -> String {
             rest % 3600 / 60,
             rest % 60
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::verdict::{ConfigSync, Expectations, Measurements, assess};
+
+    #[test]
+    fn an_icmp_permission_problem_is_said_once_for_every_asset() {
+        let state = |asset: &str| {
+            assess(
+                asset,
+                Measurements {
+                    ping: Some(Err(String::from(
+                        "cannot open an ICMPv4 socket: permission denied (x)",
+                    ))),
+                    tcp: None,
+                    snmp: None,
+                },
+                &Expectations::default(),
+                ConfigSync::InSync,
+                std::time::UNIX_EPOCH,
+            )
+        };
+        let mut out = Vec::new();
+        write_table(&mut out, &[state("sw1"), state("sw2")]).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text.matches(
+                "every asset: icmp: cannot open an ICMPv4 socket: permission denied (x)\n"
+            )
+            .count(),
+            1,
+            "{text}"
+        );
+        assert!(
+            text.contains("sw1: reachable: no probe could run: ICMP is not usable here and no other probe was asked for (add --probe tcp)\n"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("0 passed, 0 failed, 2 unreachable\n"),
+            "{text}"
+        );
     }
 }

@@ -114,41 +114,47 @@ fn verifier(inventory: &Inventory, access: &Access) -> engine::VerifierHandle {
     let inventory = std::sync::Arc::new(inventory.clone());
     let resolver = std::sync::Arc::new(crate::check::open_resolver(&inventory));
     let access = access.clone();
-    let run: engine::Verifier = std::sync::Arc::new(move |asset: String, probes: Vec<String>| {
-        let (inventory, resolver, access) = (inventory.clone(), resolver.clone(), access.clone());
-        Box::pin(async move {
-            let wants = |name: &str| probes.is_empty() || probes.iter().any(|p| p == name);
-            let options = crate::verify::VerifyOptions {
-                ping: wants("icmp").then(PingOptions::default),
-                tcp: wants("tcp").then(TcpOptions::default),
-                snmp: wants("snmp"),
-                config: false,
-                concurrency: 1,
-                previous_uptime: Default::default(),
-                interfaces_up: None,
-            };
-            let located = inventory
-                .assets
-                .iter()
-                .find(|a| a.value.name == asset)
-                .ok_or_else(|| format!("no asset `{asset}`"))?;
-            let (mut states, problems) = crate::verify::verify_assets(
-                &inventory,
-                &resolver,
-                &access,
-                &[located],
-                &[],
-                &options,
-            )
-            .await;
-            states.pop().ok_or_else(|| {
-                problems
+    // One ICMP and one SNMP socket per address family for the whole run, shared by every
+    // asset's verification.
+    let probes = crate::verify::Probes::new();
+    let run: engine::Verifier =
+        std::sync::Arc::new(move |asset: String, probes_wanted: Vec<String>| {
+            let (inventory, resolver, access, probes) = (
+                inventory.clone(),
+                resolver.clone(),
+                access.clone(),
+                probes.clone(),
+            );
+            Box::pin(async move {
+                let wants = |name: &str| {
+                    probes_wanted.is_empty() || probes_wanted.iter().any(|p| p == name)
+                };
+                let options = crate::verify::VerifyOptions {
+                    ping: wants("icmp").then(PingOptions::default),
+                    tcp: wants("tcp").then(TcpOptions::default),
+                    snmp: wants("snmp"),
+                    config: false,
+                    concurrency: 1,
+                    previous_uptime: Default::default(),
+                    interfaces_up: None,
+                };
+                let located = inventory
+                    .assets
                     .iter()
-                    .next()
-                    .map(|d| d.message.clone())
-                    .unwrap_or_else(|| String::from("no probe could run"))
+                    .find(|a| a.value.name == asset)
+                    .ok_or_else(|| format!("no asset `{asset}`"))?;
+                crate::verify::verify_asset(
+                    &probes, &inventory, &resolver, &access, located, None, &options,
+                )
+                .await
+                .map_err(|problems| {
+                    problems
+                        .iter()
+                        .next()
+                        .map(|d| d.message.clone())
+                        .unwrap_or_else(|| String::from("no probe could run"))
+                })
             })
-        })
-    });
+        });
     engine::VerifierHandle(run)
 }

@@ -355,6 +355,24 @@ pub fn validate_playbook(
                 .expected("a Tera expression over the asset's context, e.g. vars.poe == true"),
             );
         }
+        if let Some(verify) = &step.verify {
+            for (pi, probe) in verify.probes.iter().enumerate() {
+                if !crate::probe::KINDS.contains(&probe.as_str()) {
+                    let hint = crate::diag::did_you_mean(probe, crate::probe::KINDS)
+                        .map(|s| format!("did you mean `{s}`?"))
+                        .unwrap_or_else(|| String::from("leave `probes` out to run them all"));
+                    diagnostics.push(
+                        Diagnostic::error(
+                            "playbook.unknown-probe",
+                            format!("step {} asks for an unknown probe `{probe}`", index + 1),
+                        )
+                        .at(at(&ypath!["steps", index, "verify", "probes", pi]))
+                        .expected(crate::probe::KINDS.join(", "))
+                        .hint(hint),
+                    );
+                }
+            }
+        }
         if let Some(command) = &step.command {
             for (ei, pattern) in command.expect.iter().enumerate() {
                 if let Err(error) = regex::Regex::new(pattern) {

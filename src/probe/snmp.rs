@@ -4,12 +4,16 @@
 //! columns, by GETBULK-based walks) and the chassis serial (ENTITY-MIB) — and reports
 //! them, or why there are none, in words a technician can act on.
 //!
-//! Each poll opens its own UDP socket (async-snmp's `connect()`), so the socket's counters
-//! tell exactly what came back from that device: a timeout after malformed datagrams or
-//! answers to no request reads differently from a silent device. A thousand devices at once
-//! cost a thousand short-lived sockets; SNMPv3 key derivation (a megabyte hashed per
-//! passphrase) is done once per set of credentials and discovered engines are shared
-//! through one [`EngineCache`].
+//! Every poll goes through one UDP socket per address family, shared by all agents
+//! (async-snmp correlates answers by request id). Not a socket per poll: async-snmp binds
+//! client sockets with SO_REUSEADDR, and Linux may then hand two of a thousand concurrent
+//! sockets the same ephemeral port — one of them loses its answer (measured: 1–5 % of a
+//! 1,000-agent poll timed out). When a poll times out while the shared socket received
+//! datagrams that answered nothing (malformed, or matching no request), the poll is
+//! repeated once on a socket of its own, whose counters then tell a silent device from one
+//! that answers garbage. SNMPv3 key derivation (a megabyte hashed per passphrase) is done
+//! once per set of credentials and discovered engines are shared through one
+//! [`EngineCache`].
 //!
 //! A wrong v3 passphrase draws an unauthenticated usmStats report from the agent. By
 //! default async-snmp discards those (they could be spoofed) and the poll would time out;
@@ -25,7 +29,7 @@ use crate::secrets::{Secret, SecretResolver};
 use async_snmp::v3::ReportStatus;
 use async_snmp::{
     Auth, Client, DesSaltState, EngineCache, Error as SnmpLibError, ErrorStatus, MasterKeys, Oid,
-    PersistedDesSaltState, Retry, UdpClient, UsmConfig, Value, VarBind,
+    PersistedDesSaltState, Retry, UdpClient, UdpStats, UdpTransport, UsmConfig, Value, VarBind,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -326,7 +330,14 @@ pub struct SnmpProbe {
     keys: Arc<Mutex<Vec<KeyCacheEntry>>>,
     /// DES salt state shared by every DES sender of this process (see [`des_salt_state`]).
     des: Arc<std::sync::OnceLock<Result<DesSaltState, String>>>,
+    /// One UDP socket per address family shared by every poll (see the module doc).
+    v4: Arc<tokio::sync::OnceCell<UdpTransport>>,
+    v6: Arc<tokio::sync::OnceCell<UdpTransport>>,
 }
+
+/// Receive buffer of the shared sockets: a thousand answers arriving at once (~300 octets
+/// each) overflow the kernel's default ~208 KB.
+const SHARED_RECEIVE_BUFFER: usize = 8 * 1024 * 1024;
 
 /// DES privacy needs a salt that never repeats under one key. async-snmp builds it from a
 /// "boots" epoch and a counter, and wants the epoch kept durably. A poller keeps no state
@@ -352,11 +363,44 @@ impl SnmpProbe {
     }
 
     /// A session to one agent: the primitive operations (get, getnext, bulk walk) with
-    /// errors in netparc's terms.
+    /// errors in netparc's terms. It uses the shared socket of the address family.
     pub async fn session(
         &self,
         address: SocketAddr,
         settings: &SnmpSettings,
+    ) -> Result<SnmpSession, SnmpError> {
+        self.open(address, settings, false).await
+    }
+
+    /// The shared socket for `address`'s family, bound on first use.
+    async fn transport(&self, address: SocketAddr) -> Result<&UdpTransport, SnmpError> {
+        let (cell, bind) = if address.is_ipv4() {
+            (&self.v4, "0.0.0.0:0")
+        } else {
+            (&self.v6, "[::]:0")
+        };
+        cell.get_or_try_init(|| async move {
+            UdpTransport::builder()
+                .bind(bind)
+                .recv_buffer_size(SHARED_RECEIVE_BUFFER)
+                // Agents on several addresses (loopback twins, multihomed devices) answer
+                // from the address asked: no warning per answer.
+                .warn_on_source_mismatch(false)
+                .build()
+                .await
+        })
+        .await
+        .map_err(|e| SnmpError::Network {
+            address,
+            reason: format!("cannot open the SNMP socket: {e}"),
+        })
+    }
+
+    async fn open(
+        &self,
+        address: SocketAddr,
+        settings: &SnmpSettings,
+        dedicated: bool,
     ) -> Result<SnmpSession, SnmpError> {
         let config_error = |reason: String| SnmpError::Config { address, reason };
         let retry = Retry::fixed(settings.retries, Duration::ZERO)
@@ -396,17 +440,21 @@ impl SnmpProbe {
                 }
             }
         };
-        let client = builder
-            .request_timeout(settings.timeout)
-            .retry(retry)
-            .connect()
-            .await
-            .map_err(|e| SnmpError::Network {
-                address,
-                reason: e.to_string(),
-            })?;
+        let builder = builder.request_timeout(settings.timeout).retry(retry);
+        let client = if dedicated {
+            builder.connect().await
+        } else {
+            builder.build_with(self.transport(address).await?).await
+        }
+        .map_err(|e| SnmpError::Network {
+            address,
+            reason: e.to_string(),
+        })?;
+        let baseline = client.stats();
         Ok(SnmpSession {
             client,
+            dedicated,
+            baseline,
             address,
             timeout: settings.timeout,
             retries: settings.retries,
@@ -453,7 +501,12 @@ impl SnmpProbe {
         settings: &SnmpSettings,
     ) -> Result<SnmpFacts, SnmpError> {
         let session = self.session(address, settings).await?;
-        session.facts().await
+        match session.facts().await {
+            Err(SnmpError::Timeout { .. }) if session.foreign_datagrams() => {
+                self.open(address, settings, true).await?.facts().await
+            }
+            other => other,
+        }
     }
 
     /// Only the system group (one GET): what a sweep of many devices needs.
@@ -463,7 +516,12 @@ impl SnmpProbe {
         settings: &SnmpSettings,
     ) -> Result<SystemFacts, SnmpError> {
         let session = self.session(address, settings).await?;
-        session.system().await
+        match session.system().await {
+            Err(SnmpError::Timeout { .. }) if session.foreign_datagrams() => {
+                self.open(address, settings, true).await?.system().await
+            }
+            other => other,
+        }
     }
 }
 
@@ -485,6 +543,10 @@ impl Probe for SnmpProbe {
 /// An open client to one agent.
 pub struct SnmpSession {
     client: UdpClient,
+    /// On a socket of its own (its counters are this agent's alone).
+    dedicated: bool,
+    /// The socket's counters when the session opened.
+    baseline: UdpStats,
     address: SocketAddr,
     timeout: Duration,
     retries: u32,
@@ -494,6 +556,18 @@ pub struct SnmpSession {
 }
 
 impl SnmpSession {
+    /// Whether datagrams that answered nothing (malformed, or matching no request) reached
+    /// the shared socket since this session opened: then a timeout may be this agent
+    /// answering garbage, and the poll is repeated on a socket of its own to tell.
+    pub fn foreign_datagrams(&self) -> bool {
+        if self.dedicated {
+            return false;
+        }
+        let now = self.client.stats();
+        now.malformed_datagrams > self.baseline.malformed_datagrams
+            || now.discarded_datagrams > self.baseline.discarded_datagrams
+    }
+
     /// GET of several objects; exceptions (noSuchObject…) come back as values.
     pub async fn get(&self, oids: &[Oid]) -> Result<Vec<VarBind>, SnmpError> {
         match self.client.get_many(oids).await {
@@ -662,13 +736,20 @@ impl SnmpSession {
         let address = self.address;
         match error.exchange_source() {
             SnmpLibError::Timeout { .. } => {
-                let stats = self.client.stats();
+                // On the shared socket the counters mix every agent's datagrams: only a
+                // dedicated socket's tell what this agent sent (see `foreign_datagrams`).
+                let (malformed, unmatched) = if self.dedicated {
+                    let stats = self.client.stats();
+                    (stats.malformed_datagrams, stats.discarded_datagrams)
+                } else {
+                    (0, 0)
+                };
                 SnmpError::Timeout {
                     address,
                     timeout_ms: u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX),
                     retries: self.retries,
-                    malformed: stats.malformed_datagrams,
-                    unmatched: stats.discarded_datagrams,
+                    malformed,
+                    unmatched,
                     community: self.community,
                 }
             }

@@ -319,6 +319,7 @@ pub fn assess(
     checked_at: std::time::SystemTime,
 ) -> VerifiedState {
     let mut checks = Vec::new();
+    let icmp_unusable = matches!(measurements.ping, Some(Err(_)));
     let ping = match measurements.ping {
         Some(Ok(report)) => Some(report),
         Some(Err(reason)) => {
@@ -378,7 +379,12 @@ pub fn assess(
         None => check(
             "reachable",
             false,
-            String::from("no probe could run (no address)"),
+            String::from(if icmp_unusable {
+                "no probe could run: ICMP is not usable here and no other probe was asked for \
+                 (add --probe tcp)"
+            } else {
+                "no probe could run"
+            }),
         ),
     });
     if let Some(error) = &snmp_error {
