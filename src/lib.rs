@@ -24,6 +24,7 @@
 //! - [`verify`]: verification of a selection of assets (`netparc verify`, the playbook's step).
 //! - [`transport`]: SSH (the only module that knows russh) and session transcripts.
 //! - [`lab`]: the twin lab: simulated devices on loopback (SSH, SNMP, faults).
+//! - [`daemon`]: continuous checks, incidents with GTI/GTR (SQLite), status page, API, metrics.
 //! - [`restore`]: a backed-up configuration put back on a device.
 //! - [`cli`]: the command line, one file per subcommand.
 
@@ -37,6 +38,7 @@ pub mod backup;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod diag;
 pub mod docs;
 pub mod driver;
