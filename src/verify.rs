@@ -40,6 +40,26 @@ pub struct VerifyOptions {
     pub previous_uptime: HashMap<String, u32>,
     /// Interfaces that must be up, replacing the inventory's list (a playbook's choice).
     pub interfaces_up: Option<Vec<String>>,
+    /// Probers kept across calls (the daemon: ICMP sockets, SNMP engine discovery and
+    /// derived v3 keys reused from one check to the next); None: fresh ones per call.
+    pub probers: Option<Probers>,
+}
+
+/// Probers shared by many calls of [`verify_assets`].
+#[derive(Clone, Default)]
+pub struct Probers {
+    /// Used when `ping` is set (its options then come from the prober, not `ping`).
+    pub icmp: Option<IcmpProbe>,
+    /// Used for every SNMP poll.
+    pub snmp: SnmpProbe,
+}
+
+impl std::fmt::Debug for Probers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Probers")
+            .field("icmp", &self.icmp.as_ref().map(IcmpProbe::options))
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for VerifyOptions {
@@ -52,6 +72,7 @@ impl Default for VerifyOptions {
             concurrency: 256,
             previous_uptime: HashMap::new(),
             interfaces_up: None,
+            probers: None,
         }
     }
 }
@@ -144,9 +165,14 @@ pub async fn verify_assets(
     options: &VerifyOptions,
 ) -> (Vec<VerifiedState>, Diagnostics) {
     let mut problems = Diagnostics::new();
-    let icmp = options.ping.map(IcmpProbe::new);
+    let shared = options.probers.as_ref();
+    let icmp = options.ping.map(|ping| {
+        shared
+            .and_then(|p| p.icmp.clone())
+            .unwrap_or_else(|| IcmpProbe::new(ping))
+    });
     let tcp = options.tcp.map(TcpProbe::new);
-    let snmp = SnmpProbe::new();
+    let snmp = shared.map(|p| p.snmp.clone()).unwrap_or_default();
     let semaphore = Arc::new(tokio::sync::Semaphore::new(options.concurrency.max(1)));
     let intended: HashMap<&str, &str> = intents
         .iter()

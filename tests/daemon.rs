@@ -567,3 +567,154 @@ fn sigterm_flushes_state_and_database() {
     assert!(output.status.success());
     assert!(String::from_utf8_lossy(&output.stdout).contains("0 incident(s)"));
 }
+
+/// A tiny webhook receiver: every request body, as sent.
+async fn webhook_receiver() -> (SocketAddr, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut buffer = Vec::new();
+            let mut chunk = [0u8; 4096];
+            // Read the head, then as many body bytes as Content-Length says.
+            while let Ok(read) = stream.read(&mut chunk).await {
+                if read == 0 {
+                    break;
+                }
+                buffer.extend_from_slice(&chunk[..read]);
+                let text = String::from_utf8_lossy(&buffer).to_string();
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let length = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("Content-Length: "))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if body.len() >= length {
+                        let _ = tx.send(body.to_string());
+                        break;
+                    }
+                }
+            }
+            let _ = stream
+                .write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+                .await;
+        }
+    });
+    (address, rx)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interface_down_is_a_degraded_incident_and_the_webhook_hears_of_it() {
+    let (hook, mut received) = webhook_receiver().await;
+    let hq = fast_hq(&format!("  webhook: http://{hook}/netparc\n"));
+    let (daemon, _) = start(&hq.root(), "sw-hq-02").await;
+    let lab = daemon.lab().unwrap();
+    let shared = daemon.shared();
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let running = tokio::spawn(daemon_run(daemon, stop.clone()));
+    wait_for("up", 30, || {
+        (status(&shared, "sw-hq-02") == Some(Status::Up)).then_some(())
+    })
+    .await;
+    set_fault(
+        &lab,
+        "sw-hq-02",
+        "interface-down=GigabitEthernet1/0/1",
+        true,
+    );
+    let opened = wait_for("a degraded incident", 30, || {
+        incidents_of(&shared, "sw-hq-02").into_iter().next()
+    })
+    .await;
+    assert_eq!(opened.kind, "degraded");
+    assert!(
+        opened.reason.contains("Gi1/0/1") || opened.reason.contains("GigabitEthernet1/0/1"),
+        "{}",
+        opened.reason
+    );
+    // Impact high, urgency medium lowered to low for a degraded asset: P3.
+    assert_eq!(opened.priority, 3);
+    assert_eq!(status(&shared, "sw-hq-02"), Some(Status::Degraded));
+    let body = tokio::time::timeout(Duration::from_secs(30), received.recv())
+        .await
+        .expect("the webhook was called")
+        .unwrap();
+    let event: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(event["event"], "opened");
+    assert_eq!(event["incident"]["id"], opened.id);
+    assert!(!body.contains(TOKEN));
+    set_fault(
+        &lab,
+        "sw-hq-02",
+        "interface-down=GigabitEthernet1/0/1",
+        false,
+    );
+    let body = tokio::time::timeout(Duration::from_secs(30), received.recv())
+        .await
+        .expect("the webhook was called again")
+        .unwrap();
+    assert!(body.contains("\"resolved\""), "{body}");
+    stop.notify_one();
+    running.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inventory_file_change_reloads() {
+    let hq = fast_hq("");
+    let mut options = DaemonOptions::new(hq.root());
+    options.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    options.lab = true;
+    options.limit = Some("sw-hq-02".into());
+    options.watch_every = Some(Duration::from_millis(100));
+    let daemon = Daemon::start(options).await.unwrap();
+    let shared = daemon.shared();
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let running = tokio::spawn(daemon_run(daemon, stop.clone()));
+    let before = shared.world();
+    let path = hq.root().join("defaults.yml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    // A longer file (the size is part of the fingerprint, whatever the clock's resolution).
+    std::fs::write(&path, text.replacen("  rtt_ms: 150", "  rtt_ms: 1500", 1)).unwrap();
+    wait_for("the reload", 30, || {
+        (!Arc::ptr_eq(&before, &shared.world())).then_some(())
+    })
+    .await;
+    assert_eq!(shared.world().policies[0].rtt_ms, 1500.0);
+    // A broken edit keeps the previous inventory.
+    let current = shared.world();
+    std::fs::write(&path, "monitoring: [not, a, map\n").unwrap();
+    let checks = shared.store.history("sw-hq-02", 1000).unwrap().len();
+    wait_for("checks going on", 30, || {
+        (shared.store.history("sw-hq-02", 1000).unwrap().len() >= checks + 3).then_some(())
+    })
+    .await;
+    assert!(Arc::ptr_eq(&current, &shared.world()));
+    stop.notify_one();
+    running.await.unwrap();
+}
+
+#[test]
+fn check_reports_monitoring_mistakes() {
+    let hq = Hq::new();
+    let root = hq.root();
+    let path = root.join("defaults.yml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let text = text
+        .replacen("  retry_interval: 10s", "  retry_intervall: 10s", 1)
+        .replacen("  service_level: bronze", "  service_level: platinum", 1);
+    std::fs::write(&path, text).unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_netparc"))
+        .args(["check", "-i", "."])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("retry_intervall"), "{stderr}");
+    assert!(stderr.contains("retry_interval"), "did you mean: {stderr}");
+    assert!(
+        stderr.contains("defaults: service level `platinum` is not defined"),
+        "{stderr}"
+    );
+}

@@ -15,9 +15,10 @@ use super::machine::{Action, Machine, Outcome, Status};
 use super::store::{CheckRow, NewIncident};
 use super::{AssetView, DaemonOptions, Shared, World, load_world, now_ms, policy};
 use crate::access::Access;
-use crate::probe::icmp::PingOptions;
+use crate::probe::icmp::{IcmpProbe, PingOptions};
+use crate::probe::snmp::SnmpProbe;
 use crate::probe::verdict::{Verdict, VerifiedState};
-use crate::verify::{STATE_SECTION, VerifyOptions, verify_assets};
+use crate::verify::{Probers, STATE_SECTION, VerifyOptions, verify_assets};
 use rand::RngExt;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -56,7 +57,17 @@ pub struct Scheduler {
     slots: BTreeMap<String, Slot>,
     semaphore: Arc<Semaphore>,
     state_store: crate::state::StateStore,
+    /// One ICMP socket per family, SNMP engines and derived v3 keys, kept from one check to
+    /// the next (deriving a v3 key is a megabyte of hashing: once per credential set).
+    probers: Probers,
 }
+
+/// How every check pings: three echoes 200 ms apart, each waiting up to a second.
+const PING: PingOptions = PingOptions {
+    count: 3,
+    interval: Duration::from_millis(200),
+    timeout: Duration::from_secs(1),
+};
 
 impl Scheduler {
     /// Machines resumed from the database: a down asset stays down across restarts and
@@ -79,6 +90,10 @@ impl Scheduler {
             slots: BTreeMap::new(),
             semaphore: Arc::new(Semaphore::new(concurrency)),
             state_store,
+            probers: Probers {
+                icmp: Some(IcmpProbe::new(PING)),
+                snmp: SnmpProbe::new(),
+            },
         };
         scheduler.adopt(&world);
         scheduler
@@ -200,11 +215,12 @@ impl Scheduler {
                 continue;
             }
             slot.in_flight = true;
-            let (world, access, semaphore, done) = (
+            let (world, access, semaphore, done, probers) = (
                 world.clone(),
                 self.access.clone(),
                 self.semaphore.clone(),
                 done.clone(),
+                self.probers.clone(),
             );
             let lab = self.options.lab;
             tokio::spawn(async move {
@@ -213,15 +229,12 @@ impl Scheduler {
                 let options = VerifyOptions {
                     // On the shared loopback every 127.x address answers ping, down twin or
                     // not: with --lab only SNMP tells (a down twin's agent goes silent).
-                    ping: (!lab).then_some(PingOptions {
-                        count: 3,
-                        interval: Duration::from_millis(200),
-                        timeout: Duration::from_secs(1),
-                    }),
+                    ping: (!lab).then_some(PING),
                     tcp: None,
                     snmp: true,
                     config: false,
                     concurrency: 1,
+                    probers: Some(probers),
                     ..VerifyOptions::default()
                 };
                 let started_ms = now_ms();

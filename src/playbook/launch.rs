@@ -123,6 +123,7 @@ fn verifier(inventory: &Inventory, access: &Access) -> engine::VerifierHandle {
                 concurrency: 1,
                 previous_uptime: Default::default(),
                 interfaces_up: None,
+                probers: None,
             };
             let located = inventory
                 .assets
