@@ -253,7 +253,7 @@ async fn acknowledge(
     match shared.store.acknowledge(id, &body.by, now_ms()) {
         Ok(incident) => {
             tracing::info!(incident = id, by = %body.by, "incident acknowledged");
-            super::notify::send(shared.world().webhook.as_deref(), "acknowledged", &incident);
+            super::notify::send(&shared.world(), "acknowledged", &incident);
             axum::Json(view(incident, now_ms())).into_response()
         }
         Err(e) => store_error(e),
@@ -279,7 +279,7 @@ async fn resolve(
     {
         Ok(incident) => {
             tracing::info!(incident = id, by = %body.by, "incident resolved by hand");
-            super::notify::send(shared.world().webhook.as_deref(), "resolved", &incident);
+            super::notify::send(&shared.world(), "resolved", &incident);
             axum::Json(view(incident, now_ms())).into_response()
         }
         Err(e) => store_error(e),

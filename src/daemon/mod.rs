@@ -117,9 +117,22 @@ pub struct World {
     pub token: Option<Secret>,
     /// The webhook URL.
     pub webhook: Option<String>,
+    /// `--lab`: the webhook, like every destination, must be on loopback.
+    pub lab: bool,
+    /// Position in `monitored` of each monitored asset, by name.
+    pub index: std::collections::HashMap<String, usize>,
 }
 
 impl World {
+    /// A monitored asset and its policy, by name.
+    pub fn asset(&self, name: &str) -> Option<(&Located<Asset>, &Policy)> {
+        let &position = self.index.get(name)?;
+        Some((
+            &self.inventory.assets[self.monitored[position]],
+            &self.policies[position],
+        ))
+    }
+
     /// The monitored assets with their policies.
     pub fn assets(&self) -> impl Iterator<Item = (&Located<Asset>, &Policy)> {
         self.monitored
@@ -248,6 +261,11 @@ pub fn load_world(options: &DaemonOptions) -> Result<World, DaemonError> {
             policies.push(policy);
         }
     }
+    let index = monitored
+        .iter()
+        .enumerate()
+        .map(|(position, &i)| (inventory.assets[i].value.name.clone(), position))
+        .collect();
     Ok(World {
         inventory,
         resolver,
@@ -256,6 +274,8 @@ pub fn load_world(options: &DaemonOptions) -> Result<World, DaemonError> {
         windows,
         token,
         webhook: settings.webhook,
+        lab: options.lab,
+        index,
     })
 }
 
@@ -298,6 +318,10 @@ impl Daemon {
                 what: format!("cannot listen on {}", options.listen),
                 source,
             })?;
+        if !options.listen.ip().is_loopback() {
+            // Allowed (a status screen on the LAN), but said loudly: reads need no token.
+            tracing::warn!(address = %options.listen, "listening beyond localhost: the status page, API reads and metrics are open to that network");
+        }
         let (reload, reload_rx) = tokio::sync::mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             store,

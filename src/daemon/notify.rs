@@ -8,14 +8,16 @@ use super::store::Incident;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// Send `event` about `incident` to `url`, in the background.
-pub fn send(url: Option<&str>, event: &'static str, incident: &Incident) {
-    let Some(url) = url else { return };
+/// Send `event` about `incident` to the world's webhook, if any, in the background.
+pub fn send(world: &super::World, event: &'static str, incident: &Incident) {
+    let Some(url) = world.webhook.clone() else {
+        return;
+    };
+    let lab = world.lab;
     let body = serde_json::json!({"event": event, "incident": incident}).to_string();
-    let url = url.to_string();
     tokio::spawn(async move {
         for attempt in 1..=3u32 {
-            match post(&url, &body).await {
+            match post(&url, &body, lab).await {
                 Ok(()) => return,
                 Err(error) => {
                     tracing::warn!(%url, attempt, %error, "webhook failed");
@@ -27,8 +29,9 @@ pub fn send(url: Option<&str>, event: &'static str, incident: &Incident) {
     });
 }
 
-/// One POST; Ok on a 2xx status.
-pub async fn post(url: &str, body: &str) -> Result<(), String> {
+/// One POST; Ok on a 2xx status. With `lab`, a destination outside loopback is refused
+/// before any packet is sent, as everywhere in lab mode.
+pub async fn post(url: &str, body: &str, lab: bool) -> Result<(), String> {
     let rest = url
         .strip_prefix("http://")
         .ok_or_else(|| String::from("only http:// webhooks are supported"))?;
@@ -42,7 +45,16 @@ pub async fn post(url: &str, body: &str) -> Result<(), String> {
         format!("{authority}:80")
     };
     let work = async {
-        let mut stream = tokio::net::TcpStream::connect(&address)
+        let targets: Vec<std::net::SocketAddr> = tokio::net::lookup_host(&address)
+            .await
+            .map_err(|e| format!("resolve {address}: {e}"))?
+            .collect();
+        if lab {
+            for target in &targets {
+                crate::lab::address::guard_lab_destination(target.ip())?;
+            }
+        }
+        let mut stream = tokio::net::TcpStream::connect(&targets[..])
             .await
             .map_err(|e| format!("connect {address}: {e}"))?;
         let request = format!(
@@ -71,4 +83,16 @@ pub async fn post(url: &str, body: &str) -> Result<(), String> {
     tokio::time::timeout(Duration::from_secs(10), work)
         .await
         .map_err(|_| String::from("timed out"))?
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn lab_mode_refuses_a_webhook_beyond_loopback() {
+        let refused = super::post("http://192.0.2.10:8080/hook", "{}", true).await;
+        let message = refused.unwrap_err();
+        assert!(message.contains("192.0.2.10"), "{message}");
+        let refused = super::post("https://127.0.0.1/hook", "{}", false).await;
+        assert!(refused.unwrap_err().contains("only http://"));
+    }
 }

@@ -345,7 +345,7 @@ impl Scheduler {
                         Ok(id) => {
                             tracing::warn!(asset = %done.asset, incident = id, priority = new.priority, kind = %new.kind, reason = %new.reason, "incident opened");
                             if let Ok(incident) = store.incident(id) {
-                                super::notify::send(world.webhook.as_deref(), "opened", &incident);
+                                super::notify::send(world, "opened", &incident);
                             }
                         }
                         Err(error) => tracing::error!(%error, "cannot open an incident"),
@@ -355,7 +355,7 @@ impl Scheduler {
                     Ok(Some(open)) => match store.resolve(open.id, "auto", None, now) {
                         Ok(incident) => {
                             tracing::info!(asset = %done.asset, incident = incident.id, "incident resolved");
-                            super::notify::send(world.webhook.as_deref(), "resolved", &incident);
+                            super::notify::send(world, "resolved", &incident);
                         }
                         Err(error) => tracing::error!(%error, "cannot resolve an incident"),
                     },
@@ -567,4 +567,89 @@ fn fingerprint(root: &std::path::Path) -> Vec<(PathBuf, Option<std::time::System
     }
     found.sort();
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::monitoring::{Flapping, Level, Span};
+    use crate::probe::icmp::{PingReport, RttStats};
+    use crate::probe::verdict::{ConfigSync, Expectations, Measurements, assess};
+
+    fn policy() -> policy::Policy {
+        policy::Policy {
+            enabled: true,
+            interval_ms: 1000,
+            retry_interval_ms: 500,
+            failures: 3,
+            successes: 2,
+            loss_percent: 20.0,
+            rtt_ms: 100.0,
+            flapping: Flapping {
+                changes: 4,
+                window: Span(Duration::from_secs(60)),
+            },
+            service_level: None,
+            impact: Level::Medium,
+            urgency: Level::Medium,
+        }
+    }
+
+    fn pinged(received: u16, avg_ms: f64, config: ConfigSync) -> VerifiedState {
+        let report = PingReport {
+            address: "127.0.0.1".parse().unwrap(),
+            sent: 3,
+            received,
+            loss_percent: f64::from(3 - received) * 100.0 / 3.0,
+            rtt: (received > 0).then_some(RttStats {
+                min_ms: avg_ms,
+                avg_ms,
+                max_ms: avg_ms,
+                mdev_ms: 0.0,
+            }),
+            samples: Vec::new(),
+        };
+        assess(
+            "sw1",
+            Measurements {
+                ping: Some(Ok(report)),
+                tcp: None,
+                snmp: None,
+            },
+            &Expectations::default(),
+            config,
+            std::time::SystemTime::UNIX_EPOCH,
+        )
+    }
+
+    #[test]
+    fn classify_by_thresholds() {
+        assert_eq!(
+            classify(&pinged(3, 1.0, ConfigSync::InSync), &policy()),
+            Outcome::Good
+        );
+        // A drifted configuration is a change matter, not an availability one.
+        assert_eq!(
+            classify(
+                &pinged(3, 1.0, ConfigSync::Drifted { differences: 2 }),
+                &policy()
+            ),
+            Outcome::Good
+        );
+        let Outcome::Degraded(reasons) = classify(&pinged(1, 1.0, ConfigSync::InSync), &policy())
+        else {
+            panic!("67% loss is degraded");
+        };
+        assert_eq!(reasons, ["ping loss 67% above 20%"]);
+        let Outcome::Degraded(reasons) = classify(&pinged(3, 250.0, ConfigSync::InSync), &policy())
+        else {
+            panic!("slow is degraded");
+        };
+        assert_eq!(reasons, ["rtt 250.0 ms above 100 ms"]);
+        let Outcome::Failed(reason) = classify(&pinged(0, 0.0, ConfigSync::InSync), &policy())
+        else {
+            panic!("no reply is failed");
+        };
+        assert!(reason.contains("no reply to 3 ping(s)"), "{reason}");
+    }
 }
