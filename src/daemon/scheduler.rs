@@ -20,7 +20,7 @@ use crate::probe::snmp::SnmpProbe;
 use crate::probe::verdict::{Verdict, VerifiedState};
 use crate::verify::{Probers, STATE_SECTION, VerifyOptions, verify_assets};
 use rand::RngExt;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,6 +55,9 @@ pub struct Scheduler {
     access: Access,
     options: DaemonOptions,
     slots: BTreeMap<String, Slot>,
+    /// Due times of the slots not in flight, earliest first: the loop wakes for the first
+    /// and pops what is due, without looking at the other assets (10,000 of them, maybe).
+    queue: BTreeSet<(Instant, String)>,
     semaphore: Arc<Semaphore>,
     state_store: crate::state::StateStore,
     /// One ICMP socket per family, SNMP engines and derived v3 keys, kept from one check to
@@ -88,6 +91,7 @@ impl Scheduler {
             access,
             options,
             slots: BTreeMap::new(),
+            queue: BTreeSet::new(),
             semaphore: Arc::new(Semaphore::new(concurrency)),
             state_store,
             probers: Probers {
@@ -161,6 +165,11 @@ impl Scheduler {
                 .into_iter()
                 .filter_map(|(n, s)| s.pending.map(|p| (n, p))),
         );
+        self.queue = slots
+            .iter()
+            .filter(|(_, s)| !s.in_flight)
+            .map(|(name, s)| (s.next_due, name.clone()))
+            .collect();
         self.slots = slots;
         match self.shared.views.write() {
             Ok(mut guard) => *guard = views,
@@ -184,11 +193,9 @@ impl Scheduler {
             let world = self.shared.world();
             self.start_due(&world, &done_tx);
             let wake = self
-                .slots
-                .values()
-                .filter(|s| !s.in_flight)
-                .map(|s| s.next_due)
-                .min()
+                .queue
+                .first()
+                .map(|(due, _)| *due)
                 .unwrap_or_else(|| Instant::now() + Duration::from_secs(1));
             tokio::select! {
                 changed = stop.changed() => {
@@ -207,13 +214,14 @@ impl Scheduler {
 
     fn start_due(&mut self, world: &Arc<World>, done: &mpsc::UnboundedSender<Done>) {
         let now = Instant::now();
-        for (position, (asset, _)) in world.assets().enumerate() {
-            let Some(slot) = self.slots.get_mut(&asset.value.name) else {
+        while self.queue.first().is_some_and(|(due, _)| *due <= now) {
+            let Some((_, name)) = self.queue.pop_first() else {
+                break;
+            };
+            let (Some(&position), Some(slot)) = (world.index.get(&name), self.slots.get_mut(&name))
+            else {
                 continue;
             };
-            if slot.in_flight || slot.next_due > now {
-                continue;
-            }
             slot.in_flight = true;
             let (world, access, semaphore, done, probers) = (
                 world.clone(),
@@ -291,6 +299,7 @@ impl Scheduler {
         };
         slot.next_due =
             Instant::now() + Duration::from_millis(u64::try_from(jitter(next)).unwrap_or(1_000));
+        self.queue.insert((slot.next_due, done.asset.clone()));
         let store = &self.shared.store;
         let status = slot.machine.status();
         let row = CheckRow {
