@@ -209,6 +209,8 @@ pub struct Daemon {
     listener: tokio::net::TcpListener,
     reload_rx: tokio::sync::mpsc::UnboundedReceiver<()>,
     control_socket: Option<PathBuf>,
+    /// The inventory's files as loaded, for the watcher.
+    fingerprint: scheduler::Fingerprint,
 }
 
 /// Milliseconds since the epoch.
@@ -283,6 +285,8 @@ impl Daemon {
     /// Load, open `state/netparc.db`, start the lab with `--lab` (and its control socket,
     /// so `netparc lab fault` reaches it), bind the listener.
     pub async fn start(options: DaemonOptions) -> Result<Daemon, DaemonError> {
+        // Taken before loading: a change made while loading is then seen as a change.
+        let fingerprint = scheduler::fingerprint(&options.inventory);
         let world = load_world(&options)?;
         let store = Store::open(&world.inventory.root.join("state").join("netparc.db"))?;
         let selector = match &options.limit {
@@ -336,6 +340,7 @@ impl Daemon {
             listener,
             reload_rx,
             control_socket,
+            fingerprint,
         })
     }
 
@@ -366,6 +371,7 @@ impl Daemon {
         if let Some(every) = self.options.watch_every {
             tokio::spawn(scheduler::watch_files(
                 self.options.inventory.clone(),
+                self.fingerprint,
                 every,
                 self.shared.reload.clone(),
                 stop_rx.clone(),

@@ -522,14 +522,15 @@ pub fn classify(state: &VerifiedState, policy: &policy::Policy) -> Outcome {
 }
 
 /// Ask for a reload when a file of the inventory changes (modification time or size of
-/// any file outside `state/`), checked every `every`.
+/// any file outside `state/`) from `last` (taken when the daemon started, so a change made
+/// right after start is not missed), checked every `every`.
 pub async fn watch_files(
     root: PathBuf,
+    mut last: Fingerprint,
     every: Duration,
     reload: mpsc::UnboundedSender<()>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let mut last = fingerprint(&root);
     loop {
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
@@ -549,8 +550,11 @@ pub async fn watch_files(
     }
 }
 
-/// (path, modified, length) of every file under `root` except `state/`, sorted.
-fn fingerprint(root: &std::path::Path) -> Vec<(PathBuf, Option<std::time::SystemTime>, u64)> {
+/// What the watcher compares: (path, modified, length) of every file, sorted.
+pub type Fingerprint = Vec<(PathBuf, Option<std::time::SystemTime>, u64)>;
+
+/// The fingerprint of every file under `root` except `state/` (and `.git/`).
+pub fn fingerprint(root: &std::path::Path) -> Fingerprint {
     let mut found = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
