@@ -718,3 +718,86 @@ fn check_reports_monitoring_mistakes() {
         "{stderr}"
     );
 }
+
+/// Chromium, as Debian ships it (.ci/run installs it).
+fn chromium() -> std::path::PathBuf {
+    let found = ["chromium", "chromium-browser"].iter().find_map(|name| {
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|dir| dir.join(name))
+                .find(|path| path.is_file())
+        })
+    });
+    found.unwrap_or_else(|| {
+        panic!(
+            "no chromium for the status page test: install it with `apt-get install chromium` \
+             (as .ci/run does)"
+        )
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_status_page_in_a_headless_browser_shows_the_down_device_and_its_incident() {
+    let browser = chromium();
+    let hq = fast_hq("");
+    let (daemon, address) = start(&hq.root(), "sw-hq-02").await;
+    let lab = daemon.lab().unwrap();
+    let shared = daemon.shared();
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let running = tokio::spawn(daemon_run(daemon, stop.clone()));
+    set_fault(&lab, "sw-hq-02", "down", true);
+    let opened = wait_for("an incident", 30, || {
+        incidents_of(&shared, "sw-hq-02").into_iter().next()
+    })
+    .await;
+    let profile = tempfile::tempdir().unwrap();
+    let url = format!("http://{address}/");
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(browser)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                // Loopback only (the project's network rule): every other name resolves to
+                // nothing, anything not on loopback (which bypasses proxies by default) would
+                // go to a dead proxy on loopback, and Chromium's own background traffic
+                // (updates, metrics, safe browsing) is off.
+                "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+                "--proxy-server=127.0.0.1:9",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-default-apps",
+                "--disable-domain-reliability",
+                "--disable-client-side-phishing-detection",
+                "--no-pings",
+                "--metrics-recording-only",
+                "--timeout=10000",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .arg("--dump-dom")
+            .arg(url)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let dom = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        dom.contains(r#"data-asset="sw-hq-02" data-status="down""#),
+        "the down device: {dom}"
+    );
+    assert!(
+        dom.contains(r#"<tr class="incident" data-asset="sw-hq-02"><td>"#)
+            && dom.contains(&format!("<td>{}</td><td>P2</td>", opened.id)),
+        "its incident: {dom}"
+    );
+    stop.notify_one();
+    running.await.unwrap();
+}

@@ -122,9 +122,9 @@ impl Scheduler {
                 Some(slot) => slot,
                 None => {
                     let open = matches!(self.shared.store.open_incident_for(&name), Ok(Some(_)));
-                    let machine = match statuses.get(&name) {
-                        Some(status) => Machine::resume(*status, open),
-                        None => Machine::new(open),
+                    let (machine, since) = match statuses.get(&name) {
+                        Some((status, at)) => (Machine::resume(*status, open), Some(*at)),
+                        None => (Machine::new(open), None),
                     };
                     let spread = rand::rng().random_range(0..policy.interval_ms.max(1) as u64);
                     Slot {
@@ -134,7 +134,7 @@ impl Scheduler {
                         in_flight: false,
                         pending: None,
                         last_written: None,
-                        since: None,
+                        since,
                     }
                 }
             };

@@ -475,17 +475,22 @@ impl Store {
         })
     }
 
-    /// The last recorded state of every asset (what a restarted daemon resumes from).
-    pub fn last_statuses(&self) -> Result<BTreeMap<String, Status>, StoreError> {
+    /// The last recorded state of every asset and since when (what a restarted daemon
+    /// resumes from).
+    pub fn last_statuses(&self) -> Result<BTreeMap<String, (Status, i64)>, StoreError> {
         self.with(|c| {
             let mut statement = c.prepare_cached(
-                "SELECT asset, status FROM transitions t WHERE at = \
+                "SELECT asset, status, at FROM transitions t WHERE at = \
                  (SELECT MAX(at) FROM transitions WHERE asset = t.asset)",
             )?;
             let rows = statement.query_map([], |row| {
-                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, i64>(2)?,
+                ))
             })?;
-            rows.map(|r| r.map(|(a, s)| (a, Status::parse(&s))))
+            rows.map(|r| r.map(|(a, s, at)| (a, (Status::parse(&s), at))))
                 .collect()
         })
     }
@@ -681,6 +686,9 @@ mod tests {
         assert_eq!((sw1.observed_ms, sw1.down_ms), (10_500, 500));
         let sites = site_availability(&store.sla(0, 20_000).unwrap());
         assert_eq!(sites["lyon"], Some(1.0));
-        assert_eq!(store.last_statuses().unwrap().get("sw1"), Some(&Status::Up));
+        assert_eq!(
+            store.last_statuses().unwrap().get("sw1"),
+            Some(&(Status::Up, 10_000))
+        );
     }
 }
