@@ -263,6 +263,13 @@ pub fn load_world(options: &DaemonOptions) -> Result<World, DaemonError> {
             policies.push(policy);
         }
     }
+    if monitored.is_empty()
+        && let Some(limit) = &options.limit
+    {
+        return Err(DaemonError::Limit(format!(
+            "`{limit}` selects no monitored asset"
+        )));
+    }
     let index = monitored
         .iter()
         .enumerate()
