@@ -460,10 +460,11 @@ async fn write_endpoints_need_the_token_and_well_formed_json() {
 }
 
 #[test]
-fn sigterm_flushes_state_and_database() {
+fn sighup_reloads_and_sigterm_flushes_state_and_database() {
     use std::io::BufRead;
     let hq = fast_hq("");
     let root = hq.root();
+    let log = hq.root().join("daemon.log");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_netparc"))
         .args([
             "daemon",
@@ -478,9 +479,9 @@ fn sigterm_flushes_state_and_database() {
             "1h",
         ])
         .current_dir(&root)
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "info,async_snmp=off")
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
     let mut line = String::new();
@@ -527,8 +528,19 @@ fn sigterm_flushes_state_and_database() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(checked_at(&state), Some(first.clone()), "held back");
-    // SAFETY: kill(2) on the pid of the child spawned above; no memory is shared.
     let pid = i32::try_from(child.id()).unwrap();
+    // SIGHUP reloads (the log says so), and the daemon goes on.
+    // SAFETY (both kills): kill(2) on the pid of the child spawned above; no memory is shared.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGHUP) }, 0);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("inventory reloaded")
+    {
+        assert!(Instant::now() < deadline, "no reload after SIGHUP");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(child.try_wait().unwrap().is_none(), "still running");
     assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
     let deadline = Instant::now() + Duration::from_secs(30);
     let exit = loop {

@@ -74,12 +74,6 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 return Ok(ExitCode::from(2));
             }
         };
-        if let Some(address) = daemon.local_addr() {
-            // The bound address on stdout: `--listen 127.0.0.1:0` users (tests) read it.
-            let mut out = std::io::stdout().lock();
-            writeln!(out, "netparc daemon: http://{address}/")?;
-            out.flush()?;
-        }
         let reload = daemon.shared().reload.clone();
         let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
             .context("cannot handle SIGHUP")?;
@@ -100,6 +94,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 _ = tokio::signal::ctrl_c() => tracing::info!("interrupted: stopping"),
             }
         };
+        // Printed once the signal handlers exist: whoever reads it may signal at once.
+        if let Some(address) = daemon.local_addr() {
+            // The bound address on stdout: `--listen 127.0.0.1:0` users (tests) read it.
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "netparc daemon: http://{address}/")?;
+            out.flush()?;
+        }
         daemon.run(shutdown).await;
         Ok(ExitCode::SUCCESS)
     })
