@@ -617,7 +617,7 @@ async fn webhook_receiver() -> (SocketAddr, tokio::sync::mpsc::UnboundedReceiver
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_interface_down_is_a_degraded_incident_and_the_webhook_hears_of_it() {
+async fn an_interface_down_is_a_degraded_incident_raised_when_down_and_the_webhook_hears_of_it() {
     let (hook, mut received) = webhook_receiver().await;
     let hq = fast_hq(&format!("  webhook: http://{hook}/netparc\n"));
     let (daemon, _) = start(&hq.root(), "sw-hq-02").await;

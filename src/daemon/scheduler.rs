@@ -331,6 +331,18 @@ impl Scheduler {
                     if let Err(error) = store.record_transition(&done.asset, &site, now, *to) {
                         tracing::error!(%error, "cannot record a state change");
                     }
+                    // A degraded asset that goes down keeps its one incident, raised to
+                    // `down` with the down priority (never lowered on the way back).
+                    if *to == Status::Down && *from == Status::Degraded {
+                        let priority = policy::priority(policy.impact, policy.urgency);
+                        match store.escalate(&done.asset, "down", priority) {
+                            Ok(Some(id)) => {
+                                tracing::warn!(asset = %done.asset, incident = id, priority, "incident escalated: down")
+                            }
+                            Ok(None) => {}
+                            Err(error) => tracing::error!(%error, "cannot escalate an incident"),
+                        }
+                    }
                 }
                 Action::Open { status, reason } => {
                     let urgency = if *status == Status::Degraded {

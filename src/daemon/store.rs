@@ -371,6 +371,29 @@ impl Store {
         self.incident(id)
     }
 
+    /// Raise the unresolved incident of `asset` to `kind` and at least `priority` (a lower
+    /// number is more urgent); its number when one was changed.
+    pub fn escalate(
+        &self,
+        asset: &str,
+        kind: &str,
+        priority: u8,
+    ) -> Result<Option<i64>, StoreError> {
+        let Some(open) = self.open_incident_for(asset)? else {
+            return Ok(None);
+        };
+        if open.kind == kind && open.priority <= priority {
+            return Ok(None);
+        }
+        self.with(|c| {
+            c.execute(
+                "UPDATE incidents SET kind = ?2, priority = MIN(priority, ?3) WHERE id = ?1",
+                params![open.id, kind, priority],
+            )
+        })?;
+        Ok(Some(open.id))
+    }
+
     /// The unresolved incident of `asset`, if any (there is at most one: the machine opens
     /// one only when none is open).
     pub fn open_incident_for(&self, asset: &str) -> Result<Option<Incident>, StoreError> {
@@ -660,6 +683,21 @@ mod tests {
             Err(StoreError::NotFound(99))
         ));
         assert!(store.open_incidents().unwrap().is_empty());
+    }
+
+    #[test]
+    fn escalation_raises_never_lowers() {
+        let (_dir, store) = store();
+        let mut degraded = new("sw1", 0);
+        degraded.kind = "degraded".into();
+        degraded.priority = 3;
+        let id = store.open_incident(&degraded).unwrap();
+        assert_eq!(store.escalate("sw1", "down", 2).unwrap(), Some(id));
+        let raised = store.incident(id).unwrap();
+        assert_eq!((raised.kind.as_str(), raised.priority), ("down", 2));
+        assert_eq!(store.escalate("sw1", "down", 4).unwrap(), None);
+        assert_eq!(store.incident(id).unwrap().priority, 2);
+        assert_eq!(store.escalate("sw2", "down", 1).unwrap(), None);
     }
 
     #[test]
