@@ -130,6 +130,7 @@ pub fn check_keeping(root: &Path, limit: &Selector) -> (CheckReport, Option<Inve
             ));
         }
         diagnostics.extend(crate::inventory::validate::validate(inventory));
+        diagnostics.extend(crate::daemon::policy::validate(inventory));
         let resolver = open_resolver(inventory);
         match load_templates(inventory) {
             Ok(templates) => {

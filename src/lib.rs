@@ -25,6 +25,7 @@
 //! - [`transport`]: SSH (the only module that knows russh) and session transcripts.
 //! - [`lab`]: the twin lab: simulated devices on loopback (SSH, SNMP, faults), keeping what
 //!   was saved on them from run to run.
+//! - [`daemon`]: continuous checks, incidents with GTI/GTR (SQLite), status page, API, metrics.
 //! - [`restore`]: a backed-up configuration put back on a device.
 //! - [`cli`]: the command line, one file per subcommand.
 
@@ -38,6 +39,7 @@ pub mod backup;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod diag;
 pub mod docs;
 pub mod driver;

@@ -40,6 +40,26 @@ pub struct VerifyOptions {
     pub previous_uptime: HashMap<String, u32>,
     /// Interfaces that must be up, replacing the inventory's list (a playbook's choice).
     pub interfaces_up: Option<Vec<String>>,
+    /// Probers kept across calls (the daemon: ICMP sockets, SNMP engine discovery and
+    /// derived v3 keys reused from one check to the next); None: fresh ones per call.
+    pub probers: Option<Probers>,
+}
+
+/// Probers shared by many calls of [`verify_assets`].
+#[derive(Clone, Default)]
+pub struct Probers {
+    /// Used when `ping` is set (its options then come from the prober, not `ping`).
+    pub icmp: Option<IcmpProbe>,
+    /// Used for every SNMP poll.
+    pub snmp: SnmpProbe,
+}
+
+impl std::fmt::Debug for Probers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Probers")
+            .field("icmp", &self.icmp.as_ref().map(IcmpProbe::options))
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for VerifyOptions {
@@ -52,6 +72,7 @@ impl Default for VerifyOptions {
             concurrency: 256,
             previous_uptime: HashMap::new(),
             interfaces_up: None,
+            probers: None,
         }
     }
 }
@@ -177,14 +198,19 @@ pub async fn verify_assets(
         .iter()
         .map(|i| (i.asset.as_str(), i.text.as_str()))
         .collect();
+    // The daemon keeps its probers across checks; anyone else gets fresh ones.
+    let probes = match &options.probers {
+        Some(kept) => Probes {
+            icmp: kept
+                .icmp
+                .clone()
+                .unwrap_or_else(|| IcmpProbe::new(PingOptions::default())),
+            snmp: kept.snmp.clone(),
+        },
+        None => Probes::new(),
+    };
     verify_with(
-        &Probes::new(),
-        inventory,
-        resolver,
-        access,
-        assets,
-        &intended,
-        options,
+        &probes, inventory, resolver, access, assets, &intended, options,
     )
     .await
 }

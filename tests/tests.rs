@@ -4,6 +4,7 @@ mod util;
 
 mod cache;
 mod check_cli;
+mod daemon;
 mod docs;
 mod driver;
 mod examples;

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 mod backup;
 mod check;
+mod daemon;
 mod docs;
 mod exec;
 mod inventory;
@@ -71,6 +72,14 @@ enum Command {
     /// up, no restart, platform, serial), running configuration in sync. Exit code 0 only
     /// when every device passed.
     Verify(verify::Args),
+    /// Watch every asset all day: ping and SNMP on each asset's interval, incidents with
+    /// GTI/GTR clocks, a status page, a JSON API and Prometheus metrics (localhost:9180).
+    /// SIGHUP or an inventory file change reloads; SIGTERM flushes and stops.
+    Daemon(daemon::Args),
+    /// List the daemon's incidents (open ones, or all since a period) with their SLA clocks.
+    Incidents(daemon::IncidentsArgs),
+    /// Availability per asset and site, incidents, GTI/GTR met or breached, over a period.
+    Sla(daemon::SlaArgs),
 }
 
 /// Options every inventory command shares.
@@ -112,6 +121,9 @@ pub fn main() -> ExitCode {
         Command::Inventory(args) => inventory::run(args),
         Command::Docs(args) => docs::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Daemon(args) => daemon::run(args),
+        Command::Incidents(args) => daemon::incidents(args),
+        Command::Sla(args) => daemon::sla(args),
     };
     match outcome {
         Ok(code) => code,

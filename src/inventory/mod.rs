@@ -5,6 +5,7 @@ pub mod cache;
 pub mod date;
 pub mod load;
 pub mod model;
+pub mod monitoring;
 pub mod select;
 pub mod validate;
 pub mod vars;

@@ -12,6 +12,7 @@
 //! state/             netparc-owned: what netparc writes back; never edited by hand
 //! ```
 
+pub use super::monitoring::{MonitoringSettings, MonitoringVars};
 use crate::secrets::SecretRef;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -42,6 +43,10 @@ pub struct Settings {
     /// Audit rule severities, by diagnostic code (`audit.password-weak: error`).
     #[serde(default)]
     pub policy: PolicySettings,
+    /// Availability monitoring (the daemon): service levels, maintenance windows, per-kind
+    /// values, API token, webhook.
+    #[serde(default)]
+    pub monitoring: MonitoringSettings,
 }
 
 fn default_templates() -> String {
@@ -363,6 +368,9 @@ pub struct GroupVars {
     /// sees them as `secrets.<name>`. Merged key by key like `vars`.
     #[serde(default)]
     pub secrets: BTreeMap<String, SecretRef>,
+    /// Availability monitoring values (intervals, retries, thresholds, service level).
+    #[serde(default)]
+    pub monitoring: Option<MonitoringVars>,
 }
 
 /// What kind of equipment an asset is.
@@ -494,6 +502,9 @@ pub struct Asset {
     /// Login banner (multi-line by design).
     #[serde(default)]
     pub banner: Option<String>,
+    /// Availability monitoring values, overriding its groups' and the defaults'.
+    #[serde(default)]
+    pub monitoring: Option<MonitoringVars>,
 }
 
 /// Dates a fleet manager tracks.

@@ -137,6 +137,8 @@ fn verifier(inventory: &Inventory, access: &Access) -> engine::VerifierHandle {
                     concurrency: 1,
                     previous_uptime: Default::default(),
                     interfaces_up: None,
+                    // The run's own `Probes` (passed to verify_asset) are the shared ones.
+                    probers: None,
                 };
                 let located = inventory
                     .assets

@@ -1,0 +1,680 @@
+//! When each asset is checked and what follows from a result.
+//!
+//! One loop owns every asset's [`Machine`]: it wakes at the earliest due time, starts the
+//! due checks as tasks (at most `monitoring.concurrency` at once, through a semaphore) and
+//! takes their results from a channel, one at a time, so the state machines, the database
+//! and the write-back see results in one order and need no lock of their own. The first
+//! check of each asset is spread over its interval, and every next one is jittered by ±10 %,
+//! so a thousand assets with the same interval never fire together. A failing asset is
+//! re-checked at its `retry_interval`.
+//!
+//! Write-back of the verified state is coalesced: at once when an asset's state changes,
+//! otherwise at most every `writeback_every`, in one locked batch (`StateStore::update_many`).
+
+use super::machine::{Action, Machine, Outcome, Status};
+use super::store::{CheckRow, NewIncident};
+use super::{AssetView, DaemonOptions, Shared, World, load_world, now_ms, policy};
+use crate::access::Access;
+use crate::probe::icmp::{IcmpProbe, PingOptions};
+use crate::probe::snmp::SnmpProbe;
+use crate::probe::verdict::{Verdict, VerifiedState};
+use crate::verify::{Probers, STATE_SECTION, VerifyOptions, verify_assets};
+use rand::RngExt;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::time::Instant;
+
+/// One asset in the loop.
+struct Slot {
+    machine: Machine,
+    next_due: Instant,
+    in_flight: bool,
+    /// The verified state not yet written back, and when it was last written.
+    pending: Option<VerifiedState>,
+    last_written: Option<Instant>,
+    since: Option<i64>,
+}
+
+/// A finished check.
+struct Done {
+    asset: String,
+    /// The world the check ran in (a reload may have happened since).
+    state: Option<VerifiedState>,
+    /// Why no state (no twin, unresolvable secrets).
+    problem: Option<String>,
+    started_ms: i64,
+    duration: Duration,
+}
+
+/// The scheduling loop.
+pub struct Scheduler {
+    shared: Arc<Shared>,
+    access: Access,
+    options: DaemonOptions,
+    slots: BTreeMap<String, Slot>,
+    /// Due times of the slots not in flight, earliest first: the loop wakes for the first
+    /// and pops what is due, without looking at the other assets (10,000 of them, maybe).
+    queue: BTreeSet<(Instant, String)>,
+    semaphore: Arc<Semaphore>,
+    state_store: crate::state::StateStore,
+    /// One ICMP socket per family, SNMP engines and derived v3 keys, kept from one check to
+    /// the next (deriving a v3 key is a megabyte of hashing: once per credential set).
+    probers: Probers,
+}
+
+/// How every check pings: three echoes 200 ms apart, each waiting up to a second.
+const PING: PingOptions = PingOptions {
+    count: 3,
+    interval: Duration::from_millis(200),
+    timeout: Duration::from_secs(1),
+};
+
+impl Scheduler {
+    /// Machines resumed from the database: a down asset stays down across restarts and
+    /// reloads, its open incident stays the one incident.
+    pub fn new(shared: Arc<Shared>, access: Access, options: DaemonOptions) -> Scheduler {
+        let world = shared.world();
+        let concurrency = world
+            .inventory
+            .settings
+            .value
+            .monitoring
+            .concurrency
+            .unwrap_or(64)
+            .max(1);
+        let state_store = crate::state::StateStore::open(&world.inventory.root);
+        let mut scheduler = Scheduler {
+            shared,
+            access,
+            options,
+            slots: BTreeMap::new(),
+            queue: BTreeSet::new(),
+            semaphore: Arc::new(Semaphore::new(concurrency)),
+            state_store,
+            probers: Probers {
+                icmp: Some(IcmpProbe::new(PING)),
+                snmp: SnmpProbe::new(),
+            },
+        };
+        scheduler.adopt(&world);
+        scheduler
+    }
+
+    /// Make the slots match `world`: keep the machines of assets still there, resume new
+    /// ones from the database, drop the rest.
+    fn adopt(&mut self, world: &World) {
+        let statuses = match self.shared.store.last_statuses() {
+            Ok(statuses) => statuses,
+            Err(error) => {
+                tracing::error!(%error, "cannot read the last states; starting from unknown");
+                BTreeMap::new()
+            }
+        };
+        let now = Instant::now();
+        let mut slots = BTreeMap::new();
+        let mut views = BTreeMap::new();
+        for (asset, policy) in world.assets() {
+            let name = asset.value.name.clone();
+            let slot = match self.slots.remove(&name) {
+                Some(slot) => slot,
+                None => {
+                    let open = matches!(self.shared.store.open_incident_for(&name), Ok(Some(_)));
+                    let (machine, since) = match statuses.get(&name) {
+                        Some((status, at)) => (Machine::resume(*status, open), Some(*at)),
+                        None => (Machine::new(open), None),
+                    };
+                    let spread = rand::rng().random_range(0..policy.interval_ms.max(1) as u64);
+                    Slot {
+                        machine,
+                        // Spread over the interval (at most 10 s, so a fresh start shows states soon).
+                        next_due: now + Duration::from_millis(spread.min(10_000)),
+                        in_flight: false,
+                        pending: None,
+                        last_written: None,
+                        since,
+                    }
+                }
+            };
+            let previous = self.shared.views().get(&name).cloned();
+            views.insert(
+                name.clone(),
+                AssetView {
+                    name: name.clone(),
+                    site: asset.value.site.clone(),
+                    kind: asset.value.kind.as_str().to_string(),
+                    status: slot.machine.status(),
+                    since: slot.since,
+                    last_check: previous.as_ref().and_then(|v| v.last_check),
+                    last_success: previous.as_ref().and_then(|v| v.last_success),
+                    last_duration_seconds: previous.as_ref().and_then(|v| v.last_duration_seconds),
+                    rtt_ms: previous.as_ref().and_then(|v| v.rtt_ms),
+                    reason: slot.machine.last_reason.clone(),
+                    maintenance: None,
+                    service_level: policy.service_level.as_ref().map(|(n, _)| n.clone()),
+                },
+            );
+            slots.insert(name, slot);
+        }
+        // Removed assets: their pending write-back is flushed before they go.
+        let leaving: Vec<(String, Slot)> = std::mem::take(&mut self.slots).into_iter().collect();
+        self.flush(
+            leaving
+                .into_iter()
+                .filter_map(|(n, s)| s.pending.map(|p| (n, p))),
+        );
+        self.queue = slots
+            .iter()
+            .filter(|(_, s)| !s.in_flight)
+            .map(|(name, s)| (s.next_due, name.clone()))
+            .collect();
+        self.slots = slots;
+        match self.shared.views.write() {
+            Ok(mut guard) => *guard = views,
+            Err(poisoned) => *poisoned.into_inner() = views,
+        }
+    }
+
+    /// Run until `stop` says so.
+    pub async fn run(
+        mut self,
+        mut reload: mpsc::UnboundedReceiver<()>,
+        mut stop: watch::Receiver<bool>,
+    ) {
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
+        let mut flush_timer =
+            tokio::time::interval(self.options.writeback_every.min(Duration::from_secs(60)));
+        flush_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut prune_timer = tokio::time::interval(Duration::from_secs(3600));
+        tracing::info!(assets = self.slots.len(), "daemon started");
+        loop {
+            let world = self.shared.world();
+            self.start_due(&world, &done_tx);
+            let wake = self
+                .queue
+                .first()
+                .map(|(due, _)| *due)
+                .unwrap_or_else(|| Instant::now() + Duration::from_secs(1));
+            tokio::select! {
+                changed = stop.changed() => {
+                    if changed.is_err() || *stop.borrow() { break; }
+                }
+                Some(()) = reload.recv() => self.reload(),
+                Some(done) = done_rx.recv() => self.take(&world, done),
+                _ = tokio::time::sleep_until(wake) => {}
+                _ = flush_timer.tick() => self.flush_due(false),
+                _ = prune_timer.tick() => self.prune(&world),
+            }
+        }
+        self.flush_due(true);
+        tracing::info!("scheduler stopped");
+    }
+
+    fn start_due(&mut self, world: &Arc<World>, done: &mpsc::UnboundedSender<Done>) {
+        let now = Instant::now();
+        while self.queue.first().is_some_and(|(due, _)| *due <= now) {
+            let Some((_, name)) = self.queue.pop_first() else {
+                break;
+            };
+            let (Some(&position), Some(slot)) = (world.index.get(&name), self.slots.get_mut(&name))
+            else {
+                continue;
+            };
+            slot.in_flight = true;
+            let (world, access, semaphore, done, probers) = (
+                world.clone(),
+                self.access.clone(),
+                self.semaphore.clone(),
+                done.clone(),
+                self.probers.clone(),
+            );
+            let lab = self.options.lab;
+            tokio::spawn(async move {
+                let _permit = semaphore.acquire_owned().await;
+                let asset = &world.inventory.assets[world.monitored[position]];
+                let options = VerifyOptions {
+                    // On the shared loopback every 127.x address answers ping, down twin or
+                    // not: with --lab only SNMP tells (a down twin's agent goes silent).
+                    ping: (!lab).then_some(PING),
+                    tcp: None,
+                    snmp: true,
+                    config: false,
+                    concurrency: 1,
+                    probers: Some(probers),
+                    ..VerifyOptions::default()
+                };
+                let started_ms = now_ms();
+                let started = std::time::Instant::now();
+                let (mut states, problems) = verify_assets(
+                    &world.inventory,
+                    &world.resolver,
+                    &access,
+                    &[asset],
+                    &[],
+                    &options,
+                )
+                .await;
+                let _ = done.send(Done {
+                    asset: asset.value.name.clone(),
+                    state: states.pop(),
+                    problem: problems.iter().next().map(|d| d.message.clone()),
+                    started_ms,
+                    duration: started.elapsed(),
+                });
+            });
+        }
+    }
+
+    /// Apply one result: machine, database, incidents, views, write-back.
+    fn take(&mut self, world: &World, done: Done) {
+        let Some((asset, policy)) = world.assets().find(|(a, _)| a.value.name == done.asset) else {
+            // Removed by a reload while in flight.
+            return;
+        };
+        let Some(slot) = self.slots.get_mut(&done.asset) else {
+            return;
+        };
+        slot.in_flight = false;
+        let now = done.started_ms + i64::try_from(done.duration.as_millis()).unwrap_or(0);
+        let outcome = match (&done.state, &done.problem) {
+            (Some(state), _) => classify(state, policy),
+            (None, Some(problem)) => Outcome::Failed(problem.clone()),
+            (None, None) => Outcome::Failed(String::from("no result")),
+        };
+        let maintenance = policy::in_maintenance(&world.windows, &asset.value, now);
+        let before = slot.machine.status();
+        let actions = slot
+            .machine
+            .observe(now, &outcome, policy, maintenance.is_some());
+        let jitter = |ms: i64| {
+            let spread = (ms / 10).max(1);
+            ms + rand::rng().random_range(-spread..=spread)
+        };
+        let next = if slot.machine.failing {
+            policy.retry_interval_ms
+        } else {
+            policy.interval_ms
+        };
+        slot.next_due =
+            Instant::now() + Duration::from_millis(u64::try_from(jitter(next)).unwrap_or(1_000));
+        self.queue.insert((slot.next_due, done.asset.clone()));
+        let store = &self.shared.store;
+        let status = slot.machine.status();
+        let row = CheckRow {
+            at: now,
+            outcome: match &outcome {
+                Outcome::Good => "good",
+                Outcome::Degraded(_) => "degraded",
+                Outcome::Failed(_) => "failed",
+            }
+            .to_string(),
+            status: status.as_str().to_string(),
+            duration_ms: done.duration.as_secs_f64() * 1000.0,
+            rtt_ms: done.state.as_ref().and_then(|s| s.reachability.rtt_ms),
+            reason: if outcome == Outcome::Good {
+                String::new()
+            } else {
+                outcome.reason()
+            },
+        };
+        if let Err(error) = store.record_check(&done.asset, &row) {
+            tracing::error!(%error, "cannot record a check");
+        }
+        let site = asset.value.site.clone();
+        for action in &actions {
+            match action {
+                Action::Changed { from, to } => {
+                    slot.since = Some(now);
+                    tracing::info!(asset = %done.asset, from = from.as_str(), to = to.as_str(), reason = %row.reason, "state changed");
+                    if let Err(error) = store.record_transition(&done.asset, &site, now, *to) {
+                        tracing::error!(%error, "cannot record a state change");
+                    }
+                    // A degraded asset that goes down keeps its one incident, raised to
+                    // `down` with the down priority (never lowered on the way back).
+                    if *to == Status::Down && *from == Status::Degraded {
+                        let priority = policy::priority(policy.impact, policy.urgency);
+                        match store.escalate(&done.asset, "down", priority) {
+                            Ok(Some(id)) => {
+                                tracing::warn!(asset = %done.asset, incident = id, priority, "incident escalated: down")
+                            }
+                            Ok(None) => {}
+                            Err(error) => tracing::error!(%error, "cannot escalate an incident"),
+                        }
+                    }
+                }
+                Action::Open { status, reason } => {
+                    let urgency = if *status == Status::Degraded {
+                        policy.urgency.lower()
+                    } else {
+                        policy.urgency
+                    };
+                    let new = NewIncident {
+                        asset: done.asset.clone(),
+                        site: site.clone(),
+                        kind: status.as_str().to_string(),
+                        priority: policy::priority(policy.impact, urgency),
+                        reason: reason.clone(),
+                        service_level: policy
+                            .service_level
+                            .as_ref()
+                            .map(|(name, l)| (name.clone(), l.gti.millis(), l.gtr.millis())),
+                        opened_at: now,
+                    };
+                    match store.open_incident(&new) {
+                        Ok(id) => {
+                            tracing::warn!(asset = %done.asset, incident = id, priority = new.priority, kind = %new.kind, reason = %new.reason, "incident opened");
+                            if let Ok(incident) = store.incident(id) {
+                                super::notify::send(world, "opened", &incident);
+                            }
+                        }
+                        Err(error) => tracing::error!(%error, "cannot open an incident"),
+                    }
+                }
+                Action::Resolve => match store.open_incident_for(&done.asset) {
+                    Ok(Some(open)) => match store.resolve(open.id, "auto", None, now) {
+                        Ok(incident) => {
+                            tracing::info!(asset = %done.asset, incident = incident.id, "incident resolved");
+                            super::notify::send(world, "resolved", &incident);
+                        }
+                        Err(error) => tracing::error!(%error, "cannot resolve an incident"),
+                    },
+                    // Resolved by hand already.
+                    Ok(None) => {}
+                    Err(error) => tracing::error!(%error, "cannot find the open incident"),
+                },
+            }
+        }
+        // A person may have resolved the incident by hand: the machine learns it here, so
+        // a still-failing asset opens a new one (level-triggered).
+        if slot.machine.incident_open
+            && !actions.iter().any(|a| matches!(a, Action::Open { .. }))
+            && matches!(store.open_incident_for(&done.asset), Ok(None))
+        {
+            slot.machine.incident_open = false;
+        }
+        let view = AssetView {
+            name: done.asset.clone(),
+            site,
+            kind: asset.value.kind.as_str().to_string(),
+            status,
+            since: slot.since,
+            last_check: Some(now),
+            last_success: Some(outcome == Outcome::Good),
+            last_duration_seconds: Some(done.duration.as_secs_f64()),
+            rtt_ms: row.rtt_ms,
+            reason: row.reason.clone(),
+            maintenance: maintenance.map(str::to_string),
+            service_level: policy.service_level.as_ref().map(|(n, _)| n.clone()),
+        };
+        match self.shared.views.write() {
+            Ok(mut views) => {
+                views.insert(done.asset.clone(), view);
+            }
+            Err(poisoned) => {
+                poisoned.into_inner().insert(done.asset.clone(), view);
+            }
+        }
+        if let Some(state) = done.state {
+            slot.pending = Some(state);
+            if status != before {
+                let pending = slot.pending.take().map(|p| (done.asset.clone(), p));
+                slot.last_written = Some(Instant::now());
+                self.flush(pending);
+            }
+        }
+    }
+
+    /// Write back every pending state whose last write is older than `writeback_every`
+    /// (all of them with `all`, at shutdown).
+    fn flush_due(&mut self, all: bool) {
+        let every = self.options.writeback_every;
+        let now = Instant::now();
+        let mut batch = Vec::new();
+        for (name, slot) in &mut self.slots {
+            let due = all
+                || slot
+                    .last_written
+                    .is_none_or(|t| now.duration_since(t) >= every);
+            if due && let Some(state) = slot.pending.take() {
+                slot.last_written = Some(now);
+                batch.push((name.clone(), state));
+            }
+        }
+        self.flush(batch);
+    }
+
+    fn flush(&self, states: impl IntoIterator<Item = (String, VerifiedState)>) {
+        let updates: Vec<(String, String, serde_json::Value)> = states
+            .into_iter()
+            .filter_map(|(name, state)| {
+                serde_json::to_value(&state)
+                    .ok()
+                    .map(|v| (name, STATE_SECTION.to_string(), v))
+            })
+            .collect();
+        if updates.is_empty() {
+            return;
+        }
+        if let Err(error) = self.state_store.update_many(&updates) {
+            tracing::error!(%error, "verified state write-back failed");
+        } else {
+            tracing::debug!(assets = updates.len(), "verified state written back");
+        }
+    }
+
+    fn reload(&mut self) {
+        match load_world(&self.options) {
+            Ok(world) => {
+                let world = Arc::new(world);
+                match self.shared.world.write() {
+                    Ok(mut guard) => *guard = world.clone(),
+                    Err(poisoned) => *poisoned.into_inner() = world.clone(),
+                }
+                self.adopt(&world);
+                tracing::info!(assets = self.slots.len(), "inventory reloaded");
+            }
+            Err(error) => {
+                tracing::error!(%error, "reload failed: keeping the previous inventory");
+            }
+        }
+    }
+
+    fn prune(&self, world: &World) {
+        let days = i64::from(
+            world
+                .inventory
+                .settings
+                .value
+                .monitoring
+                .history_days
+                .unwrap_or(35),
+        );
+        if let Err(error) = self.shared.store.prune(now_ms() - days * 86_400_000) {
+            tracing::error!(%error, "cannot prune the probe history");
+        }
+    }
+}
+
+/// Good, degraded or failed, from what the probes saw and the asset's thresholds.
+pub fn classify(state: &VerifiedState, policy: &policy::Policy) -> Outcome {
+    if state.verdict == Verdict::Unreachable {
+        let reason = state
+            .checks
+            .iter()
+            .find(|c| c.name == "reachable")
+            .map(|c| c.reason.clone())
+            .unwrap_or_else(|| String::from("unreachable"));
+        return Outcome::Failed(reason);
+    }
+    let mut reasons = Vec::new();
+    if let Some(loss) = state.reachability.loss_percent
+        && loss > policy.loss_percent
+    {
+        reasons.push(format!(
+            "ping loss {loss:.0}% above {}%",
+            policy.loss_percent
+        ));
+    }
+    if let Some(rtt) = state.reachability.rtt_ms
+        && rtt > policy.rtt_ms
+    {
+        reasons.push(format!("rtt {rtt:.1} ms above {} ms", policy.rtt_ms));
+    }
+    // The configuration drift is a change-management matter, not availability.
+    for check in state.failures().filter(|c| c.name != "config") {
+        reasons.push(format!("{}: {}", check.name, check.reason));
+    }
+    if reasons.is_empty() {
+        Outcome::Good
+    } else {
+        Outcome::Degraded(reasons)
+    }
+}
+
+/// Ask for a reload when a file of the inventory changes (modification time or size of
+/// any file outside `state/`) from `last` (taken when the daemon started, so a change made
+/// right after start is not missed), checked every `every`.
+pub async fn watch_files(
+    root: PathBuf,
+    mut last: Fingerprint,
+    every: Duration,
+    reload: mpsc::UnboundedSender<()>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+        let root2 = root.clone();
+        let now = tokio::task::spawn_blocking(move || fingerprint(&root2))
+            .await
+            .unwrap_or_default();
+        if now != last {
+            last = now;
+            tracing::info!("inventory files changed: reloading");
+            if reload.send(()).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// What the watcher compares: (path, modified, length) of every file, sorted.
+pub type Fingerprint = Vec<(PathBuf, Option<std::time::SystemTime>, u64)>;
+
+/// The fingerprint of every file under `root` except `state/` (and `.git/`).
+pub fn fingerprint(root: &std::path::Path) -> Fingerprint {
+    let mut found = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(meta) = entry.metadata() else { continue };
+            if meta.is_dir() {
+                if path
+                    .file_name()
+                    .is_some_and(|n| n == "state" || n == ".git")
+                    && dir == root
+                {
+                    continue;
+                }
+                stack.push(path);
+            } else {
+                found.push((path, meta.modified().ok(), meta.len()));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::monitoring::{Flapping, Level, Span};
+    use crate::probe::icmp::{PingReport, RttStats};
+    use crate::probe::verdict::{ConfigSync, Expectations, Measurements, assess};
+
+    fn policy() -> policy::Policy {
+        policy::Policy {
+            enabled: true,
+            interval_ms: 1000,
+            retry_interval_ms: 500,
+            failures: 3,
+            successes: 2,
+            loss_percent: 20.0,
+            rtt_ms: 100.0,
+            flapping: Flapping {
+                changes: 4,
+                window: Span(Duration::from_secs(60)),
+            },
+            service_level: None,
+            impact: Level::Medium,
+            urgency: Level::Medium,
+        }
+    }
+
+    fn pinged(received: u16, avg_ms: f64, config: ConfigSync) -> VerifiedState {
+        let report = PingReport {
+            address: "127.0.0.1".parse().unwrap(),
+            sent: 3,
+            received,
+            loss_percent: f64::from(3 - received) * 100.0 / 3.0,
+            rtt: (received > 0).then_some(RttStats {
+                min_ms: avg_ms,
+                avg_ms,
+                max_ms: avg_ms,
+                mdev_ms: 0.0,
+            }),
+            samples: Vec::new(),
+        };
+        assess(
+            "sw1",
+            Measurements {
+                ping: Some(Ok(report)),
+                tcp: None,
+                snmp: None,
+            },
+            &Expectations::default(),
+            config,
+            std::time::SystemTime::UNIX_EPOCH,
+        )
+    }
+
+    #[test]
+    fn classify_by_thresholds() {
+        assert_eq!(
+            classify(&pinged(3, 1.0, ConfigSync::InSync), &policy()),
+            Outcome::Good
+        );
+        // A drifted configuration is a change matter, not an availability one.
+        assert_eq!(
+            classify(
+                &pinged(3, 1.0, ConfigSync::Drifted { differences: 2 }),
+                &policy()
+            ),
+            Outcome::Good
+        );
+        let Outcome::Degraded(reasons) = classify(&pinged(1, 1.0, ConfigSync::InSync), &policy())
+        else {
+            panic!("67% loss is degraded");
+        };
+        assert_eq!(reasons, ["ping loss 67% above 20%"]);
+        let Outcome::Degraded(reasons) = classify(&pinged(3, 250.0, ConfigSync::InSync), &policy())
+        else {
+            panic!("slow is degraded");
+        };
+        assert_eq!(reasons, ["rtt 250.0 ms above 100 ms"]);
+        let Outcome::Failed(reason) = classify(&pinged(0, 0.0, ConfigSync::InSync), &policy())
+        else {
+            panic!("no reply is failed");
+        };
+        assert!(reason.contains("no reply to 3 ping(s)"), "{reason}");
+    }
+}

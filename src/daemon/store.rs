@@ -1,0 +1,732 @@
+//! The daemon's database: incidents (ITIL, with their GTI/GTR clocks), state changes (what
+//! availability is computed from) and the probe history, in SQLite (`state/netparc.db`,
+//! WAL, so `netparc incidents` and `netparc sla` read while the daemon writes).
+//!
+//! Times are milliseconds since the epoch (UTC) everywhere: one integer compares and
+//! subtracts, and the status page formats them. Availability comes from the state changes
+//! (one row per change), not from the checks, so a month of 30 s checks on 10,000 assets
+//! is not scanned to answer `netparc sla`; the checks table is the recent history the
+//! status page and the API show, pruned after `history_days`.
+//!
+//! Architecture invariant: no secret is ever stored here (reasons come from probes, whose
+//! texts name no secret; the acknowledging person is a name given to the API).
+
+use super::machine::Status;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Mutex;
+
+/// What can go wrong with the database.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite said no.
+    #[error("database {path}: {source}")]
+    Sqlite {
+        /// The database file.
+        path: String,
+        /// Why.
+        source: rusqlite::Error,
+    },
+    /// No such incident.
+    #[error("no incident #{0}")]
+    NotFound(i64),
+    /// The incident is already resolved: nothing to acknowledge or resolve.
+    #[error("incident #{0} is already resolved")]
+    Resolved(i64),
+}
+
+/// One incident, with its SLA clocks.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Incident {
+    /// Its number.
+    pub id: i64,
+    /// The asset.
+    pub asset: String,
+    /// Its site.
+    pub site: String,
+    /// `down`, `degraded` or `flapping`.
+    pub kind: String,
+    /// 1 (critical) … 5.
+    pub priority: u8,
+    /// Why it opened.
+    pub reason: String,
+    /// The service level's name, if the asset has one.
+    pub service_level: Option<String>,
+    /// GTI target, ms.
+    pub gti_target_ms: Option<i64>,
+    /// GTR target, ms.
+    pub gtr_target_ms: Option<i64>,
+    /// Opened, ms since the epoch.
+    pub opened_at: i64,
+    /// Acknowledged (intervention started), ms since the epoch.
+    pub acknowledged_at: Option<i64>,
+    /// Who acknowledged.
+    pub acknowledged_by: Option<String>,
+    /// Resolved, ms since the epoch.
+    pub resolved_at: Option<i64>,
+    /// `auto` or who resolved it.
+    pub resolved_by: Option<String>,
+    /// A note given when resolving by hand.
+    pub resolution: Option<String>,
+}
+
+/// The SLA clocks of an incident at some instant.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct Clocks {
+    /// Time to intervention so far (stops at acknowledgement, or at resolution when nobody
+    /// acknowledged), ms.
+    pub gti_ms: i64,
+    /// Time to restoration so far (stops at resolution), ms.
+    pub gtr_ms: i64,
+    /// GTI exceeded its target.
+    pub gti_breached: bool,
+    /// GTR exceeded its target.
+    pub gtr_breached: bool,
+    /// The GTI clock still runs.
+    pub gti_running: bool,
+    /// The GTR clock still runs.
+    pub gtr_running: bool,
+}
+
+impl Incident {
+    /// The clocks at `now`.
+    pub fn clocks(&self, now: i64) -> Clocks {
+        let gti_end = self.acknowledged_at.or(self.resolved_at);
+        let gti_ms = gti_end.unwrap_or(now) - self.opened_at;
+        let gtr_ms = self.resolved_at.unwrap_or(now) - self.opened_at;
+        Clocks {
+            gti_ms,
+            gtr_ms,
+            gti_breached: self.gti_target_ms.is_some_and(|t| gti_ms > t),
+            gtr_breached: self.gtr_target_ms.is_some_and(|t| gtr_ms > t),
+            gti_running: gti_end.is_none(),
+            gtr_running: self.resolved_at.is_none(),
+        }
+    }
+
+    /// Open or acknowledged or resolved.
+    pub fn state(&self) -> &'static str {
+        if self.resolved_at.is_some() {
+            "resolved"
+        } else if self.acknowledged_at.is_some() {
+            "acknowledged"
+        } else {
+            "open"
+        }
+    }
+}
+
+/// A new incident.
+#[derive(Debug, Clone)]
+pub struct NewIncident {
+    /// The asset.
+    pub asset: String,
+    /// Its site.
+    pub site: String,
+    /// `down`, `degraded` or `flapping`.
+    pub kind: String,
+    /// 1 … 5.
+    pub priority: u8,
+    /// Why.
+    pub reason: String,
+    /// Service level name and targets (ms).
+    pub service_level: Option<(String, i64, i64)>,
+    /// When.
+    pub opened_at: i64,
+}
+
+/// One check in the history.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CheckRow {
+    /// When, ms.
+    pub at: i64,
+    /// `good`, `degraded` or `failed`.
+    pub outcome: String,
+    /// The state after it.
+    pub status: String,
+    /// How long the check took, ms.
+    pub duration_ms: f64,
+    /// Round trip, ms, when measured.
+    pub rtt_ms: Option<f64>,
+    /// Why, when not good.
+    pub reason: String,
+}
+
+/// Availability and incidents of one asset over a period.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AssetSla {
+    /// The asset.
+    pub asset: String,
+    /// Its site.
+    pub site: String,
+    /// Available time / observed time (None: never observed in the period).
+    pub availability: Option<f64>,
+    /// Observed time, ms.
+    pub observed_ms: i64,
+    /// Unavailable (down or flapping) time, ms.
+    pub down_ms: i64,
+    /// Incidents opened in the period.
+    pub incidents: u32,
+    /// … whose GTI was met / breached (running clocks count as they stand).
+    pub gti_met: u32,
+    /// GTI breached.
+    pub gti_breached: u32,
+    /// GTR met.
+    pub gtr_met: u32,
+    /// GTR breached.
+    pub gtr_breached: u32,
+}
+
+/// The database, shared by the scheduler, the HTTP handlers and the commands.
+pub struct Store {
+    connection: Mutex<Connection>,
+    path: String,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS incidents (
+  id INTEGER PRIMARY KEY,
+  asset TEXT NOT NULL,
+  site TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  priority INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  service_level TEXT,
+  gti_target_ms INTEGER,
+  gtr_target_ms INTEGER,
+  opened_at INTEGER NOT NULL,
+  acknowledged_at INTEGER,
+  acknowledged_by TEXT,
+  resolved_at INTEGER,
+  resolved_by TEXT,
+  resolution TEXT
+);
+CREATE INDEX IF NOT EXISTS incidents_opened ON incidents(opened_at);
+CREATE INDEX IF NOT EXISTS incidents_unresolved ON incidents(asset) WHERE resolved_at IS NULL;
+CREATE TABLE IF NOT EXISTS transitions (
+  asset TEXT NOT NULL,
+  site TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  status TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS transitions_asset_at ON transitions(asset, at);
+CREATE TABLE IF NOT EXISTS checks (
+  asset TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  outcome TEXT NOT NULL,
+  status TEXT NOT NULL,
+  duration_ms REAL NOT NULL,
+  rtt_ms REAL,
+  reason TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS checks_asset_at ON checks(asset, at);
+CREATE INDEX IF NOT EXISTS checks_at ON checks(at);
+";
+
+const INCIDENT_COLUMNS: &str = "id, asset, site, kind, priority, reason, service_level, \
+     gti_target_ms, gtr_target_ms, opened_at, acknowledged_at, acknowledged_by, resolved_at, \
+     resolved_by, resolution";
+
+fn incident_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Incident> {
+    Ok(Incident {
+        id: row.get(0)?,
+        asset: row.get(1)?,
+        site: row.get(2)?,
+        kind: row.get(3)?,
+        priority: row.get(4)?,
+        reason: row.get(5)?,
+        service_level: row.get(6)?,
+        gti_target_ms: row.get(7)?,
+        gtr_target_ms: row.get(8)?,
+        opened_at: row.get(9)?,
+        acknowledged_at: row.get(10)?,
+        acknowledged_by: row.get(11)?,
+        resolved_at: row.get(12)?,
+        resolved_by: row.get(13)?,
+        resolution: row.get(14)?,
+    })
+}
+
+impl Store {
+    /// Open (or create) the database at `path`, in WAL mode.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let name = path.display().to_string();
+        let wrap = |source| StoreError::Sqlite {
+            path: name.clone(),
+            source,
+        };
+        if let Some(parent) = path.parent() {
+            // A missing state folder is created like every other state file; failure is
+            // reported by SQLite's open below.
+            let _ = std::fs::create_dir_all(parent);
+        }
+        let connection = Connection::open(path).map_err(wrap)?;
+        // WAL: readers (`netparc sla`, the API) never block the scheduler's writes. NORMAL
+        // sync in WAL loses at most the last transactions on power loss, never integrity;
+        // SIGTERM checkpoints.
+        connection
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(wrap)?;
+        connection
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(wrap)?;
+        connection
+            .busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(wrap)?;
+        connection.execute_batch(SCHEMA).map_err(wrap)?;
+        Ok(Store {
+            connection: Mutex::new(connection),
+            path: name,
+        })
+    }
+
+    fn with<T>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        let mut connection = match self.connection.lock() {
+            Ok(guard) => guard,
+            // A panic while holding the lock cannot leave SQLite inconsistent (transactions).
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        work(&mut connection).map_err(|source| StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    /// Open an incident; its number.
+    pub fn open_incident(&self, new: &NewIncident) -> Result<i64, StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO incidents (asset, site, kind, priority, reason, service_level, \
+                 gti_target_ms, gtr_target_ms, opened_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+                params![
+                    new.asset,
+                    new.site,
+                    new.kind,
+                    new.priority,
+                    new.reason,
+                    new.service_level.as_ref().map(|s| s.0.clone()),
+                    new.service_level.as_ref().map(|s| s.1),
+                    new.service_level.as_ref().map(|s| s.2),
+                    new.opened_at,
+                ],
+            )?;
+            Ok(c.last_insert_rowid())
+        })
+    }
+
+    /// One incident.
+    pub fn incident(&self, id: i64) -> Result<Incident, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                &format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?1"),
+                [id],
+                incident_from_row,
+            )
+            .optional()
+        })?
+        .ok_or(StoreError::NotFound(id))
+    }
+
+    /// Acknowledge: someone is on it; the GTI clock stops. Acknowledging twice keeps the
+    /// first time (the clock stopped then).
+    pub fn acknowledge(&self, id: i64, by: &str, now: i64) -> Result<Incident, StoreError> {
+        let incident = self.incident(id)?;
+        if incident.resolved_at.is_some() {
+            return Err(StoreError::Resolved(id));
+        }
+        self.with(|c| {
+            c.execute(
+                "UPDATE incidents SET acknowledged_at = ?2, acknowledged_by = ?3 \
+                 WHERE id = ?1 AND acknowledged_at IS NULL",
+                params![id, now, by],
+            )
+        })?;
+        self.incident(id)
+    }
+
+    /// Resolve by hand (or `by = "auto"` when the asset is back); the GTR clock stops.
+    pub fn resolve(
+        &self,
+        id: i64,
+        by: &str,
+        note: Option<&str>,
+        now: i64,
+    ) -> Result<Incident, StoreError> {
+        let incident = self.incident(id)?;
+        if incident.resolved_at.is_some() {
+            return Err(StoreError::Resolved(id));
+        }
+        self.with(|c| {
+            c.execute(
+                "UPDATE incidents SET resolved_at = ?2, resolved_by = ?3, resolution = ?4 \
+                 WHERE id = ?1 AND resolved_at IS NULL",
+                params![id, now, by, note],
+            )
+        })?;
+        self.incident(id)
+    }
+
+    /// Raise the unresolved incident of `asset` to `kind` and at least `priority` (a lower
+    /// number is more urgent); its number when one was changed.
+    pub fn escalate(
+        &self,
+        asset: &str,
+        kind: &str,
+        priority: u8,
+    ) -> Result<Option<i64>, StoreError> {
+        let Some(open) = self.open_incident_for(asset)? else {
+            return Ok(None);
+        };
+        if open.kind == kind && open.priority <= priority {
+            return Ok(None);
+        }
+        self.with(|c| {
+            c.execute(
+                "UPDATE incidents SET kind = ?2, priority = MIN(priority, ?3) WHERE id = ?1",
+                params![open.id, kind, priority],
+            )
+        })?;
+        Ok(Some(open.id))
+    }
+
+    /// The unresolved incident of `asset`, if any (there is at most one: the machine opens
+    /// one only when none is open).
+    pub fn open_incident_for(&self, asset: &str) -> Result<Option<Incident>, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                &format!(
+                    "SELECT {INCIDENT_COLUMNS} FROM incidents \
+                     WHERE asset = ?1 AND resolved_at IS NULL ORDER BY id DESC LIMIT 1"
+                ),
+                [asset],
+                incident_from_row,
+            )
+            .optional()
+        })
+    }
+
+    /// Unresolved incidents, highest priority first.
+    pub fn open_incidents(&self) -> Result<Vec<Incident>, StoreError> {
+        self.query_incidents(
+            "WHERE resolved_at IS NULL ORDER BY priority, opened_at",
+            params![],
+        )
+    }
+
+    /// Incidents opened since `since` or still open, newest first, at most `limit`.
+    pub fn incidents_since(&self, since: i64, limit: u32) -> Result<Vec<Incident>, StoreError> {
+        self.query_incidents(
+            "WHERE opened_at >= ?1 OR resolved_at IS NULL ORDER BY opened_at DESC LIMIT ?2",
+            params![since, limit],
+        )
+    }
+
+    fn query_incidents(
+        &self,
+        clause: &str,
+        values: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<Incident>, StoreError> {
+        self.with(|c| {
+            let mut statement = c.prepare_cached(&format!(
+                "SELECT {INCIDENT_COLUMNS} FROM incidents {clause}"
+            ))?;
+            let rows = statement.query_map(values, incident_from_row)?;
+            rows.collect()
+        })
+    }
+
+    /// Record a state change.
+    pub fn record_transition(
+        &self,
+        asset: &str,
+        site: &str,
+        at: i64,
+        status: Status,
+    ) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.prepare_cached(
+                "INSERT INTO transitions (asset, site, at, status) VALUES (?1,?2,?3,?4)",
+            )?
+            .execute(params![asset, site, at, status.as_str()])
+            .map(|_| ())
+        })
+    }
+
+    /// Record one check.
+    pub fn record_check(&self, asset: &str, row: &CheckRow) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.prepare_cached(
+                "INSERT INTO checks (asset, at, outcome, status, duration_ms, rtt_ms, reason) \
+                 VALUES (?1,?2,?3,?4,?5,?6,?7)",
+            )?
+            .execute(params![
+                asset,
+                row.at,
+                row.outcome,
+                row.status,
+                row.duration_ms,
+                row.rtt_ms,
+                row.reason
+            ])
+            .map(|_| ())
+        })
+    }
+
+    /// The last `limit` checks of `asset`, newest first.
+    pub fn history(&self, asset: &str, limit: u32) -> Result<Vec<CheckRow>, StoreError> {
+        self.with(|c| {
+            let mut statement = c.prepare_cached(
+                "SELECT at, outcome, status, duration_ms, rtt_ms, reason FROM checks \
+                 WHERE asset = ?1 ORDER BY at DESC LIMIT ?2",
+            )?;
+            let rows = statement.query_map(params![asset, limit], |row| {
+                Ok(CheckRow {
+                    at: row.get(0)?,
+                    outcome: row.get(1)?,
+                    status: row.get(2)?,
+                    duration_ms: row.get(3)?,
+                    rtt_ms: row.get(4)?,
+                    reason: row.get(5)?,
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// The last recorded state of every asset and since when (what a restarted daemon
+    /// resumes from).
+    pub fn last_statuses(&self) -> Result<BTreeMap<String, (Status, i64)>, StoreError> {
+        self.with(|c| {
+            let mut statement = c.prepare_cached(
+                "SELECT asset, status, at FROM transitions t WHERE at = \
+                 (SELECT MAX(at) FROM transitions WHERE asset = t.asset)",
+            )?;
+            let rows = statement.query_map([], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, i64>(2)?,
+                ))
+            })?;
+            rows.map(|r| r.map(|(a, s, at)| (a, (Status::parse(&s), at))))
+                .collect()
+        })
+    }
+
+    /// Forget checks older than `before` (state changes and incidents are kept: they are
+    /// the SLA record).
+    pub fn prune(&self, before: i64) -> Result<usize, StoreError> {
+        self.with(|c| c.execute("DELETE FROM checks WHERE at < ?1", [before]))
+    }
+
+    /// Fold the WAL into the database file (on shutdown).
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.with(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);"))
+    }
+
+    /// Availability and incidents per asset over `[since, now]`. Time before an asset's
+    /// first state (unknown) is not observed; down and flapping count as unavailable,
+    /// degraded as available (it answers).
+    pub fn sla(&self, since: i64, now: i64) -> Result<Vec<AssetSla>, StoreError> {
+        let mut per: BTreeMap<String, AssetSla> = BTreeMap::new();
+        let entry = |asset: &str, site: &str| -> AssetSla {
+            AssetSla {
+                asset: asset.to_string(),
+                site: site.to_string(),
+                availability: None,
+                observed_ms: 0,
+                down_ms: 0,
+                incidents: 0,
+                gti_met: 0,
+                gti_breached: 0,
+                gtr_met: 0,
+                gtr_breached: 0,
+            }
+        };
+        // The state each asset was in at `since`, then every change after it.
+        let changes: Vec<(String, String, i64, String)> = self.with(|c| {
+            let mut statement = c.prepare_cached(
+                "SELECT asset, site, MAX(at), status FROM transitions WHERE at <= ?1 GROUP BY asset \
+                 UNION ALL \
+                 SELECT asset, site, at, status FROM transitions WHERE at > ?1 \
+                 ORDER BY 1, 3",
+            )?;
+            let rows = statement.query_map([since], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+            })?;
+            rows.collect()
+        })?;
+        let mut current: Option<(String, i64, Status)> = None;
+        let close = |per: &mut BTreeMap<String, AssetSla>,
+                     asset: &str,
+                     from: i64,
+                     to: i64,
+                     status: Status| {
+            let span = to.saturating_sub(from.max(since)).max(0);
+            if let Some(row) = per.get_mut(asset) {
+                match status {
+                    Status::Unknown => {}
+                    Status::Down | Status::Flapping => {
+                        row.observed_ms += span;
+                        row.down_ms += span;
+                    }
+                    Status::Up | Status::Degraded => row.observed_ms += span,
+                }
+            }
+        };
+        for (asset, site, at, status) in changes {
+            per.entry(asset.clone())
+                .or_insert_with(|| entry(&asset, &site));
+            if let Some((previous, from, state)) = current.take() {
+                let to = if previous == asset { at } else { now };
+                close(&mut per, &previous, from, to, state);
+            }
+            current = Some((asset, at, Status::parse(&status)));
+        }
+        if let Some((previous, from, state)) = current {
+            close(&mut per, &previous, from, now, state);
+        }
+        for incident in self.incidents_since(since, u32::MAX)? {
+            if incident.opened_at < since {
+                continue;
+            }
+            let row = per
+                .entry(incident.asset.clone())
+                .or_insert_with(|| entry(&incident.asset, &incident.site));
+            let clocks = incident.clocks(now);
+            row.incidents += 1;
+            if clocks.gti_breached {
+                row.gti_breached += 1;
+            } else if incident.gti_target_ms.is_some() {
+                row.gti_met += 1;
+            }
+            if clocks.gtr_breached {
+                row.gtr_breached += 1;
+            } else if incident.gtr_target_ms.is_some() {
+                row.gtr_met += 1;
+            }
+        }
+        for row in per.values_mut() {
+            if row.observed_ms > 0 {
+                row.availability =
+                    Some((row.observed_ms - row.down_ms) as f64 / row.observed_ms as f64);
+            }
+        }
+        Ok(per.into_values().collect())
+    }
+}
+
+/// Availability per site: observed-time-weighted over its assets.
+pub fn site_availability(rows: &[AssetSla]) -> BTreeMap<String, Option<f64>> {
+    let mut sums: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for row in rows {
+        let sum = sums.entry(row.site.clone()).or_default();
+        sum.0 += row.observed_ms;
+        sum.1 += row.down_ms;
+    }
+    sums.into_iter()
+        .map(|(site, (observed, down))| {
+            let ratio = (observed > 0).then(|| (observed - down) as f64 / observed as f64);
+            (site, ratio)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("state/netparc.db")).unwrap();
+        (dir, store)
+    }
+
+    fn new(asset: &str, at: i64) -> NewIncident {
+        NewIncident {
+            asset: asset.into(),
+            site: "hq".into(),
+            kind: "down".into(),
+            priority: 2,
+            reason: "no reply".into(),
+            service_level: Some(("gold".into(), 3_600_000, 4 * 3_600_000)),
+            opened_at: at,
+        }
+    }
+
+    #[test]
+    fn acknowledgement_stops_gti_and_resolution_gtr() {
+        let (_dir, store) = store();
+        let id = store.open_incident(&new("sw1", 1_000)).unwrap();
+        let open = store.incident(id).unwrap();
+        assert_eq!(open.clocks(61_000).gti_ms, 60_000);
+        let acked = store.acknowledge(id, "alice", 121_000).unwrap();
+        assert_eq!(acked.clocks(10_000_000).gti_ms, 120_000, "stopped at ack");
+        assert!(acked.clocks(10_000_000).gtr_running);
+        let again = store.acknowledge(id, "bob", 500_000).unwrap();
+        assert_eq!(again.acknowledged_by.as_deref(), Some("alice"));
+        let done = store.resolve(id, "auto", None, 5 * 3_600_000).unwrap();
+        let clocks = done.clocks(99_999_999);
+        assert_eq!(clocks.gtr_ms, 5 * 3_600_000 - 1_000);
+        assert!(clocks.gtr_breached && !clocks.gti_breached);
+        assert!(matches!(
+            store.resolve(id, "x", None, 0),
+            Err(StoreError::Resolved(_))
+        ));
+        assert!(matches!(
+            store.acknowledge(99, "x", 0),
+            Err(StoreError::NotFound(99))
+        ));
+        assert!(store.open_incidents().unwrap().is_empty());
+    }
+
+    #[test]
+    fn escalation_raises_never_lowers() {
+        let (_dir, store) = store();
+        let mut degraded = new("sw1", 0);
+        degraded.kind = "degraded".into();
+        degraded.priority = 3;
+        let id = store.open_incident(&degraded).unwrap();
+        assert_eq!(store.escalate("sw1", "down", 2).unwrap(), Some(id));
+        let raised = store.incident(id).unwrap();
+        assert_eq!((raised.kind.as_str(), raised.priority), ("down", 2));
+        assert_eq!(store.escalate("sw1", "down", 4).unwrap(), None);
+        assert_eq!(store.incident(id).unwrap().priority, 2);
+        assert_eq!(store.escalate("sw2", "down", 1).unwrap(), None);
+    }
+
+    #[test]
+    fn availability_from_state_changes() {
+        let (_dir, store) = store();
+        store.record_transition("sw1", "hq", 0, Status::Up).unwrap();
+        store
+            .record_transition("sw1", "hq", 9_000, Status::Down)
+            .unwrap();
+        store
+            .record_transition("sw1", "hq", 10_000, Status::Up)
+            .unwrap();
+        store
+            .record_transition("ap1", "lyon", 5_000, Status::Up)
+            .unwrap();
+        let rows = store.sla(0, 20_000).unwrap();
+        let sw1 = rows.iter().find(|r| r.asset == "sw1").unwrap();
+        assert_eq!(sw1.availability, Some(0.95));
+        let ap1 = rows.iter().find(|r| r.asset == "ap1").unwrap();
+        assert_eq!((ap1.observed_ms, ap1.availability), (15_000, Some(1.0)));
+        // From 9,500: the state at the start of the period counts from there.
+        let rows = store.sla(9_500, 20_000).unwrap();
+        let sw1 = rows.iter().find(|r| r.asset == "sw1").unwrap();
+        assert_eq!((sw1.observed_ms, sw1.down_ms), (10_500, 500));
+        let sites = site_availability(&store.sla(0, 20_000).unwrap());
+        assert_eq!(sites["lyon"], Some(1.0));
+        assert_eq!(
+            store.last_statuses().unwrap().get("sw1"),
+            Some(&(Status::Up, 10_000))
+        );
+    }
+}
