@@ -155,6 +155,24 @@ pub(crate) fn loose_mode(_: &fs::Metadata) -> Option<u32> {
     None
 }
 
+/// Replace `path` with `bytes` (mode `mode`) through a tempfile and a rename, so a reader
+/// never sees half a file, but without fsync: for files that help people (session
+/// transcripts) and are not worth two disk flushes each on the hot path of a run.
+pub fn write_file_quick(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".netparc-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    set_mode(tmp.as_file(), mode)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
 /// Write `bytes` to `path` atomically with the given mode, replacing any previous file.
 pub fn write_file(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     write_atomic(path, mode, true, |file| file.write_all(bytes))

@@ -131,6 +131,9 @@ pub struct Ios {
     prompt: Prompt,
     timeouts: Timeouts,
     redactor: Redactor,
+    /// The prompt pattern of the current hostname, compiled once per hostname (compiling
+    /// it for every command was a measurable share of a push).
+    prompt_pattern: std::sync::Mutex<Option<(String, Regex)>>,
 }
 
 /// Open the driver: find the prompt, become privileged, paging off.
@@ -161,6 +164,7 @@ pub async fn open(opening: Opening) -> Result<Box<dyn Driver>, DriverError> {
         prompt,
         timeouts,
         redactor,
+        prompt_pattern: std::sync::Mutex::new(None),
     };
     if !driver.prompt.privileged {
         driver.enable(options.enable.as_ref()).await?;
@@ -213,11 +217,22 @@ impl Ios {
     /// The prompt pattern of the current hostname: safer than [`ANY_PROMPT`] for long
     /// outputs, where a line could look like a prompt by chance.
     fn own_prompt(&self) -> Regex {
-        Regex::new(&format!(
+        let mut cache = self
+            .prompt_pattern
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((host, pattern)) = cache.as_ref()
+            && *host == self.prompt.host
+        {
+            return pattern.clone();
+        }
+        let pattern = Regex::new(&format!(
             r"(?:^|\n){}(?:\([A-Za-z0-9_. /-]*\))?[>#] ?$",
             regex::escape(&self.prompt.host)
         ))
-        .unwrap_or_else(|_| ANY_PROMPT.clone())
+        .unwrap_or_else(|_| ANY_PROMPT.clone());
+        *cache = Some((self.prompt.host.clone(), pattern.clone()));
+        pattern
     }
 
     /// `enable`, answering the password question with the enable secret.

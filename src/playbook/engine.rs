@@ -123,6 +123,9 @@ pub enum Event {
     Stopped(String),
 }
 
+/// Devices handled at once when neither `--forks` nor the playbook says.
+pub const DEFAULT_FORKS: usize = 20;
+
 /// Receives the events.
 pub type EventSink = Arc<dyn Fn(Event) + Send + Sync>;
 
@@ -171,7 +174,9 @@ pub async fn run(
     let forks = options
         .forks
         .or(playbook.rollout.forks.map(|f| f as usize))
-        .unwrap_or(5)
+        // Nornir's default: enough to keep a site's switches busy, few enough to read the
+        // progress of each.
+        .unwrap_or(DEFAULT_FORKS)
         .max(1);
     let max_fail = playbook.rollout.max_fail_percentage;
     let pause = match &playbook.rollout.pause {
@@ -385,7 +390,7 @@ impl<'a> Worker<'a> {
         if let Some(driver) = self.driver.take() {
             driver.close().await;
         }
-        self.save_transcript();
+        self.save_transcript().await;
         self.report.duration_ms = clock.elapsed().as_millis() as u64;
         self.report
     }
@@ -393,7 +398,7 @@ impl<'a> Worker<'a> {
     /// Keep the session transcript for troubleshooting: `state/transcripts/<run>/<asset>.log`
     /// (0600; secrets were replaced before anything was recorded). A transcript that cannot
     /// be written is a note in the report, not a failure of the device.
-    fn save_transcript(&mut self) {
+    async fn save_transcript(&mut self) {
         if self.transcript.entries().is_empty() {
             return;
         }
@@ -404,8 +409,14 @@ impl<'a> Worker<'a> {
             .join("transcripts")
             .join(&self.shared.run);
         let path = dir.join(format!("{}.log", self.asset()));
-        let written =
-            crate::fsutil::create_private_dir(&dir).and_then(|()| self.transcript.write_to(&path));
+        let transcript = self.transcript.clone();
+        let target = path.clone();
+        // File I/O off the runtime's workers: a thousand devices finish at once.
+        let written = tokio::task::spawn_blocking(move || {
+            crate::fsutil::create_private_dir(&dir).and_then(|()| transcript.write_to(&target))
+        })
+        .await
+        .unwrap_or_else(|error| Err(std::io::Error::other(error.to_string())));
         match written {
             Ok(()) => self.report.transcript = Some(path.display().to_string()),
             Err(error) => {

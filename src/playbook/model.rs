@@ -57,7 +57,7 @@ pub struct ChangeRecord {
 /// How many devices at once, in which batches, and when to stop.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct Rollout {
-    /// Devices handled at once.
+    /// Devices handled at once (default 20).
     #[serde(default)]
     pub forks: Option<u32>,
     /// Batch sizes: a count, a percentage ("25%"), or a list of them (the last repeats).

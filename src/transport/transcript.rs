@@ -191,7 +191,8 @@ impl Transcript {
     /// Write the rendered transcript to `path`, atomically and private to the owner (0600):
     /// even redacted, a transcript describes the network.
     pub fn write_to(&self, path: &Path) -> std::io::Result<()> {
-        crate::fsutil::write_file(path, self.render().as_bytes(), 0o600)
+        // A troubleshooting aid: atomic, private, but not flushed to disk (see fsutil).
+        crate::fsutil::write_file_quick(path, self.render().as_bytes(), 0o600)
     }
 }
 
