@@ -628,6 +628,15 @@ pub fn is_bare_permanent(item: &Item) -> bool {
 /// needed (nor wanted: `no description` after the new description would remove it). Word
 /// patterns: `*` is a word naming the setting (`standby 10 priority`), `?` a word of the
 /// value (`ip access-group A in`); other words must match.
+/// [`SINGLE_VALUED`] split into words once.
+static SINGLE_VALUED_WORDS: std::sync::LazyLock<Vec<(Context, Vec<&'static str>)>> =
+    std::sync::LazyLock::new(|| {
+        SINGLE_VALUED
+            .iter()
+            .map(|(context, pattern)| (*context, pattern.split(' ').collect()))
+            .collect()
+    });
+
 const SINGLE_VALUED: &[(Context, &str)] = &[
     (Context::Global, "hostname"),
     (Context::Global, "enable secret"),
@@ -707,6 +716,16 @@ const SINGLE_VALUED: &[(Context, &str)] = &[
 /// True when `a` and `b` (keys, in `context`) set the same single-valued setting, so `b`
 /// replaces `a` in place. A `no X` line is the same setting as any `X …` line.
 pub fn same_setting(context: Context, a: &str, b: &str) -> bool {
+    // Every rule below needs both lines to start with the same keyword (after a `no`), and
+    // no pattern starts with a wildcard: most pairs a configuration's siblings form are
+    // told apart here, without allocating (this runs for every pair of sibling lines).
+    fn keyword(line: &str) -> &str {
+        let line = line.strip_prefix("no ").unwrap_or(line);
+        line.split(' ').next().unwrap_or("")
+    }
+    if keyword(a) != keyword(b) {
+        return false;
+    }
     let aw: Vec<&str> = a.split(' ').collect();
     let bw: Vec<&str> = b.split(' ').collect();
     let positive = |w: &[&str]| -> Vec<String> {
@@ -734,11 +753,10 @@ pub fn same_setting(context: Context, a: &str, b: &str) -> bool {
     {
         return true;
     }
-    SINGLE_VALUED
+    SINGLE_VALUED_WORDS
         .iter()
         .filter(|(c, _)| *c == context)
-        .any(|(_, pattern)| {
-            let p: Vec<&str> = pattern.split(' ').collect();
+        .any(|(_, p)| {
             let fits = |w: &[&str]| {
                 w.len() >= p.len()
                     && p.iter()
