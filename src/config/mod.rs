@@ -106,6 +106,25 @@ pub fn unified_diff(running: &str, intended: &str, asset: &str) -> String {
     diff::unified(&running, &intended, asset)
 }
 
+/// [`remediation`] and [`unified_diff`] together, each configuration parsed and normalised
+/// once (a push needs both; parsing twice was a measurable share of its CPU). The diff is
+/// `""` when the remediation is empty.
+pub fn remediation_and_diff(
+    running: &str,
+    intended: &str,
+    mode: Mode,
+    asset: &str,
+) -> (Vec<String>, String) {
+    let running = normalize::normalize(&tree::parse(running));
+    let intended = intended_tree(intended);
+    let commands = remediate::remediate(&running, &intended, mode, None);
+    if commands.is_empty() {
+        return (commands, String::new());
+    }
+    let diff = diff::unified(&running, &intended, asset);
+    (commands, diff)
+}
+
 /// A plain unified diff of two whole files (order and every byte count), running →
 /// intended, labelled with `label`; empty when equal. For file-based platforms.
 pub fn file_diff(running: &str, intended: &str, label: &str) -> String {

@@ -912,3 +912,17 @@ thread_local! {
         .map(|a| a.2)
         .unwrap_or_else(|| panic!("sw-hq-02 renders"));
 }
+
+#[test]
+fn remediation_and_diff_together_equal_each_alone() {
+    let running = "hostname a\ninterface Gi1/0/1\n description old\n";
+    let intended = "hostname b\ninterface GigabitEthernet1/0/1\n description new\n";
+    let (commands, diff) = remediation_and_diff(running, intended, Mode::Replace, "sw1");
+    assert_eq!(commands, remediation(running, intended, Mode::Replace));
+    assert_eq!(diff, unified_diff(running, intended, "sw1"));
+    assert!(!diff.is_empty());
+    assert_eq!(
+        remediation_and_diff(intended, intended, Mode::Merge, "sw1"),
+        (Vec::new(), String::new())
+    );
+}

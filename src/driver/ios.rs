@@ -450,11 +450,11 @@ impl Driver for Ios {
     }
 
     fn plan(&self, intended: &str, running: &str, mode: Mode) -> Result<Plan, DriverError> {
-        let commands = crate::config::remediation(running, intended, mode);
+        let (commands, diff) =
+            crate::config::remediation_and_diff(running, intended, mode, &self.asset);
         if commands.is_empty() {
             return Ok(Plan::default());
         }
-        let diff = crate::config::unified_diff(running, intended, &self.asset);
         Ok(Plan {
             diff: self.redactor.apply(&diff),
             commands,
