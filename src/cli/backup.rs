@@ -12,7 +12,7 @@ use crate::playbook::engine::{self, Event, EventSink, RunOptions};
 use crate::playbook::model::{BackupStep, Playbook, Rollout, Step};
 use crate::playbook::prepare;
 use crate::restore::Outcome;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
@@ -53,19 +53,12 @@ pub struct RestoreArgs {
     revision: Option<String>,
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
-}
-
 pub fn backup(args: BackupArgs) -> Result<ExitCode> {
-    runtime()?.block_on(backup_async(args))
+    super::runtime()?.block_on(backup_async(args))
 }
 
 pub fn restore(args: RestoreArgs) -> Result<ExitCode> {
-    runtime()?.block_on(restore_async(args))
+    super::runtime()?.block_on(restore_async(args))
 }
 
 async fn backup_async(args: BackupArgs) -> Result<ExitCode> {

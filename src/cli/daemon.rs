@@ -57,10 +57,7 @@ fn init_logs(json: bool) {
 
 pub fn run(args: Args) -> Result<ExitCode> {
     init_logs(args.json_logs);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = super::runtime()?;
     runtime.block_on(async {
         let mut options = DaemonOptions::new(&args.inventory.inventory);
         options.listen = args.listen;

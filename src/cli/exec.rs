@@ -9,7 +9,7 @@ use crate::check::open_resolver;
 use crate::diag::Diagnostics;
 use crate::inventory::{Asset, Inventory, Located, Selector};
 use crate::transport::ssh::SshSession;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde::Serialize;
 use std::io::Write;
 use std::process::ExitCode;
@@ -52,10 +52,7 @@ struct Outcome {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = super::runtime()?;
     runtime.block_on(run_async(args))
 }
 

@@ -145,6 +145,15 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
     })
 }
 
+/// The async runtime every device-touching command runs on (one worker per core).
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context;
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
 /// Print diagnostics for people (stderr) with a closing count line.
 pub fn print_diagnostics(diagnostics: &crate::diag::Diagnostics) -> std::io::Result<()> {
     let mut err = std::io::stderr().lock();

@@ -12,7 +12,7 @@ use crate::inventory::Inventory;
 use crate::playbook::engine::{Event, EventSink, RunOptions};
 use crate::playbook::launch;
 use crate::playbook::report::{RunReport, Status, StepStatus};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -55,10 +55,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = super::runtime()?;
     runtime.block_on(run_async(args))
 }
 

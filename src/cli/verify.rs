@@ -11,7 +11,7 @@ use crate::probe::icmp::PingOptions;
 use crate::probe::tcp::TcpOptions;
 use crate::probe::verdict::{Verdict, VerifiedState};
 use crate::verify::{VerifyOptions, verify_assets};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::ValueEnum;
 use std::io::Write;
 use std::process::ExitCode;
@@ -74,10 +74,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = super::runtime()?;
     runtime.block_on(run_async(args))
 }
 

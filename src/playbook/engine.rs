@@ -497,15 +497,7 @@ impl<'a> Worker<'a> {
                 }
                 Some(Err(error)) => {
                     let reason = format!("step `{name}`: `when` cannot be evaluated: {error}");
-                    self.record(
-                        &name,
-                        action,
-                        StepStatus::Failed,
-                        reason.clone(),
-                        None,
-                        clock,
-                    );
-                    return Err(self.fail(reason).await);
+                    return Err(self.step_failed(&name, action, reason, clock).await);
                 }
             }
             self.step(step, &name, action, clock).await?;
@@ -524,15 +516,7 @@ impl<'a> Worker<'a> {
         if let Some(render) = &step.render {
             let Some(intended) = &self.target.intended else {
                 let reason = format!("`{}` has no template to render", self.asset());
-                self.record(
-                    name,
-                    action,
-                    StepStatus::Failed,
-                    reason.clone(),
-                    None,
-                    clock,
-                );
-                return Err(self.fail(reason).await);
+                return Err(self.step_failed(name, action, reason, clock).await);
             };
             let mut detail = format!("{} lines", intended.lines().count());
             if let Some(out) = &render.out
@@ -544,15 +528,7 @@ impl<'a> Worker<'a> {
                     .and_then(|()| crate::fsutil::write_file(&path, intended.as_bytes(), 0o600));
                 if let Err(error) = written {
                     let reason = format!("cannot write {}: {error}", path.display());
-                    self.record(
-                        name,
-                        action,
-                        StepStatus::Failed,
-                        reason.clone(),
-                        None,
-                        clock,
-                    );
-                    return Err(self.fail(reason).await);
+                    return Err(self.step_failed(name, action, reason, clock).await);
                 }
                 detail = format!("{detail}, written to {}", path.display());
             }
@@ -661,15 +637,7 @@ impl<'a> Worker<'a> {
                 Ok(path) => format!("recorded in {}", path.display()),
                 Err(error) => {
                     let reason = format!("cannot record the change: {error}");
-                    self.record(
-                        name,
-                        action,
-                        StepStatus::Failed,
-                        reason.clone(),
-                        None,
-                        clock,
-                    );
-                    return Err(self.fail(reason).await);
+                    return Err(self.step_failed(name, action, reason, clock).await);
                 }
             };
             self.record(name, action, StepStatus::Ok, detail, None, clock);
@@ -766,15 +734,7 @@ impl<'a> Worker<'a> {
     ) -> Result<(), Stop> {
         let Some(intended) = self.target.intended.clone() else {
             let reason = format!("`{}` has no template: nothing to push", self.asset());
-            self.record(
-                name,
-                "push",
-                StepStatus::Failed,
-                reason.clone(),
-                None,
-                clock,
-            );
-            return Err(self.fail(reason).await);
+            return Err(self.step_failed(name, "push", reason, clock).await);
         };
         if self.backup.is_none() || self.running.is_none() {
             self.take_backup(&format!("before {name}")).await?;
@@ -789,15 +749,7 @@ impl<'a> Worker<'a> {
             Ok(plan) => plan,
             Err(error) => {
                 let reason = format!("cannot plan the change: {error}");
-                self.record(
-                    name,
-                    "push",
-                    StepStatus::Failed,
-                    reason.clone(),
-                    None,
-                    clock,
-                );
-                return Err(self.fail(reason).await);
+                return Err(self.step_failed(name, "push", reason, clock).await);
             }
         };
         if plan.is_empty() {
@@ -989,29 +941,13 @@ impl<'a> Worker<'a> {
                                 failures.join("; ")
                             }
                         );
-                        self.record(
-                            name,
-                            "verify",
-                            StepStatus::Failed,
-                            reason.clone(),
-                            None,
-                            clock,
-                        );
-                        return Err(self.fail(reason).await);
+                        return Err(self.step_failed(name, "verify", reason, clock).await);
                     }
                     detail.push_str(&summary);
                 }
                 Err(error) => {
                     let reason = format!("verification failed: the probes could not run: {error}");
-                    self.record(
-                        name,
-                        "verify",
-                        StepStatus::Failed,
-                        reason.clone(),
-                        None,
-                        clock,
-                    );
-                    return Err(self.fail(reason).await);
+                    return Err(self.step_failed(name, "verify", reason, clock).await);
                 }
             }
         }
@@ -1053,6 +989,25 @@ impl<'a> Worker<'a> {
         }
         store.update_many(&updates)?;
         store.path(self.asset())
+    }
+
+    /// A step failed: record it, then [`Worker::fail`].
+    async fn step_failed(
+        &mut self,
+        name: &str,
+        action: &'static str,
+        reason: String,
+        clock: Instant,
+    ) -> Stop {
+        self.record(
+            name,
+            action,
+            StepStatus::Failed,
+            reason.clone(),
+            None,
+            clock,
+        );
+        self.fail(reason).await
     }
 
     /// A failure: undo the change if one is in place, else report it as failed.
