@@ -48,6 +48,7 @@ pub mod fsutil;
 pub mod intent;
 pub mod inventory;
 pub mod lab;
+pub mod onboard;
 pub mod plan;
 pub mod playbook;
 pub mod probe;
