@@ -135,6 +135,38 @@ pub fn secret_fields<'a>(
                 );
             }
         }
+        // Workstations' own peers follow the listed ones (see `vpn_clients_json`).
+        for (offset, client) in vpn_clients(inventory, &asset.value.name).enumerate() {
+            if let Some(reference) = client
+                .value
+                .vpn_client
+                .as_ref()
+                .and_then(|c| c.preshared_key.as_ref())
+            {
+                push(
+                    ypath!["vpn", "peers", vpn.peers.len() + offset, "preshared_key"].to_vec(),
+                    reference,
+                    SecretClass::Administrator,
+                    (&client.origin, ypath!["vpn_client", "preshared_key"].to_vec()),
+                );
+            }
+        }
+    }
+    if let Some(client) = &asset.value.vpn_client {
+        for (name, reference) in [
+            ("preshared_key", &client.preshared_key),
+            ("private_key", &client.private_key),
+        ] {
+            if let Some(reference) = reference {
+                let path = ypath!["vpn_client", name].to_vec();
+                push(
+                    path.clone(),
+                    reference,
+                    SecretClass::Administrator,
+                    (&asset.origin, path),
+                );
+            }
+        }
     }
     for (name, sourced) in vars::named_secrets(inventory, asset) {
         push(
@@ -145,6 +177,37 @@ pub fn secret_fields<'a>(
         );
     }
     fields
+}
+
+/// The workstations whose `vpn_client` is on `gateway`, in inventory order.
+pub fn vpn_clients<'a>(
+    inventory: &'a Inventory,
+    gateway: &'a str,
+) -> impl Iterator<Item = &'a Located<Asset>> + 'a {
+    inventory.assets.iter().filter(move |a| {
+        a.value
+            .vpn_client
+            .as_ref()
+            .is_some_and(|c| c.gateway == gateway)
+    })
+}
+
+/// A gateway's peers contributed by its workstations, shaped as its own `vpn.peers`
+/// entries so templates see one list (secrets are filled in by `asset_parts`).
+fn vpn_clients_json(inventory: &Inventory, gateway: &str) -> Vec<Value> {
+    vpn_clients(inventory, gateway)
+        .filter_map(|asset| {
+            let client = asset.value.vpn_client.as_ref()?;
+            Some(json!({
+                "name": asset.value.name,
+                "public_key": client.public_key,
+                "address": client.address,
+                "preshared_key": client.preshared_key.as_ref().map(|r| r.to_string()),
+                "allowed_ips": [],
+                "endpoint": null,
+            }))
+        })
+        .collect()
 }
 
 /// Resolves each reference once per run, however many assets share it (the defaults'
@@ -259,8 +322,37 @@ impl ContextBase {
                         "user": a.user,
                         "address": a.address,
                         "description": a.description,
+                        "vlan": a.vlan,
+                        "voice_vlan": (a.kind == AssetKind::Workstation)
+                            .then(|| voice_vlan(inventory, &a.site))
+                            .flatten(),
+                        "retired": false,
                     }),
                 );
+            }
+        }
+        // A port whose last device was offboarded stays shut, until a device is onboarded
+        // there (an active device on the port wins).
+        for asset in &inventory.assets {
+            let a = &asset.value;
+            if let Some(link) = a.retired.as_ref().and_then(|r| r.connected_to.as_ref()) {
+                connected
+                    .entry(link.switch.clone())
+                    .or_default()
+                    .entry(link.port.clone())
+                    .or_insert_with(|| {
+                        json!({
+                            "name": a.name,
+                            "kind": a.kind,
+                            "mac": null,
+                            "user": null,
+                            "address": null,
+                            "description": a.description,
+                            "vlan": null,
+                            "voice_vlan": null,
+                            "retired": true,
+                        })
+                    });
             }
         }
         let inventory_value = json!({
@@ -292,6 +384,18 @@ impl ContextBase {
             inventory: inventory_value,
         }
     }
+}
+
+/// The site's voice VLAN (purpose `voice`), which a workstation's port carries tagged for
+/// its desk phone.
+fn voice_vlan(inventory: &Inventory, site: &str) -> Option<String> {
+    inventory.site(site).and_then(|s| {
+        s.value
+            .vlans
+            .iter()
+            .find(|v| v.purpose == crate::inventory::model::VlanPurpose::Voice)
+            .map(|v| v.name.clone())
+    })
 }
 
 fn site_json(site: &Site) -> Value {
@@ -348,6 +452,11 @@ fn asset_parts(
     let a = &asset.value;
     let mut diagnostics = Diagnostics::new();
     let mut asset_value = serde_json::to_value(a).unwrap_or(Value::Null);
+    if a.vpn.is_some()
+        && let Some(Value::Array(peers)) = asset_value.pointer_mut("/vpn/peers")
+    {
+        peers.extend(vpn_clients_json(inventory, &a.name));
+    }
     if let Value::Object(map) = &mut asset_value {
         let credentials = vars::credentials(inventory, asset)
             .map(|c| serde_json::to_value(c.value).unwrap_or(Value::Null));

@@ -47,6 +47,9 @@ pub struct Settings {
     /// values, API token, webhook.
     #[serde(default)]
     pub monitoring: MonitoringSettings,
+    /// Who users call (printed on onboarding handover sheets).
+    #[serde(default)]
+    pub support: Option<Support>,
 }
 
 fn default_templates() -> String {
@@ -505,6 +508,63 @@ pub struct Asset {
     /// Availability monitoring values, overriding its groups' and the defaults'.
     #[serde(default)]
     pub monitoring: Option<MonitoringVars>,
+    /// The SSIDs a workstation was given a Wi-Fi profile for (onboarding).
+    #[serde(default)]
+    pub wifi: Vec<String>,
+    /// A workstation's remote-access VPN peer on a gateway: the gateway's configuration
+    /// gains this peer, so onboarding never rewrites the gateway's file.
+    #[serde(default)]
+    pub vpn_client: Option<VpnClient>,
+    /// Retired (offboarded): kept for fleet history, no longer configured, monitored or
+    /// holding an address. What it held is kept here for the record.
+    #[serde(default)]
+    pub retired: Option<Retirement>,
+}
+
+impl Asset {
+    /// Offboarded: history only.
+    pub fn is_retired(&self) -> bool {
+        self.retired.is_some()
+    }
+}
+
+/// A workstation's WireGuard peer on a VPN gateway.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct VpnClient {
+    /// The gateway asset.
+    pub gateway: String,
+    /// Its tunnel address, in the gateway's client VLAN.
+    pub address: IpAddr,
+    /// Its public key (the private key is in the secrets store).
+    pub public_key: String,
+    /// The pre-shared key shared with the gateway.
+    #[serde(default)]
+    pub preshared_key: Option<SecretRef>,
+    /// The client's private key, kept for re-issuing its profile.
+    #[serde(default)]
+    pub private_key: Option<SecretRef>,
+}
+
+/// What an offboarded asset held, and when it left.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Retirement {
+    /// Offboarding date (YYYY-MM-DD).
+    pub date: String,
+    /// Why, or the ticket.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// The address it held (released).
+    #[serde(default)]
+    pub address: Option<IpAddr>,
+    /// Its MAC address.
+    #[serde(default)]
+    pub mac: Option<String>,
+    /// The switch port it was plugged into (shut until another device is onboarded there).
+    #[serde(default)]
+    pub connected_to: Option<PortRef>,
+    /// The VPN gateway and tunnel address it had.
+    #[serde(default)]
+    pub vpn: Option<String>,
 }
 
 /// Dates a fleet manager tracks.
@@ -522,6 +582,22 @@ pub struct Lifecycle {
     /// Who owns the contract.
     #[serde(default)]
     pub supplier: Option<String>,
+}
+
+/// The help desk users call.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Support {
+    /// Team or person.
+    pub name: String,
+    /// Phone number.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// E-mail address.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Opening hours.
+    #[serde(default)]
+    pub hours: Option<String>,
 }
 
 /// A port on another asset.
@@ -807,6 +883,9 @@ pub fn vocabulary() -> Vec<&'static str> {
         struct_fields::<Asset>(),
         struct_fields::<Lifecycle>(),
         struct_fields::<PortRef>(),
+        struct_fields::<VpnClient>(),
+        struct_fields::<Retirement>(),
+        struct_fields::<Support>(),
         struct_fields::<Credentials>(),
         struct_fields::<SnmpProfile>(),
         struct_fields::<Interface>(),

@@ -14,6 +14,73 @@ pub fn validate(inventory: &Inventory) -> Diagnostics {
     let mut diagnostics = crate::plan::validate_sites(&inventory.sites);
     diagnostics.extend(check_references(inventory));
     diagnostics.extend(crate::plan::validate_asset_addresses(inventory));
+    diagnostics.extend(check_macs(inventory));
+    diagnostics.extend(check_vpn_clients(inventory));
+    diagnostics
+}
+
+/// MAC addresses are well-formed and belong to one active asset each (a retired asset's
+/// MAC moved into its `retired` record: the hardware may come back under a new name).
+fn check_macs(inventory: &Inventory) -> Diagnostics {
+    let mut diagnostics = Diagnostics::new();
+    let mut seen: HashMap<[u8; 6], &str> = HashMap::new();
+    for asset in &inventory.assets {
+        let a = &asset.value;
+        let Some(mac) = &a.mac else { continue };
+        match crate::render::filters::parse_mac(mac) {
+            Err(error) => diagnostics.push(
+                Diagnostic::error("inventory.bad-mac", format!("`{mac}` is not a MAC address: {error}"))
+                    .at(asset.origin.locate(&ypath!["mac"]))
+                    .asset(&a.name)
+                    .field("mac")
+                    .expected("six bytes in hex: aa:bb:cc:dd:ee:ff, aa-bb-cc-dd-ee-ff or aabb.ccdd.eeff"),
+            ),
+            Ok(bytes) => {
+                if let Some(other) = seen.insert(bytes, &a.name) {
+                    diagnostics.push(
+                        Diagnostic::error(
+                            "inventory.duplicate-mac",
+                            format!("MAC address {mac} of `{}` is already `{other}`'s", a.name),
+                        )
+                        .at(asset.origin.locate(&ypath!["mac"]))
+                        .asset(&a.name)
+                        .field("mac")
+                        .hint("one network card, one asset: retire the old asset first (`netparc offboard`)"),
+                    );
+                }
+            }
+        }
+    }
+    diagnostics
+}
+
+/// A workstation's `vpn_client` names a WireGuard gateway.
+fn check_vpn_clients(inventory: &Inventory) -> Diagnostics {
+    let mut diagnostics = Diagnostics::new();
+    let gateways: Vec<&str> = inventory
+        .assets
+        .iter()
+        .filter(|g| g.value.vpn.is_some())
+        .map(|g| g.value.name.as_str())
+        .collect();
+    for asset in &inventory.assets {
+        let Some(client) = &asset.value.vpn_client else { continue };
+        if !gateways.contains(&client.gateway.as_str()) {
+            diagnostics.push(
+                Diagnostic::error(
+                    "inventory.unknown-vpn-gateway",
+                    format!(
+                        "`{}` is a client of `{}`, which is not a VPN gateway",
+                        asset.value.name, client.gateway
+                    ),
+                )
+                .at(asset.origin.locate(&ypath!["vpn_client", "gateway"]))
+                .asset(&asset.value.name)
+                .field("vpn_client.gateway")
+                .hint(suggestion(&client.gateway, gateways.iter().copied())),
+            );
+        }
+    }
     diagnostics
 }
 

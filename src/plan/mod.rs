@@ -466,6 +466,24 @@ pub fn used_addresses(inventory: &Inventory) -> Vec<UsedAddress<'_>> {
                 });
             }
         }
+        // A workstation's own peer belongs to its gateway's site and client VLAN.
+        if let Some(client) = &a.vpn_client
+            && let Some(gateway) = inventory.assets.iter().find(|g| g.value.name == client.gateway)
+            && let Some(vpn) = &gateway.value.vpn
+        {
+            used.push(UsedAddress {
+                address: client.address,
+                holder: format!("{} peer {}", client.gateway, a.name),
+                asset: &a.name,
+                site: &gateway.value.site,
+                vlan: Some(&vpn.client_vlan),
+                origin: &asset.origin,
+                path: ypath!["vpn_client", "address"].to_vec(),
+                field: String::from("vpn_client.address"),
+                usage: AddressUse::VpnPeer,
+                may_be_gateway: false,
+            });
+        }
     }
     used
 }
