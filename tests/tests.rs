@@ -5,6 +5,7 @@ mod util;
 mod cache;
 mod check_cli;
 mod daemon;
+mod dhcp;
 mod docs;
 mod driver;
 mod examples;
