@@ -4,7 +4,9 @@
 //! hand over; offboarding undoes it all.
 
 pub mod dhcp;
+pub mod request;
 pub mod handover;
 pub mod qr;
 pub mod wgkeys;
 pub mod wifi;
+pub mod workflow;

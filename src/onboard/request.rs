@@ -56,7 +56,7 @@ pub struct Placement {
     pub mac: String,
 }
 
-fn error(code: &str, message: impl Into<String>) -> Diagnostic {
+fn error(code: &'static str, message: impl Into<String>) -> Diagnostic {
     Diagnostic::error(code, message)
 }
 

@@ -1,0 +1,1036 @@
+//! The onboarding and offboarding procedures, end to end, as library calls (what the CLI,
+//! the playbook form and the tests run).
+//!
+//! Onboarding, under `state/onboarding.lock` so two technicians never get one address:
+//! validate ([`super::request`]) → allocate → keys into the secrets store → the asset file
+//! (a new file, nothing else rewritten) → DHCP reservations → the switch port and the VPN
+//! peer through the playbook engine (backup, push, verify, record; rolled back by the engine
+//! on a device failure) → the workstation's own checks (port up by SNMP, ping, peer loaded)
+//! → profiles and the handover sheet. Any failure after the first change undoes every step
+//! already done, in reverse: devices restored from their backups, the file, the secrets and
+//! the DHCP files put back as they were.
+
+use super::request::{self, Placement, Request};
+use crate::access::{Access, AccessOptions};
+use crate::backup::BackupStore;
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::driver::Timeouts;
+use crate::inventory::load::{Origin, SourceFile};
+use crate::inventory::{Asset, Inventory, Located, Selector};
+use crate::playbook::engine::{EventSink, RunOptions};
+use crate::playbook::report::{RunReport, Status};
+use crate::secrets::{Secret, SecretResolver};
+use serde::Serialize;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How an onboarding or offboarding runs.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Change nothing: validate, plan and show the device changes.
+    pub check: bool,
+    /// Against the twin lab.
+    pub lab: bool,
+    /// Faults to switch on in the lab (`ASSET:FAULT`).
+    pub faults: Vec<String>,
+    /// Record unknown host keys.
+    pub accept_new: bool,
+    /// Device timeouts.
+    pub timeouts: Timeouts,
+    /// Where profiles and the handover sheet go (default `state/handover/<name>/`).
+    pub out: Option<PathBuf>,
+}
+
+/// How it ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Done and verified.
+    Done,
+    /// Check mode: nothing changed.
+    Checked,
+    /// A step failed after changes began: every change was undone.
+    RolledBack,
+}
+
+/// One verification of the workstation's connection.
+#[derive(Debug, Clone, Serialize)]
+pub struct Proof {
+    /// What was checked.
+    pub check: String,
+    /// Passed.
+    pub ok: bool,
+    /// What was seen.
+    pub detail: String,
+}
+
+/// What an onboarding or offboarding did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// The workstation.
+    pub name: String,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Why it rolled back.
+    pub reason: Option<String>,
+    /// Its address (given, or released).
+    pub address: Option<IpAddr>,
+    /// Its VPN gateway and tunnel address.
+    pub vpn: Option<(String, IpAddr)>,
+    /// Switch and port.
+    pub port: Option<(String, String)>,
+    /// The asset file written (or archived).
+    pub asset_file: Option<PathBuf>,
+    /// Files produced for the user and the DHCP server.
+    pub files: Vec<PathBuf>,
+    /// The checks after the change.
+    pub proofs: Vec<Proof>,
+    /// The device run (switch and gateway), when one was needed.
+    #[serde(skip)]
+    pub run: Option<RunReport>,
+    /// The run report's path.
+    pub run_report: Option<PathBuf>,
+    /// The WireGuard profile's QR code for a terminal (holds the private key: shown once,
+    /// never saved in a report).
+    #[serde(skip)]
+    pub qr_terminal: Option<String>,
+}
+
+/// The file a workstation onboarded by netparc lives in.
+pub fn asset_path(root: &Path, name: &str) -> PathBuf {
+    root.join("assets").join("workstations").join(format!("{name}.yml"))
+}
+
+fn failure(code: &'static str, message: impl Into<String>) -> Diagnostics {
+    Diagnostics::from(Diagnostic::error(code, message))
+}
+
+fn today() -> String {
+    crate::inventory::date::Date::today().to_string()
+}
+
+/// A YAML scalar for free text: JSON's double-quoted strings are YAML too.
+fn quoted(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_else(|_| String::from("\"\""))
+}
+
+/// Secret store entry names for a workstation's VPN keys.
+fn vault_names(name: &str) -> (String, String) {
+    (format!("vpn/clients/{name}"), format!("vpn/psk/{name}"))
+}
+
+/// The new asset file, as a person would write it.
+fn asset_text(request: &Request, placement: &Placement, vpn_public: Option<&str>) -> String {
+    let mut text = format!(
+        "# {name}: onboarded by netparc on {date}{ticket}{by}.\n\
+         # Human-owned from now on; `netparc offboard {name}` retires it.\n\
+         name: {name}\n\
+         kind: workstation\n\
+         site: {site}\n\
+         address: {address}\n\
+         vlan: {vlan}\n\
+         mac: \"{mac}\"\n\
+         user: {user}\n",
+        name = request.name,
+        date = today(),
+        ticket = request
+            .ticket
+            .as_deref()
+            .map(|t| format!(" ({t})"))
+            .unwrap_or_default(),
+        by = request
+            .technician
+            .as_deref()
+            .map(|t| format!(" by {t}"))
+            .unwrap_or_default(),
+        site = request.site,
+        address = placement.address,
+        vlan = request.vlan,
+        mac = placement.mac,
+        user = quoted(&request.user),
+    );
+    if let Some(description) = &request.description {
+        text.push_str(&format!("description: {}\n", quoted(description)));
+    }
+    if let Some((switch, port)) = &placement.port {
+        text.push_str(&format!(
+            "connected_to: {{switch: {}, port: {}}}\n",
+            quoted(switch),
+            quoted(port)
+        ));
+    }
+    if !placement.ssids.is_empty() {
+        let names: Vec<String> = placement.ssids.iter().map(|s| quoted(&s.name)).collect();
+        text.push_str(&format!("wifi: [{}]\n", names.join(", ")));
+    }
+    if let (Some((gateway, address)), Some(public)) = (&placement.vpn, vpn_public) {
+        let (private, psk) = vault_names(&request.name);
+        text.push_str(&format!(
+            "vpn_client:\n  gateway: {}\n  address: {address}\n  public_key: {}\n  \
+             preshared_key: vault:{psk}\n  private_key: vault:{private}\n",
+            quoted(gateway),
+            quoted(public),
+        ));
+    }
+    text
+}
+
+/// Parse an asset file's text as the loader would, located in `path`.
+fn located_asset(text: &str, path: &Path) -> Result<Located<Asset>, Diagnostics> {
+    let vocabulary = crate::inventory::model::vocabulary();
+    let (loaded, found) = crate::yaml::parse::<Asset>(text, path, &vocabulary)?;
+    if found.has_errors() {
+        return Err(found);
+    }
+    let file: Arc<SourceFile> = loaded.source;
+    Ok(Located {
+        value: loaded.value,
+        origin: Origin {
+            file,
+            path: Vec::new(),
+        },
+    })
+}
+
+fn load(root: &Path) -> Result<Inventory, Diagnostics> {
+    let outcome = Inventory::load(root);
+    match outcome.inventory {
+        Some(inventory) if !outcome.diagnostics.has_errors() => Ok(inventory),
+        _ => Err(outcome.diagnostics),
+    }
+}
+
+fn lock(root: &Path) -> Result<crate::fsutil::FileLock, Diagnostics> {
+    let state = root.join("state");
+    crate::fsutil::create_private_dir(&state)
+        .map_err(|e| failure("onboard.state", format!("cannot create {}: {e}", state.display())))?;
+    crate::fsutil::FileLock::acquire(&state.join("onboarding.lock"), Duration::from_secs(120))
+        .map_err(|e| failure("onboard.locked", format!("cannot take the onboarding lock: {e}")))
+}
+
+/// What was done so far, to undo in reverse.
+#[derive(Default)]
+struct Undo {
+    asset_file: Option<PathBuf>,
+    /// (path, previous bytes or None when the file did not exist).
+    replaced: Vec<(PathBuf, Option<Vec<u8>>)>,
+    vault: Vec<String>,
+    /// Devices changed, with the backup revision taken before.
+    devices: Vec<(String, String)>,
+}
+
+impl Undo {
+    /// Remember a file's content before it is replaced.
+    fn remember(&mut self, path: &Path) {
+        if !self.replaced.iter().any(|(p, _)| p == path) {
+            self.replaced.push((path.to_path_buf(), std::fs::read(path).ok()));
+        }
+    }
+
+    /// Undo everything, devices first (they are reached with the inventory as it was).
+    async fn run(
+        self,
+        root: &Path,
+        before: &Inventory,
+        access: Option<&Access>,
+        errors: &mut Vec<String>,
+    ) {
+        if !self.devices.is_empty()
+            && let Some(access) = access
+        {
+            let resolver = crate::check::open_resolver(before);
+            match BackupStore::open(&before.root) {
+                Ok(store) => {
+                    for (asset, revision) in &self.devices {
+                        if let Err(e) = crate::restore::restore(
+                            access,
+                            before,
+                            &resolver,
+                            &store,
+                            asset,
+                            Some(revision),
+                            false,
+                        )
+                        .await
+                        {
+                            errors.push(format!("restoring {asset} to {revision}: {e}"));
+                        }
+                    }
+                }
+                Err(e) => errors.push(format!("backup store: {e}")),
+            }
+        }
+        if let Some(path) = &self.asset_file
+            && let Err(e) = std::fs::remove_file(path)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            errors.push(format!("removing {}: {e}", path.display()));
+        }
+        for (path, previous) in self.replaced.iter().rev() {
+            let result = match previous {
+                Some(bytes) => crate::fsutil::write_file(path, bytes, 0o600),
+                None => match std::fs::remove_file(path) {
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                    other => other,
+                },
+            };
+            if let Err(e) = result {
+                errors.push(format!("putting back {}: {e}", path.display()));
+            }
+        }
+        if !self.vault.is_empty() {
+            let result = open_vault(root).and_then(|mut store| {
+                for name in &self.vault {
+                    let _ = store.remove(name);
+                }
+                store.save().map_err(|e| e.to_string())
+            });
+            if let Err(e) = result {
+                errors.push(format!("removing the VPN keys from the secrets store: {e}"));
+            }
+        }
+    }
+}
+
+fn open_vault(root: &Path) -> Result<crate::secrets::store::SecretStore, String> {
+    let settings = crate::inventory::load::load_settings(root)
+        .map_err(|d| d.iter().map(|x| x.message.clone()).collect::<Vec<_>>().join("; "))?;
+    let secrets = &settings.value.secrets;
+    let identity = crate::check::identity_path(root, secrets.identity.as_deref());
+    let location = crate::secrets::store::locate_identity_for_inventory(
+        root,
+        identity.as_deref(),
+        &|name| std::env::var_os(name),
+    )
+    .map_err(|e| e.to_string())?;
+    crate::secrets::store::SecretStore::open_with_identity(
+        root.join(&secrets.store),
+        root.join(&secrets.recipients),
+        &location,
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// The change record and steps for the devices an onboarding touches.
+fn device_playbook(
+    title: &str,
+    request_user: &str,
+    technician: Option<&str>,
+    ticket: Option<&str>,
+    reason: &str,
+    devices: &[String],
+    gateway_check: Option<(&str, &str, bool)>,
+) -> String {
+    let targets: Vec<String> = devices.iter().map(|d| format!("name:{d}")).collect();
+    let responsible = technician
+        .map(str::to_string)
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| String::from("the technician on duty"));
+    let mut text = format!(
+        "name: {title}\ntargets: {targets}\nchange:\n  id: {id}\n  requested_by: {requested}\n  \
+         reason: {reason}\n  expected_return: {ret}\n  risks: {risks}\n  resources: {res}\n  \
+         responsible: {responsible}\nrollout:\n  forks: {forks}\nsteps:\n  \
+         - backup: {{message: {title}}}\n  - render: {{}}\n  - push: {{mode: merge}}\n",
+        title = quoted(title),
+        targets = quoted(&targets.join(",")),
+        id = ticket.map(quoted).unwrap_or_else(|| String::from("null")),
+        requested = quoted(request_user),
+        reason = quoted(reason),
+        ret = quoted("the workstation is connected, verified and recorded"),
+        risks = quoted(
+            "only its switch port and its VPN peer change; each device is backed up first and \
+             restored if anything fails"
+        ),
+        res = quoted("netparc, one technician"),
+        responsible = quoted(&responsible),
+        forks = devices.len().max(1),
+    );
+    if let Some((interface, public_key, present)) = gateway_check {
+        // The peer is loaded (or gone) on the running interface, not only in the file.
+        let run = format!(
+            "if wg show {interface} peers | grep -qxF -- '{public_key}'; then echo peer-loaded; \
+             else echo peer-absent; fi"
+        );
+        text.push_str(&format!(
+            "  - name: {name}\n    when: \"asset.vpn is not none\"\n    command: {{run: {run}, expect: [{expect}]}}\n",
+            name = quoted(if present {
+                "The VPN peer is loaded"
+            } else {
+                "The VPN peer is gone"
+            }),
+            run = quoted(&run),
+            expect = quoted(if present { "^peer-loaded" } else { "^peer-absent" }),
+        ));
+    }
+    text.push_str("  - verify: {}\n  - record: {}\n");
+    text
+}
+
+/// A WireGuard key as `wg` prints it (so it can sit in a shell command).
+fn is_wireguard_key(key: &str) -> bool {
+    key.len() == 44
+        && key.ends_with('=')
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '/' || c == '=')
+}
+
+/// Run the device playbook on `devices` (switch and gateway) and say which changed.
+#[allow(clippy::too_many_arguments)]
+async fn run_devices(
+    inventory: &Inventory,
+    resolver: &SecretResolver,
+    access: &Access,
+    playbook: &str,
+    options: &Options,
+    events: EventSink,
+) -> Result<RunReport, Diagnostics> {
+    let file = tempfile::Builder::new()
+        .prefix("netparc-onboard-")
+        .suffix(".yml")
+        .tempfile()
+        .map_err(|e| failure("onboard.tempfile", format!("cannot write the device playbook: {e}")))?;
+    std::fs::write(file.path(), playbook)
+        .map_err(|e| failure("onboard.tempfile", format!("cannot write the device playbook: {e}")))?;
+    let (_cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
+    let run_options = RunOptions {
+        check: options.check,
+        forks: None,
+        timeouts: options.timeouts,
+        limit: None,
+        lab: options.lab,
+        verifier: None,
+    };
+    crate::playbook::launch::launch(
+        inventory,
+        resolver,
+        file.path(),
+        access,
+        run_options,
+        events,
+        cancel_rx,
+    )
+    .await
+}
+
+/// Assets changed by a run, with the revision to restore them to.
+fn changed_devices(run: &RunReport) -> Vec<(String, String)> {
+    run.assets
+        .iter()
+        .filter(|a| matches!(a.status, Status::Changed | Status::Ok))
+        .filter_map(|a| Some((a.asset.clone(), a.backup_revision.clone()?)))
+        .collect()
+}
+
+fn run_failure(run: &RunReport) -> Option<String> {
+    run.assets
+        .iter()
+        .find(|a| a.status.is_failure())
+        .map(|a| {
+            format!(
+                "{} {}: {}",
+                a.asset,
+                a.status.as_str(),
+                a.reason.as_deref().unwrap_or("see the run report")
+            )
+        })
+}
+
+/// The workstation's own proofs: its switch port up (SNMP ifOperStatus) and the
+/// workstation answering ping at its address.
+async fn prove(
+    inventory: &Inventory,
+    resolver: &SecretResolver,
+    access: &Access,
+    name: &str,
+    port: Option<&(String, String)>,
+) -> Vec<Proof> {
+    use crate::probe::icmp::PingOptions;
+    let mut proofs = Vec::new();
+    let ping = async {
+        let Some(asset) = inventory.asset(name) else {
+            return Vec::new();
+        };
+        let options = crate::verify::VerifyOptions {
+            ping: Some(PingOptions {
+                count: 2,
+                interval: Duration::from_millis(20),
+                ..PingOptions::default()
+            }),
+            tcp: None,
+            snmp: false,
+            config: false,
+            concurrency: 1,
+            previous_uptime: Default::default(),
+            interfaces_up: None,
+            probers: None,
+        };
+        let (states, found) =
+            crate::verify::verify_assets(inventory, resolver, access, &[asset], &[], &options)
+                .await;
+        let mut proofs: Vec<Proof> = states
+            .iter()
+            .map(|state| {
+                let report = state.ping.as_ref();
+                let answered = report.is_some_and(|p| p.received > 0);
+                Proof {
+                    check: format!("{name} answers ping"),
+                    ok: answered,
+                    detail: match report {
+                        Some(p) => format!("{}/{} echoes answered", p.received, p.sent),
+                        None => String::from("no ping report"),
+                    },
+                }
+            })
+            .collect();
+        proofs.extend(found.iter().map(|d| Proof {
+            check: format!("{name} answers ping"),
+            ok: false,
+            detail: d.message.clone(),
+        }));
+        proofs
+    };
+    let port_up = async {
+        let Some((switch, port)) = port else {
+            return Vec::new();
+        };
+        let Some(asset) = inventory.asset(switch) else {
+            return Vec::new();
+        };
+        let options = crate::verify::VerifyOptions {
+            ping: None,
+            tcp: None,
+            snmp: true,
+            config: false,
+            concurrency: 1,
+            previous_uptime: Default::default(),
+            interfaces_up: Some(vec![port.clone()]),
+            probers: None,
+        };
+        let (states, found) =
+            crate::verify::verify_assets(inventory, resolver, access, &[asset], &[], &options)
+                .await;
+        let check = format!("port {port} of {switch} is up (SNMP ifOperStatus)");
+        let mut proofs: Vec<Proof> = states
+            .iter()
+            .map(|state| {
+                let fact = state
+                    .snmp
+                    .as_ref()
+                    .and_then(|facts| facts.interfaces.iter().find(|i| &i.name == port));
+                match (fact, &state.snmp_error) {
+                    (Some(fact), _) => Proof {
+                        check: check.clone(),
+                        ok: fact.oper_status == "up",
+                        detail: format!(
+                            "admin {}, oper {}, alias \"{}\"",
+                            fact.admin_status, fact.oper_status, fact.alias
+                        ),
+                    },
+                    (None, Some(error)) => Proof {
+                        check: check.clone(),
+                        ok: false,
+                        detail: format!("SNMP: {error}"),
+                    },
+                    (None, None) => Proof {
+                        check: check.clone(),
+                        ok: false,
+                        detail: String::from("the switch does not report that port"),
+                    },
+                }
+            })
+            .collect();
+        proofs.extend(found.iter().map(|d| Proof {
+            check: check.clone(),
+            ok: false,
+            detail: d.message.clone(),
+        }));
+        proofs
+    };
+    let (mut pinged, ported) = tokio::join!(ping, port_up);
+    proofs.append(&mut ported.into_iter().collect());
+    proofs.append(&mut pinged);
+    proofs
+}
+
+/// Onboard the workstation `request` describes, in the inventory at `root`.
+pub async fn onboard(
+    root: &Path,
+    request: &Request,
+    options: &Options,
+    events: EventSink,
+) -> Result<Report, Diagnostics> {
+    let _lock = if options.check { None } else { Some(lock(root)?) };
+    let before = load(root)?;
+    let placement = request::validate(&before, request)?;
+    let path = asset_path(root, &request.name);
+    if path.exists() {
+        return Err(failure(
+            "onboard.duplicate-name",
+            format!("{} already exists", path.display()),
+        ));
+    }
+    let keys = placement
+        .vpn
+        .as_ref()
+        .map(|_| (super::wgkeys::generate(), super::wgkeys::preshared_key()));
+    let text = asset_text(request, &placement, keys.as_ref().map(|(k, _)| k.public.as_str()));
+    let mut after = before.clone();
+    after.assets.push(located_asset(&text, &path)?);
+    let mut found = Diagnostics::new();
+    found.extend(
+        crate::inventory::validate::validate(&after)
+            .into_iter()
+            .filter(|d| d.is_error() && d.asset.as_deref() == Some(request.name.as_str())),
+    );
+    if found.has_errors() {
+        return Err(found);
+    }
+    let mut report = Report {
+        name: request.name.clone(),
+        outcome: if options.check {
+            Outcome::Checked
+        } else {
+            Outcome::Done
+        },
+        reason: None,
+        address: Some(placement.address),
+        vpn: placement.vpn.clone(),
+        port: placement.port.clone(),
+        asset_file: Some(path.clone()),
+        files: Vec::new(),
+        proofs: Vec::new(),
+        run: None,
+        run_report: None,
+        qr_terminal: None,
+    };
+    let mut undo = Undo::default();
+    if !options.check {
+        if let Err(reason) = record_files(root, &after, request, &path, &text, &keys, &mut undo) {
+            let mut errors = Vec::new();
+            undo.run(root, &before, None, &mut errors).await;
+            return Err(failure("onboard.write", with_undo_errors(reason, &errors)));
+        }
+    }
+    let resolver = crate::check::open_resolver(&after);
+    let mut devices: Vec<String> = Vec::new();
+    if let Some((switch, _)) = &placement.port {
+        devices.push(switch.clone());
+    }
+    if let Some((gateway, _)) = &placement.vpn {
+        devices.push(gateway.clone());
+    }
+    let mut names: Vec<&str> = devices.iter().map(String::as_str).collect();
+    names.push(&request.name);
+    let selector = Selector::parse(
+        &names
+            .iter()
+            .map(|n| format!("name:{n}"))
+            .collect::<Vec<_>>()
+            .join(","),
+    )
+    .map_err(|e| failure("onboard.selector", e.to_string()))?;
+    let access_options = AccessOptions {
+        lab: options.lab,
+        faults: options.faults.clone(),
+        accept_new: options.accept_new || options.lab,
+    };
+    let access = match Access::open(&after, &resolver, &selector, &access_options).await {
+        Ok(access) => access,
+        Err(found) => {
+            let mut errors = Vec::new();
+            undo.run(root, &before, None, &mut errors).await;
+            return Err(found);
+        }
+    };
+    let result = connect_and_prove(
+        &after, &resolver, &access, request, &placement, &keys, options, events, &mut undo,
+        &mut report,
+    )
+    .await;
+    match result {
+        Ok(()) if !options.check => {
+            match issue_files(&after, &resolver, request, &placement, &keys, options) {
+                Ok((files, qr)) => {
+                    report.files.extend(files);
+                    report.qr_terminal = qr;
+                    record_state(root, &report);
+                }
+                Err(reason) => rollback(root, &before, &access, undo, &mut report, reason).await,
+            }
+        }
+        Ok(()) => {}
+        Err(reason) if options.check => {
+            report.reason = Some(reason);
+        }
+        Err(reason) => rollback(root, &before, &access, undo, &mut report, reason).await,
+    }
+    access.close().await;
+    Ok(report)
+}
+
+fn with_undo_errors(reason: String, errors: &[String]) -> String {
+    if errors.is_empty() {
+        reason
+    } else {
+        format!("{reason}; undoing also failed: {}", errors.join("; "))
+    }
+}
+
+async fn rollback(
+    root: &Path,
+    before: &Inventory,
+    access: &Access,
+    undo: Undo,
+    report: &mut Report,
+    reason: String,
+) {
+    let mut errors = Vec::new();
+    undo.run(root, before, Some(access), &mut errors).await;
+    report.outcome = Outcome::RolledBack;
+    report.reason = Some(with_undo_errors(reason, &errors));
+    report.files.clear();
+}
+
+/// The secrets, the asset file and the DHCP files, each remembered for undoing.
+fn record_files(
+    root: &Path,
+    after: &Inventory,
+    request: &Request,
+    path: &Path,
+    text: &str,
+    keys: &Option<(super::wgkeys::WgKeyPair, Secret)>,
+    undo: &mut Undo,
+) -> Result<(), String> {
+    if let Some((pair, psk)) = keys {
+        let mut store = open_vault(root)?;
+        let (private, shared) = vault_names(&request.name);
+        store
+            .set(&private, pair.private_key().clone())
+            .map_err(|e| e.to_string())?;
+        store.set(&shared, psk.clone()).map_err(|e| e.to_string())?;
+        undo.vault = vec![private, shared];
+        let vault_path = store.path().to_path_buf();
+        undo.remember(&vault_path);
+        // The names are removed on undo; the file itself is re-encrypted, not restored.
+        undo.replaced.retain(|(p, _)| p != &vault_path);
+        store.save().map_err(|e| e.to_string())?;
+    }
+    let folder = path.parent().unwrap_or(root);
+    std::fs::create_dir_all(folder).map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+    // A new file, never one that appeared meanwhile (another process without the lock).
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    undo.asset_file = Some(path.to_path_buf());
+    use std::io::Write;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let dir = super::dhcp::site_dir(root, &request.site).map_err(|e| e.to_string())?;
+    undo.remember(&dir.join(super::dhcp::KEA_FILE));
+    undo.remember(&dir.join(super::dhcp::DNSMASQ_FILE));
+    super::dhcp::write_site(after, &request.site).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Devices through the engine, then the workstation's own proofs.
+#[allow(clippy::too_many_arguments)]
+async fn connect_and_prove(
+    after: &Inventory,
+    resolver: &SecretResolver,
+    access: &Access,
+    request: &Request,
+    placement: &Placement,
+    keys: &Option<(super::wgkeys::WgKeyPair, Secret)>,
+    options: &Options,
+    events: EventSink,
+    undo: &mut Undo,
+    report: &mut Report,
+) -> Result<(), String> {
+    let mut devices: Vec<String> = Vec::new();
+    if let Some((switch, _)) = &placement.port {
+        devices.push(switch.clone());
+    }
+    let mut gateway_check = None;
+    let interface;
+    if let (Some((gateway, _)), Some((pair, _))) = (&placement.vpn, keys) {
+        devices.push(gateway.clone());
+        interface = after
+            .asset(gateway)
+            .and_then(|g| g.value.vpn.as_ref())
+            .map(|v| v.interface.clone())
+            .unwrap_or_else(|| String::from("wg0"));
+        gateway_check = Some((interface.as_str(), pair.public.as_str(), true));
+    }
+    if !devices.is_empty() {
+        let playbook = device_playbook(
+            &format!("Onboard {} ({})", request.name, request.user),
+            &request.user,
+            request.technician.as_deref(),
+            request.ticket.as_deref(),
+            &format!(
+                "new workstation {} for {} at {}",
+                request.name, request.user, placement.address
+            ),
+            &devices,
+            gateway_check,
+        );
+        let run = run_devices(after, resolver, access, &playbook, options, events)
+            .await
+            .map_err(|found| {
+                found
+                    .iter()
+                    .map(|d| d.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })?;
+        if !options.check {
+            undo.devices = run
+                .assets
+                .iter()
+                .filter(|a| a.status == Status::Changed)
+                .filter_map(|a| Some((a.asset.clone(), a.backup_revision.clone()?)))
+                .collect();
+            report.run_report = run.save(&after.root).ok();
+        }
+        let failed = run_failure(&run);
+        report.run = Some(run);
+        if let Some(reason) = failed {
+            return Err(reason);
+        }
+    }
+    if options.check {
+        return Ok(());
+    }
+    report.proofs = prove(after, resolver, access, &request.name, placement.port.as_ref()).await;
+    if let Some(failed) = report.proofs.iter().find(|p| !p.ok) {
+        return Err(format!("{}: {}", failed.check, failed.detail));
+    }
+    Ok(())
+}
+
+/// The onboarding as the workstation's verified state (`state/assets/<name>.yml`).
+fn record_state(root: &Path, report: &Report) {
+    let store = crate::state::StateStore::open(root);
+    let value = serde_json::json!({
+        "date": today(),
+        "address": report.address,
+        "port": report.port.as_ref().map(|(s, p)| format!("{s} {p}")),
+        "vpn": report.vpn.as_ref().map(|(g, a)| format!("{g} {a}")),
+        "proofs": report.proofs,
+        "run": report.run.as_ref().map(|r| r.run.clone()),
+    });
+    if let Err(e) = store.update(&report.name, "onboarding", value) {
+        tracing::warn!("cannot record the onboarding of {}: {e}", report.name);
+    }
+}
+
+/// Wi-Fi profiles, the VPN profile with its QR code, and the handover sheet, in the output
+/// folder (0700; files holding a key 0600). Returns the files and the terminal QR code.
+fn issue_files(
+    inventory: &Inventory,
+    resolver: &SecretResolver,
+    request: &Request,
+    placement: &Placement,
+    keys: &Option<(super::wgkeys::WgKeyPair, Secret)>,
+    options: &Options,
+) -> Result<(Vec<PathBuf>, Option<String>), String> {
+    use super::handover::{HandoverSheet, Support, VpnSection, WifiSection, Wired};
+    use super::wifi::{EapMethod, Enterprise, WifiProfile};
+    use crate::inventory::model::WifiSecurity;
+    let out = options.out.clone().unwrap_or_else(|| {
+        inventory
+            .root
+            .join("state")
+            .join("handover")
+            .join(&request.name)
+    });
+    crate::fsutil::create_private_dir(&out)
+        .map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let mut files = Vec::new();
+    let mut write = |name: &str, bytes: &[u8], mode: u32| -> Result<PathBuf, String> {
+        let path = out.join(name);
+        crate::fsutil::write_file(&path, bytes, mode)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        files.push(path.clone());
+        Ok(path)
+    };
+    let site = inventory
+        .site(&request.site)
+        .ok_or_else(|| format!("no site `{}`", request.site))?;
+    let mut wifi_sections = Vec::new();
+    for ssid in &placement.ssids {
+        let psk = match &ssid.psk {
+            Some(reference) => Some(resolver.resolve(reference).map_err(|e| e.to_string())?),
+            None => None,
+        };
+        let enterprise = matches!(
+            ssid.security,
+            WifiSecurity::Wpa2Enterprise | WifiSecurity::Wpa3Enterprise
+        )
+        .then(|| Enterprise {
+            method: EapMethod::Peap,
+            identity: &request.user,
+            server_name: None,
+            ca_cert: None,
+        });
+        let profile = WifiProfile {
+            ssid: &ssid.name,
+            security: ssid.security,
+            psk: psk.as_ref().map(|p| p.expose()),
+            hidden: ssid.hidden,
+            enterprise,
+        };
+        let exports = super::wifi::export(&profile, &ssid.name).map_err(|e| e.to_string())?;
+        let stem = file_stem(&ssid.name);
+        let names = vec![
+            format!("wifi-{stem}.nmconnection"),
+            format!("wifi-{stem}.wpa_supplicant.conf"),
+            format!("wifi-{stem}.xml"),
+        ];
+        write(&names[0], exports.networkmanager.as_bytes(), 0o600)?;
+        write(&names[1], exports.wpa_supplicant.as_bytes(), 0o600)?;
+        write(&names[2], exports.windows_xml.as_bytes(), 0o600)?;
+        wifi_sections.push(WifiSection {
+            ssid: ssid.name.clone(),
+            security: security_label(ssid.security).to_string(),
+            files: names,
+            enterprise_identity: profile.enterprise.as_ref().map(|e| e.identity.to_string()),
+        });
+    }
+    let mut vpn_section = None;
+    let mut qr_terminal = None;
+    if let (Some((gateway_name, address)), Some((pair, psk))) = (&placement.vpn, keys) {
+        let gateway = inventory
+            .asset(gateway_name)
+            .ok_or_else(|| format!("no gateway `{gateway_name}`"))?;
+        let service = gateway
+            .value
+            .vpn
+            .as_ref()
+            .ok_or_else(|| format!("`{gateway_name}` has no vpn section"))?;
+        let conf = wireguard_profile(inventory, gateway, service, &request.name, *address, pair, psk)?;
+        let conf_name = format!("{}.conf", request.name);
+        write(&conf_name, conf.as_bytes(), 0o600)?;
+        let qr = super::qr::Qr::encode(&conf).map_err(|e| e.to_string())?;
+        let png_name = format!("{}-wireguard-qr.png", request.name);
+        write(&png_name, &qr.to_png(), 0o600)?;
+        qr_terminal = Some(qr.to_terminal(super::qr::TerminalStyle::Ansi));
+        vpn_section = Some(VpnSection {
+            kind: String::from("WireGuard"),
+            gateway: gateway_name.clone(),
+            endpoint: service.endpoint.clone().unwrap_or_default(),
+            tunnel_address: address.to_string(),
+            config_file: conf_name,
+            qr_png: Some(png_name),
+        });
+    }
+    let sheet = HandoverSheet {
+        workstation: request.name.clone(),
+        user: request.user.clone(),
+        site: site
+            .value
+            .name
+            .clone()
+            .unwrap_or_else(|| site.value.site.clone()),
+        date: today(),
+        technician: request.technician.clone(),
+        ticket: request.ticket.clone(),
+        wired: Some(Wired {
+            address: placement.address.to_string(),
+            prefix_len: placement.prefix_len,
+            gateway: placement.gateway.map(|g| g.to_string()),
+            dns: site.value.dns.iter().map(ToString::to_string).collect(),
+            domain: site.value.domain.clone(),
+            vlan: request.vlan.clone(),
+            switch: placement.port.as_ref().map(|(s, _)| s.clone()),
+            port: placement.port.as_ref().map(|(_, p)| p.clone()),
+            mac: placement.mac.clone(),
+            dhcp_reserved: true,
+        }),
+        wifi: wifi_sections,
+        vpn: vpn_section,
+        support: inventory.settings.value.support.as_ref().map(|s| Support {
+            name: s.name.clone(),
+            phone: s.phone.clone(),
+            email: s.email.clone(),
+            hours: s.hours.clone(),
+        }),
+    };
+    write("handover.md", super::handover::markdown(&sheet).as_bytes(), 0o644)?;
+    write("handover.html", super::handover::html(&sheet).as_bytes(), 0o644)?;
+    Ok((files, qr_terminal))
+}
+
+fn security_label(security: crate::inventory::model::WifiSecurity) -> &'static str {
+    use crate::inventory::model::WifiSecurity::*;
+    match security {
+        Open => "Open",
+        Wpa2Psk => "WPA2-Personal",
+        Wpa2Enterprise => "WPA2-Enterprise",
+        Wpa3Sae => "WPA3-Personal",
+        Wpa2Wpa3 => "WPA2/WPA3-Personal",
+        Wpa3Enterprise => "WPA3-Enterprise",
+    }
+}
+
+/// A file name part from an SSID: letters, digits and hyphens.
+fn file_stem(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect()
+}
+
+/// The client's WireGuard profile, from `templates/vpn/wireguard-client.tera`.
+fn wireguard_profile(
+    inventory: &Inventory,
+    gateway: &Located<Asset>,
+    service: &crate::inventory::model::VpnService,
+    name: &str,
+    address: IpAddr,
+    pair: &super::wgkeys::WgKeyPair,
+    psk: &Secret,
+) -> Result<String, String> {
+    let templates = crate::check::load_templates(inventory).map_err(|found| {
+        found
+            .iter()
+            .map(|d| d.message.clone())
+            .collect::<Vec<_>>()
+            .join("; ")
+    })?;
+    let site = inventory
+        .site(&gateway.value.site)
+        .map(|s| serde_json::to_value(&s.value).unwrap_or_default())
+        .unwrap_or_default();
+    let vars = serde_json::to_value(crate::inventory::vars::merged_vars(inventory, gateway))
+        .unwrap_or_default();
+    let context = serde_json::json!({
+        "inventory": {
+            "name": inventory.settings.value.name,
+            "description": inventory.settings.value.description,
+        },
+        "site": site,
+        "vars": vars,
+        "peer": {
+            "name": name,
+            "address": address,
+            "private_key": pair.private_key().expose(),
+            "preshared_key": psk.expose(),
+        },
+        "gateway": {
+            "name": gateway.value.name,
+            "endpoint": service.endpoint,
+            "public_key": service.public_key,
+            "tunnel_address": service.tunnel_address,
+            "routes": service.routes,
+        },
+    });
+    templates
+        .render("vpn/wireguard-client.tera", name, &context)
+        .map_err(|d| d.message)
+}
