@@ -147,7 +147,10 @@ pub fn secret_fields<'a>(
                     ypath!["vpn", "peers", vpn.peers.len() + offset, "preshared_key"].to_vec(),
                     reference,
                     SecretClass::Administrator,
-                    (&client.origin, ypath!["vpn_client", "preshared_key"].to_vec()),
+                    (
+                        &client.origin,
+                        ypath!["vpn_client", "preshared_key"].to_vec(),
+                    ),
                 );
             }
         }

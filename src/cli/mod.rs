@@ -13,6 +13,7 @@ mod docs;
 mod exec;
 mod inventory;
 mod lab;
+mod onboard;
 mod plan;
 mod render;
 mod run;
@@ -57,6 +58,12 @@ enum Command {
     /// Run a playbook: back up, push the intended configurations, verify, roll back what
     /// fails; `--check --diff` previews without touching anything.
     Run(run::Args),
+    /// Connect a new workstation: next free address, asset file, DHCP reservation, switch
+    /// port, Wi-Fi and VPN profiles, verified, recorded and a handover sheet for its user.
+    Onboard(onboard::OnboardArgs),
+    /// Retire a workstation: VPN peer removed, port shut and reset, address and DHCP
+    /// reservation released, asset archived as retired.
+    Offboard(onboard::OffboardArgs),
     /// Save the running configuration of the selected devices in the backup repository
     /// (`state/backups`, one git commit per device that changed).
     Backup(backup::BackupArgs),
@@ -116,6 +123,8 @@ pub fn main() -> ExitCode {
         Command::Lab(args) => lab::run(args),
         Command::Exec(args) => exec::run(args),
         Command::Run(args) => run::run(args),
+        Command::Onboard(args) => onboard::onboard(args),
+        Command::Offboard(args) => onboard::offboard(args),
         Command::Backup(args) => backup::backup(args),
         Command::Restore(args) => backup::restore(args),
         Command::Inventory(args) => inventory::run(args),

@@ -160,7 +160,7 @@ async fn run_async(args: Args) -> Result<ExitCode> {
     })
 }
 
-fn print_recap(out: &mut impl Write, report: &RunReport) -> std::io::Result<()> {
+pub(super) fn print_recap(out: &mut impl Write, report: &RunReport) -> std::io::Result<()> {
     let mode = if report.check {
         " (check mode: nothing changed)"
     } else {
@@ -207,7 +207,7 @@ fn print_recap(out: &mut impl Write, report: &RunReport) -> std::io::Result<()> 
 
 /// Live progress: bars per batch on a terminal, plain lines otherwise (logs, CI, pipes).
 #[derive(Clone)]
-struct Progress {
+pub(super) struct Progress {
     inner: Arc<Mutex<ProgressState>>,
 }
 
@@ -219,7 +219,7 @@ struct ProgressState {
 }
 
 impl Progress {
-    fn new(show_diff: bool, quiet: bool) -> Progress {
+    pub(super) fn new(show_diff: bool, quiet: bool) -> Progress {
         let bars = (!quiet && std::io::stderr().is_terminal()).then(MultiProgress::new);
         Progress {
             inner: Arc::new(Mutex::new(ProgressState {
@@ -245,7 +245,7 @@ impl Progress {
         }
     }
 
-    fn show(&self, event: Event) {
+    pub(super) fn show(&self, event: Event) {
         let Ok(mut state) = self.inner.lock() else {
             return;
         };
@@ -319,7 +319,7 @@ impl Progress {
         }
     }
 
-    fn finish(&self) {
+    pub(super) fn finish(&self) {
         if let Ok(mut state) = self.inner.lock()
             && let Some(bar) = state.batch.take()
         {

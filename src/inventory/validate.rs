@@ -29,11 +29,16 @@ fn check_macs(inventory: &Inventory) -> Diagnostics {
         let Some(mac) = &a.mac else { continue };
         match crate::render::filters::parse_mac(mac) {
             Err(error) => diagnostics.push(
-                Diagnostic::error("inventory.bad-mac", format!("`{mac}` is not a MAC address: {error}"))
-                    .at(asset.origin.locate(&ypath!["mac"]))
-                    .asset(&a.name)
-                    .field("mac")
-                    .expected("six bytes in hex: aa:bb:cc:dd:ee:ff, aa-bb-cc-dd-ee-ff or aabb.ccdd.eeff"),
+                Diagnostic::error(
+                    "inventory.bad-mac",
+                    format!("`{mac}` is not a MAC address: {error}"),
+                )
+                .at(asset.origin.locate(&ypath!["mac"]))
+                .asset(&a.name)
+                .field("mac")
+                .expected(
+                    "six bytes in hex: aa:bb:cc:dd:ee:ff, aa-bb-cc-dd-ee-ff or aabb.ccdd.eeff",
+                ),
             ),
             Ok(bytes) => {
                 if let Some(other) = seen.insert(bytes, &a.name) {
@@ -64,7 +69,9 @@ fn check_vpn_clients(inventory: &Inventory) -> Diagnostics {
         .map(|g| g.value.name.as_str())
         .collect();
     for asset in &inventory.assets {
-        let Some(client) = &asset.value.vpn_client else { continue };
+        let Some(client) = &asset.value.vpn_client else {
+            continue;
+        };
         if !gateways.contains(&client.gateway.as_str()) {
             diagnostics.push(
                 Diagnostic::error(

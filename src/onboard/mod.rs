@@ -4,9 +4,9 @@
 //! hand over; offboarding undoes it all.
 
 pub mod dhcp;
-pub mod request;
 pub mod handover;
 pub mod qr;
+pub mod request;
 pub mod wgkeys;
 pub mod wifi;
 pub mod workflow;

@@ -63,9 +63,7 @@ fn error(code: &'static str, message: impl Into<String>) -> Diagnostic {
 fn valid_hostname(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 63
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         && !name.starts_with('-')
         && !name.ends_with('-')
 }
@@ -79,7 +77,9 @@ pub fn validate(inventory: &Inventory, request: &Request) -> Result<Placement, D
                 "onboard.bad-name",
                 format!("`{}` is not a valid host name", request.name),
             )
-            .expected("letters, digits and hyphens, at most 63, not starting or ending with a hyphen"),
+            .expected(
+                "letters, digits and hyphens, at most 63, not starting or ending with a hyphen",
+            ),
         );
     }
     if let Some(existing) = inventory.asset(&request.name) {
@@ -114,7 +114,10 @@ pub fn validate(inventory: &Inventory, request: &Request) -> Result<Placement, D
         }
     }
     if request.user.trim().is_empty() {
-        found.push(error("onboard.no-user", "--user is empty: say who uses the workstation"));
+        found.push(error(
+            "onboard.no-user",
+            "--user is empty: say who uses the workstation",
+        ));
     }
     let mac = match crate::render::filters::parse_mac(&request.mac) {
         Ok(bytes) => {
@@ -150,16 +153,25 @@ pub fn validate(inventory: &Inventory, request: &Request) -> Result<Placement, D
                     "onboard.bad-mac",
                     format!("`{}` is not a MAC address: {reason}", request.mac),
                 )
-                .expected("six bytes in hex: aa:bb:cc:dd:ee:ff, aa-bb-cc-dd-ee-ff or aabb.ccdd.eeff"),
+                .expected(
+                    "six bytes in hex: aa:bb:cc:dd:ee:ff, aa-bb-cc-dd-ee-ff or aabb.ccdd.eeff",
+                ),
             );
             String::new()
         }
     };
     let Some(site) = inventory.site(&request.site) else {
-        let known: Vec<&str> = inventory.sites.iter().map(|s| s.value.site.as_str()).collect();
+        let known: Vec<&str> = inventory
+            .sites
+            .iter()
+            .map(|s| s.value.site.as_str())
+            .collect();
         found.push(
-            error("onboard.unknown-site", format!("no site `{}`", request.site))
-                .hint(suggest(&request.site, &known)),
+            error(
+                "onboard.unknown-site",
+                format!("no site `{}`", request.site),
+            )
+            .hint(suggest(&request.site, &known)),
         );
         return Err(found);
     };
@@ -380,7 +392,9 @@ fn staff_ssids(inventory: &Inventory, site_name: &str, found: &mut Diagnostics) 
         found.push(
             error(
                 "onboard.no-wifi",
-                format!("site `{site_name}` has no staff Wi-Fi network (no access point lists one)"),
+                format!(
+                    "site `{site_name}` has no staff Wi-Fi network (no access point lists one)"
+                ),
             )
             .hint("onboard without --wifi"),
         );

@@ -100,7 +100,9 @@ pub struct Report {
 
 /// The file a workstation onboarded by netparc lives in.
 pub fn asset_path(root: &Path, name: &str) -> PathBuf {
-    root.join("assets").join("workstations").join(format!("{name}.yml"))
+    root.join("assets")
+        .join("workstations")
+        .join(format!("{name}.yml"))
 }
 
 fn failure(code: &'static str, message: impl Into<String>) -> Diagnostics {
@@ -204,10 +206,19 @@ fn load(root: &Path) -> Result<Inventory, Diagnostics> {
 
 fn lock(root: &Path) -> Result<crate::fsutil::FileLock, Diagnostics> {
     let state = root.join("state");
-    crate::fsutil::create_private_dir(&state)
-        .map_err(|e| failure("onboard.state", format!("cannot create {}: {e}", state.display())))?;
+    crate::fsutil::create_private_dir(&state).map_err(|e| {
+        failure(
+            "onboard.state",
+            format!("cannot create {}: {e}", state.display()),
+        )
+    })?;
     crate::fsutil::FileLock::acquire(&state.join("onboarding.lock"), Duration::from_secs(120))
-        .map_err(|e| failure("onboard.locked", format!("cannot take the onboarding lock: {e}")))
+        .map_err(|e| {
+            failure(
+                "onboard.locked",
+                format!("cannot take the onboarding lock: {e}"),
+            )
+        })
 }
 
 /// What was done so far, to undo in reverse.
@@ -225,7 +236,8 @@ impl Undo {
     /// Remember a file's content before it is replaced.
     fn remember(&mut self, path: &Path) {
         if !self.replaced.iter().any(|(p, _)| p == path) {
-            self.replaced.push((path.to_path_buf(), std::fs::read(path).ok()));
+            self.replaced
+                .push((path.to_path_buf(), std::fs::read(path).ok()));
         }
     }
 
@@ -295,16 +307,19 @@ impl Undo {
 }
 
 fn open_vault(root: &Path) -> Result<crate::secrets::store::SecretStore, String> {
-    let settings = crate::inventory::load::load_settings(root)
-        .map_err(|d| d.iter().map(|x| x.message.clone()).collect::<Vec<_>>().join("; "))?;
+    let settings = crate::inventory::load::load_settings(root).map_err(|d| {
+        d.iter()
+            .map(|x| x.message.clone())
+            .collect::<Vec<_>>()
+            .join("; ")
+    })?;
     let secrets = &settings.value.secrets;
     let identity = crate::check::identity_path(root, secrets.identity.as_deref());
-    let location = crate::secrets::store::locate_identity_for_inventory(
-        root,
-        identity.as_deref(),
-        &|name| std::env::var_os(name),
-    )
-    .map_err(|e| e.to_string())?;
+    let location =
+        crate::secrets::store::locate_identity_for_inventory(root, identity.as_deref(), &|name| {
+            std::env::var_os(name)
+        })
+        .map_err(|e| e.to_string())?;
     crate::secrets::store::SecretStore::open_with_identity(
         root.join(&secrets.store),
         root.join(&secrets.recipients),
@@ -391,9 +406,18 @@ async fn run_devices(
         .prefix("netparc-onboard-")
         .suffix(".yml")
         .tempfile()
-        .map_err(|e| failure("onboard.tempfile", format!("cannot write the device playbook: {e}")))?;
-    std::fs::write(file.path(), playbook)
-        .map_err(|e| failure("onboard.tempfile", format!("cannot write the device playbook: {e}")))?;
+        .map_err(|e| {
+            failure(
+                "onboard.tempfile",
+                format!("cannot write the device playbook: {e}"),
+            )
+        })?;
+    std::fs::write(file.path(), playbook).map_err(|e| {
+        failure(
+            "onboard.tempfile",
+            format!("cannot write the device playbook: {e}"),
+        )
+    })?;
     let (_cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
     let run_options = RunOptions {
         check: options.check,
@@ -415,27 +439,15 @@ async fn run_devices(
     .await
 }
 
-/// Assets changed by a run, with the revision to restore them to.
-fn changed_devices(run: &RunReport) -> Vec<(String, String)> {
-    run.assets
-        .iter()
-        .filter(|a| matches!(a.status, Status::Changed | Status::Ok))
-        .filter_map(|a| Some((a.asset.clone(), a.backup_revision.clone()?)))
-        .collect()
-}
-
 fn run_failure(run: &RunReport) -> Option<String> {
-    run.assets
-        .iter()
-        .find(|a| a.status.is_failure())
-        .map(|a| {
-            format!(
-                "{} {}: {}",
-                a.asset,
-                a.status.as_str(),
-                a.reason.as_deref().unwrap_or("see the run report")
-            )
-        })
+    run.assets.iter().find(|a| a.status.is_failure()).map(|a| {
+        format!(
+            "{} {}: {}",
+            a.asset,
+            a.status.as_str(),
+            a.reason.as_deref().unwrap_or("see the run report")
+        )
+    })
 }
 
 /// The workstation's own proofs: its switch port up (SNMP ifOperStatus) and the
@@ -562,7 +574,11 @@ pub async fn onboard(
     options: &Options,
     events: EventSink,
 ) -> Result<Report, Diagnostics> {
-    let _lock = if options.check { None } else { Some(lock(root)?) };
+    let _lock = if options.check {
+        None
+    } else {
+        Some(lock(root)?)
+    };
     let before = load(root)?;
     let placement = request::validate(&before, request)?;
     let path = asset_path(root, &request.name);
@@ -576,7 +592,11 @@ pub async fn onboard(
         .vpn
         .as_ref()
         .map(|_| (super::wgkeys::generate(), super::wgkeys::preshared_key()));
-    let text = asset_text(request, &placement, keys.as_ref().map(|(k, _)| k.public.as_str()));
+    let text = asset_text(
+        request,
+        &placement,
+        keys.as_ref().map(|(k, _)| k.public.as_str()),
+    );
     let mut after = before.clone();
     after.assets.push(located_asset(&text, &path)?);
     let mut found = Diagnostics::new();
@@ -646,7 +666,15 @@ pub async fn onboard(
         }
     };
     let result = connect_and_prove(
-        &after, &resolver, &access, request, &placement, &keys, options, events, &mut undo,
+        &after,
+        &resolver,
+        &access,
+        request,
+        &placement,
+        &keys,
+        options,
+        events,
+        &mut undo,
         &mut report,
     )
     .await;
@@ -719,7 +747,8 @@ fn record_files(
         store.save().map_err(|e| e.to_string())?;
     }
     let folder = path.parent().unwrap_or(root);
-    std::fs::create_dir_all(folder).map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+    std::fs::create_dir_all(folder)
+        .map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
     // A new file, never one that appeared meanwhile (another process without the lock).
     let mut file = std::fs::OpenOptions::new()
         .write(true)
@@ -807,7 +836,14 @@ async fn connect_and_prove(
     if options.check {
         return Ok(());
     }
-    report.proofs = prove(after, resolver, access, &request.name, placement.port.as_ref()).await;
+    report.proofs = prove(
+        after,
+        resolver,
+        access,
+        &request.name,
+        placement.port.as_ref(),
+    )
+    .await;
     if let Some(failed) = report.proofs.iter().find(|p| !p.ok) {
         return Err(format!("{}: {}", failed.check, failed.detail));
     }
@@ -878,6 +914,8 @@ fn issue_files(
             identity: &request.user,
             server_name: None,
             ca_cert: None,
+            client_cert: None,
+            private_key: None,
         });
         let profile = WifiProfile {
             ssid: &ssid.name,
@@ -898,9 +936,13 @@ fn issue_files(
         write(&names[2], exports.windows_xml.as_bytes(), 0o600)?;
         wifi_sections.push(WifiSection {
             ssid: ssid.name.clone(),
-            security: security_label(ssid.security).to_string(),
-            files: names,
+            security: super::wifi::security_label(ssid.security).to_string(),
+            hidden: ssid.hidden,
+            windows_profile: Some(names[2].clone()),
+            networkmanager_profile: Some(names[0].clone()),
+            wpa_supplicant_profile: Some(names[1].clone()),
             enterprise_identity: profile.enterprise.as_ref().map(|e| e.identity.to_string()),
+            enterprise_server: None,
         });
     }
     let mut vpn_section = None;
@@ -914,7 +956,15 @@ fn issue_files(
             .vpn
             .as_ref()
             .ok_or_else(|| format!("`{gateway_name}` has no vpn section"))?;
-        let conf = wireguard_profile(inventory, gateway, service, &request.name, *address, pair, psk)?;
+        let conf = wireguard_profile(
+            inventory,
+            gateway,
+            service,
+            &request.name,
+            *address,
+            pair,
+            psk,
+        )?;
         let conf_name = format!("{}.conf", request.name);
         write(&conf_name, conf.as_bytes(), 0o600)?;
         let qr = super::qr::Qr::encode(&conf).map_err(|e| e.to_string())?;
@@ -922,7 +972,7 @@ fn issue_files(
         write(&png_name, &qr.to_png(), 0o600)?;
         qr_terminal = Some(qr.to_terminal(super::qr::TerminalStyle::Ansi));
         vpn_section = Some(VpnSection {
-            kind: String::from("WireGuard"),
+            kind: super::handover::VpnKind::WireGuard,
             gateway: gateway_name.clone(),
             endpoint: service.endpoint.clone().unwrap_or_default(),
             tunnel_address: address.to_string(),
@@ -962,21 +1012,17 @@ fn issue_files(
             hours: s.hours.clone(),
         }),
     };
-    write("handover.md", super::handover::markdown(&sheet).as_bytes(), 0o644)?;
-    write("handover.html", super::handover::html(&sheet).as_bytes(), 0o644)?;
+    write(
+        "handover.md",
+        super::handover::markdown(&sheet).as_bytes(),
+        0o644,
+    )?;
+    write(
+        "handover.html",
+        super::handover::html(&sheet).as_bytes(),
+        0o644,
+    )?;
     Ok((files, qr_terminal))
-}
-
-fn security_label(security: crate::inventory::model::WifiSecurity) -> &'static str {
-    use crate::inventory::model::WifiSecurity::*;
-    match security {
-        Open => "Open",
-        Wpa2Psk => "WPA2-Personal",
-        Wpa2Enterprise => "WPA2-Enterprise",
-        Wpa3Sae => "WPA3-Personal",
-        Wpa2Wpa3 => "WPA2/WPA3-Personal",
-        Wpa3Enterprise => "WPA3-Enterprise",
-    }
 }
 
 /// A file name part from an SSID: letters, digits and hyphens.
@@ -1033,4 +1079,370 @@ fn wireguard_profile(
     templates
         .render("vpn/wireguard-client.tera", name, &context)
         .map_err(|d| d.message)
+}
+
+/// Where retired assets are archived.
+pub fn retired_path(root: &Path, name: &str) -> PathBuf {
+    root.join("assets")
+        .join("retired")
+        .join(format!("{name}.yml"))
+}
+
+/// The asset as retired: what it held moves into its `retired` record.
+fn retire(asset: &Asset, reason: Option<&str>) -> Asset {
+    let mut retired = asset.clone();
+    retired.retired = Some(crate::inventory::model::Retirement {
+        date: today(),
+        reason: reason.map(str::to_string),
+        address: retired.address.take(),
+        mac: retired.mac.take(),
+        connected_to: retired.connected_to.take(),
+        vpn: retired
+            .vpn_client
+            .take()
+            .map(|c| format!("{} {}", c.gateway, c.address)),
+    });
+    retired.wifi.clear();
+    retired.monitoring = None;
+    retired
+}
+
+/// Drop nulls and empty lists and maps, so the archive reads like a hand-written file.
+fn prune(value: serde_json::Value) -> Option<serde_json::Value> {
+    use serde_json::Value;
+    match value {
+        Value::Null => None,
+        Value::Array(items) if items.is_empty() => None,
+        Value::Object(map) => {
+            let kept: serde_json::Map<String, Value> = map
+                .into_iter()
+                .filter_map(|(k, v)| prune(v).map(|v| (k, v)))
+                .collect();
+            (!kept.is_empty()).then_some(Value::Object(kept))
+        }
+        Value::Array(items) => Some(Value::Array(items.into_iter().filter_map(prune).collect())),
+        other => Some(other),
+    }
+}
+
+fn archive_text(asset: &Asset) -> Result<String, String> {
+    let value = prune(serde_json::to_value(asset).map_err(|e| e.to_string())?)
+        .unwrap_or(serde_json::Value::Null);
+    let body = serde_saphyr::to_string(&value).map_err(|e| e.to_string())?;
+    Ok(format!(
+        "# {}: retired by netparc on {} (netparc offboard). Kept for the fleet history;\n\
+         # it holds no address, port or VPN peer any more.\n{body}",
+        asset.name,
+        today()
+    ))
+}
+
+/// The text of a list file without item `index` (from its first line up to the comments
+/// that introduce the next item, which stay with it).
+fn without_item(file: &SourceFile, index: usize, count: usize) -> Option<String> {
+    use crate::yaml::PathSegment;
+    let text = file.text();
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let start_line = |i: usize| -> Option<usize> {
+        // Where the item's first key is (1-based line).
+        let (line, _) = file.index().position(&[PathSegment::Index(i)])?;
+        (line as usize).checked_sub(1)
+    };
+    let start = start_line(index)?;
+    let mut end = if index + 1 < count {
+        start_line(index + 1)?
+    } else {
+        lines.len()
+    };
+    while end > start && lines[end - 1].trim_start().starts_with('#') {
+        end -= 1;
+    }
+    // The dash may sit on the line before the first key (`-\n  name:`): start at the dash.
+    let start = if lines
+        .get(start)
+        .is_some_and(|l| l.trim_start().starts_with('-'))
+    {
+        start
+    } else {
+        start.checked_sub(1)?
+    };
+    let mut kept: Vec<&str> = lines[..start].to_vec();
+    kept.extend_from_slice(&lines[end..]);
+    Some(kept.concat())
+}
+
+/// Retire workstation `name`: its VPN peer removed and its port shut and reset through the
+/// engine (backup and rollback), then its address and DHCP reservation released, its VPN
+/// keys dropped from the secrets store and the asset archived in `assets/retired/`.
+pub async fn offboard(
+    root: &Path,
+    name: &str,
+    reason: Option<&str>,
+    options: &Options,
+    events: EventSink,
+) -> Result<Report, Diagnostics> {
+    let _lock = if options.check {
+        None
+    } else {
+        Some(lock(root)?)
+    };
+    let before = load(root)?;
+    let Some(asset) = before.asset(name) else {
+        let names: Vec<&str> = before
+            .assets
+            .iter()
+            .map(|a| a.value.name.as_str())
+            .collect();
+        let hint = crate::diag::did_you_mean(name, names.iter().copied())
+            .map(|s| format!(" (did you mean `{s}`?)"))
+            .unwrap_or_default();
+        return Err(failure(
+            "offboard.unknown",
+            format!("no asset `{name}` in the inventory{hint}"),
+        ));
+    };
+    if asset.value.is_retired() {
+        return Err(failure(
+            "offboard.retired",
+            format!("`{name}` is already retired"),
+        ));
+    }
+    if asset.value.platform.is_some() {
+        return Err(failure(
+            "offboard.not-end-device",
+            format!(
+                "`{name}` is a configured device ({}): offboarding retires workstations and other end devices",
+                asset.value.kind
+            ),
+        ));
+    }
+    let retired = retire(&asset.value, reason);
+    let archive = archive_text(&retired).map_err(|e| failure("offboard.archive", e))?;
+    let mut after = before.clone();
+    if let Some(slot) = after.assets.iter_mut().find(|a| a.value.name == name) {
+        slot.value = retired.clone();
+    }
+    let port = asset
+        .value
+        .connected_to
+        .as_ref()
+        .map(|l| (l.switch.clone(), l.port.clone()));
+    let vpn = asset
+        .value
+        .vpn_client
+        .as_ref()
+        .map(|c| (c.gateway.clone(), c.address));
+    let mut report = Report {
+        name: name.to_string(),
+        outcome: if options.check {
+            Outcome::Checked
+        } else {
+            Outcome::Done
+        },
+        reason: None,
+        address: asset.value.address,
+        vpn: vpn.clone(),
+        port: port.clone(),
+        asset_file: Some(retired_path(root, name)),
+        files: Vec::new(),
+        proofs: Vec::new(),
+        run: None,
+        run_report: None,
+        qr_terminal: None,
+    };
+    let mut devices: Vec<String> = Vec::new();
+    if let Some((switch, _)) = &port {
+        devices.push(switch.clone());
+    }
+    let mut gateway_check = None;
+    let interface;
+    if let Some(client) = &asset.value.vpn_client {
+        if !is_wireguard_key(&client.public_key) {
+            return Err(failure(
+                "offboard.bad-key",
+                format!("`{name}`'s vpn_client.public_key is not a WireGuard key"),
+            ));
+        }
+        devices.push(client.gateway.clone());
+        interface = before
+            .asset(&client.gateway)
+            .and_then(|g| g.value.vpn.as_ref())
+            .map(|v| v.interface.clone())
+            .unwrap_or_else(|| String::from("wg0"));
+        gateway_check = Some((interface.as_str(), client.public_key.as_str(), false));
+    }
+    let resolver = crate::check::open_resolver(&before);
+    let mut undo = Undo::default();
+    let mut access = None;
+    if !devices.is_empty() {
+        let selector = Selector::parse(
+            &devices
+                .iter()
+                .map(|n| format!("name:{n}"))
+                .collect::<Vec<_>>()
+                .join(","),
+        )
+        .map_err(|e| failure("offboard.selector", e.to_string()))?;
+        let access_options = AccessOptions {
+            lab: options.lab,
+            faults: options.faults.clone(),
+            accept_new: options.accept_new || options.lab,
+        };
+        let opened = Access::open(&after, &resolver, &selector, &access_options).await?;
+        let playbook = device_playbook(
+            &format!("Offboard {name}"),
+            asset.value.user.as_deref().unwrap_or("IT"),
+            None,
+            reason,
+            &format!("workstation {name} leaves the network"),
+            &devices,
+            gateway_check,
+        );
+        let run = run_devices(&after, &resolver, &opened, &playbook, options, events).await;
+        match run {
+            Ok(run) => {
+                if !options.check {
+                    undo.devices = run
+                        .assets
+                        .iter()
+                        .filter(|a| a.status == Status::Changed)
+                        .filter_map(|a| Some((a.asset.clone(), a.backup_revision.clone()?)))
+                        .collect();
+                    report.run_report = run.save(&before.root).ok();
+                }
+                let failed = run_failure(&run);
+                report.run = Some(run);
+                if let Some(reason) = failed {
+                    if options.check {
+                        report.reason = Some(reason);
+                    } else {
+                        rollback(root, &before, &opened, undo, &mut report, reason).await;
+                    }
+                    opened.close().await;
+                    return Ok(report);
+                }
+            }
+            Err(found) => {
+                opened.close().await;
+                return Err(found);
+            }
+        }
+        access = Some(opened);
+    }
+    if options.check {
+        if let Some(access) = access {
+            access.close().await;
+        }
+        return Ok(report);
+    }
+    let result = archive_files(root, &after, asset, &archive, &mut undo, &mut report);
+    if let Err(reason) = result {
+        match &access {
+            Some(opened) => rollback(root, &before, opened, undo, &mut report, reason).await,
+            None => {
+                let mut errors = Vec::new();
+                undo.run(root, &before, None, &mut errors).await;
+                report.outcome = Outcome::RolledBack;
+                report.reason = Some(with_undo_errors(reason, &errors));
+            }
+        }
+    } else {
+        let store = crate::state::StateStore::open(root);
+        let _ = store.update(
+            name,
+            "offboarding",
+            serde_json::json!({"date": today(), "released": report.address, "port": report.port.as_ref().map(|(s, p)| format!("{s} {p}")), "vpn": report.vpn.as_ref().map(|(g, a)| format!("{g} {a}"))}),
+        );
+    }
+    if let Some(access) = access {
+        access.close().await;
+    }
+    Ok(report)
+}
+
+/// The archive written, the asset's old entry removed, DHCP re-rendered, VPN keys dropped.
+fn archive_files(
+    root: &Path,
+    after: &Inventory,
+    asset: &Located<Asset>,
+    archive: &str,
+    undo: &mut Undo,
+    report: &mut Report,
+) -> Result<(), String> {
+    let name = &asset.value.name;
+    let target = retired_path(root, name);
+    if target.exists() {
+        return Err(format!("{} already exists", target.display()));
+    }
+    let source = asset.origin.file.path.clone();
+    let source = if source.is_absolute() {
+        source
+    } else {
+        source.to_path_buf()
+    };
+    // Remove the asset from where it was written: its own file, or its item of a list.
+    let remaining = match asset.origin.path.as_slice() {
+        [] => None,
+        [crate::yaml::PathSegment::Index(index)] => {
+            let count = after
+                .assets
+                .iter()
+                .filter(|a| Arc::ptr_eq(&a.origin.file, &asset.origin.file))
+                .count();
+            let text = without_item(&asset.origin.file, *index, count)
+                .ok_or_else(|| format!("cannot find `{name}` in {}", source.display()))?;
+            // Safety net: the file must still hold every other asset, unchanged.
+            let vocabulary = crate::inventory::model::vocabulary();
+            let (parsed, _) = crate::yaml::parse::<Vec<Asset>>(&text, &source, &vocabulary)
+                .map_err(|_| {
+                    format!("removing `{name}` from {} would break it", source.display())
+                })?;
+            let names: Vec<&str> = parsed.value.iter().map(|a| a.name.as_str()).collect();
+            if names.len() + 1 != count || names.contains(&name.as_str()) {
+                return Err(format!(
+                    "removing `{name}` from {} would change other assets: edit it by hand",
+                    source.display()
+                ));
+            }
+            Some(text)
+        }
+        _ => return Err(format!("`{name}` is not where netparc can archive it from")),
+    };
+    std::fs::create_dir_all(target.parent().unwrap_or(root))
+        .map_err(|e| format!("cannot create the archive folder: {e}"))?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&target)
+        .map_err(|e| format!("cannot create {}: {e}", target.display()))?;
+    undo.asset_file = Some(target.clone());
+    use std::io::Write;
+    file.write_all(archive.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| format!("cannot write {}: {e}", target.display()))?;
+    undo.remember(&source);
+    match remaining {
+        None => std::fs::remove_file(&source),
+        Some(text) => crate::fsutil::write_file(&source, text.as_bytes(), 0o644),
+    }
+    .map_err(|e| format!("cannot update {}: {e}", source.display()))?;
+    let site = &asset.value.site;
+    if let Ok(dir) = super::dhcp::site_dir(root, site) {
+        undo.remember(&dir.join(super::dhcp::KEA_FILE));
+        undo.remember(&dir.join(super::dhcp::DNSMASQ_FILE));
+    }
+    report
+        .files
+        .extend(super::dhcp::write_site(after, site).map_err(|e| e.to_string())?);
+    if asset.value.vpn_client.is_some() {
+        let mut store = open_vault(root)?;
+        let (private, shared) = vault_names(name);
+        for entry in [&private, &shared] {
+            if store.contains(entry) {
+                store.remove(entry).map_err(|e| e.to_string())?;
+            }
+        }
+        store.save().map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }

@@ -468,7 +468,10 @@ pub fn used_addresses(inventory: &Inventory) -> Vec<UsedAddress<'_>> {
         }
         // A workstation's own peer belongs to its gateway's site and client VLAN.
         if let Some(client) = &a.vpn_client
-            && let Some(gateway) = inventory.assets.iter().find(|g| g.value.name == client.gateway)
+            && let Some(gateway) = inventory
+                .assets
+                .iter()
+                .find(|g| g.value.name == client.gateway)
             && let Some(vpn) = &gateway.value.vpn
         {
             used.push(UsedAddress {
