@@ -54,6 +54,8 @@ pub struct Row {
     pub last_change_changed: Option<bool>,
     /// The backup revision taken before that change.
     pub backup_revision: Option<String>,
+    /// Offboarding date, for a retired asset (kept for the history).
+    pub retired: Option<String>,
 }
 
 /// Rows for the selected assets, in inventory order; state files that cannot be read are
@@ -69,7 +71,7 @@ pub fn rows(
     let rows = inventory
         .assets
         .iter()
-        .filter(|a| selector.matches(&a.value))
+        .filter(|a| selector.matches_record(&a.value))
         .map(|located| {
             let asset = &located.value;
             let mut row = Row {
@@ -82,13 +84,18 @@ pub fn rows(
                 serial: asset.serial.clone(),
                 warranty_end: asset.lifecycle.warranty_end.clone(),
                 licence_end: asset.lifecycle.licence_end.clone(),
+                retired: asset.retired.as_ref().map(|r| r.date.clone()),
                 ..Row::default()
             };
             for (what, end) in [
                 ("warranty", &asset.lifecycle.warranty_end),
                 ("licence", &asset.lifecycle.licence_end),
             ] {
-                if let Some(flag) = end.as_deref().and_then(|e| expiry(what, e, today)) {
+                if let Some(flag) = end
+                    .as_deref()
+                    .filter(|_| asset.retired.is_none())
+                    .and_then(|e| expiry(what, e, today))
+                {
                     row.expiring.push(flag);
                 }
             }

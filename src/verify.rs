@@ -301,6 +301,9 @@ async fn verify_with(
         };
         pinged.push((position, target.address));
         let mut expected = Expectations::for_asset(&asset.value);
+        // A port whose device was offboarded is shut on purpose until the next onboarding.
+        let parked = parked_ports(inventory, &asset.value.name);
+        expected.interfaces_up.retain(|port| !parked.contains(port));
         expected.previous_uptime_ticks = options.previous_uptime.get(&asset.value.name).copied();
         if let Some(list) = &options.interfaces_up {
             expected.interfaces_up = list.clone();
@@ -545,4 +548,26 @@ mod tests {
             "unknown probe `icnp` (did you mean `icmp`?); known probes: icmp, snmp, tcp"
         );
     }
+}
+
+/// The ports of `switch` left shut by an offboarding: a retired asset was plugged there and
+/// no active one is now.
+pub fn parked_ports(inventory: &Inventory, switch: &str) -> Vec<String> {
+    let on = |link: &crate::inventory::model::PortRef, port: &str| {
+        link.switch == switch && link.port == port
+    };
+    let mut parked: Vec<String> = inventory
+        .assets
+        .iter()
+        .filter_map(|a| a.value.retired.as_ref()?.connected_to.as_ref())
+        .filter(|link| link.switch == switch)
+        .map(|link| link.port.clone())
+        .collect();
+    parked.retain(|port| {
+        !inventory
+            .assets
+            .iter()
+            .any(|a| a.value.connected_to.as_ref().is_some_and(|l| on(l, port)))
+    });
+    parked
 }

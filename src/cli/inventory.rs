@@ -87,7 +87,11 @@ fn cells(row: &Row) -> [String; 14] {
         opt(&row.licence_end),
         row.expiring.join("; "),
         opt(&row.verified_at),
-        opt(&row.verdict),
+        row.retired
+            .as_ref()
+            .map(|d| format!("retired {d}"))
+            .or_else(|| row.verdict.clone())
+            .unwrap_or_default(),
         row.rtt_ms.map(|r| format!("{r:.2}")).unwrap_or_default(),
         opt(&row.config),
         opt(&row.last_change_at),
@@ -143,7 +147,11 @@ fn write_table(out: &mut impl Write, rows: &[Row]) -> Result<()> {
                     || String::from("never"),
                     |t| t.replace('T', " ").replace('Z', ""),
                 ),
-                opt(&row.verdict),
+                row.retired
+                    .as_ref()
+                    .map(|d| format!("retired {d}"))
+                    .or_else(|| row.verdict.clone())
+                    .unwrap_or_default(),
                 row.rtt_ms
                     .map_or_else(|| String::from("-"), |r| format!("{r:.2}")),
                 opt(&row.config),

@@ -94,7 +94,15 @@ impl Selector {
     }
 
     /// True when the asset is selected.
+    ///
+    /// Retired (offboarded) assets match nothing: no command configures, probes or
+    /// monitors them. [`Selector::matches_record`] includes them (fleet history).
     pub fn matches(&self, asset: &Asset) -> bool {
+        !asset.is_retired() && self.matches_record(asset)
+    }
+
+    /// Whether `asset` is selected, retired assets included.
+    pub fn matches_record(&self, asset: &Asset) -> bool {
         self.parts.iter().all(|terms| part_matches(terms, asset))
     }
 
