@@ -64,7 +64,7 @@ fn said(out: &Output) -> String {
 
 /// `kea-dhcp4 -t file`: parse and check the configuration, then exit. Its lock and pid
 /// folders point into `scratch`, so nothing is written outside the test's folder.
-fn kea_check(file: &Path, scratch: &Path) -> Output {
+pub fn kea_check(file: &Path, scratch: &Path) -> Output {
     let kea = kea_dhcp4();
     Command::new(&kea)
         .arg("-t")

@@ -16,6 +16,7 @@ mod lab_isolated;
 mod lab_persist;
 mod lab_ssh;
 mod netmiko;
+mod onboard;
 mod plan;
 mod playbook;
 mod probe;

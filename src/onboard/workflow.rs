@@ -347,7 +347,7 @@ fn device_playbook(
         "name: {title}\ntargets: {targets}\nchange:\n  id: {id}\n  requested_by: {requested}\n  \
          reason: {reason}\n  expected_return: {ret}\n  risks: {risks}\n  resources: {res}\n  \
          responsible: {responsible}\nrollout:\n  forks: {forks}\nsteps:\n  \
-         - backup: {{message: {title}}}\n  - render: {{}}\n  - push: {{mode: merge}}\n",
+         - backup: {{message: {title}}}\n  - render: {{}}\n  - push: {{mode: replace}}\n",
         title = quoted(title),
         targets = quoted(&targets.join(",")),
         id = ticket.map(quoted).unwrap_or_else(|| String::from("null")),
@@ -355,8 +355,9 @@ fn device_playbook(
         reason = quoted(reason),
         ret = quoted("the workstation is connected, verified and recorded"),
         risks = quoted(
-            "only its switch port and its VPN peer change; each device is backed up first and \
-             restored if anything fails"
+            "its switch and VPN gateway are brought to their intended configuration (the port \
+             and the peer, and any drift found: preview with --check --diff); each device is \
+             backed up first and restored if anything fails"
         ),
         res = quoted("netparc, one technician"),
         responsible = quoted(&responsible),
@@ -634,7 +635,19 @@ pub async fn onboard(
             return Err(failure("onboard.write", with_undo_errors(reason, &errors)));
         }
     }
-    let resolver = crate::check::open_resolver(&after);
+    let resolver = match (&keys, options.check) {
+        // Check mode saves nothing: the new keys are known to this run only.
+        (Some((pair, psk)), true) => {
+            let mut store = open_vault(root).map_err(|e| failure("onboard.secrets", e))?;
+            let (private, shared) = vault_names(&request.name);
+            store
+                .set(&private, pair.private_key().clone())
+                .and_then(|_| store.set(&shared, psk.clone()))
+                .map_err(|e| failure("onboard.secrets", e.to_string()))?;
+            SecretResolver::with_open_store(root, store)
+        }
+        _ => crate::check::open_resolver(&after),
+    };
     let mut devices: Vec<String> = Vec::new();
     if let Some((switch, _)) = &placement.port {
         devices.push(switch.clone());
