@@ -62,8 +62,13 @@ pub async fn restore(
         enable: endpoint.enable.clone(),
         transcript: None,
         secrets: endpoint.secrets.clone(),
-        // A file-based driver finds which file it manages in the backup's own header.
-        intended: Some(wanted.clone()),
+        // A file-based driver finds which file it manages in the backup's own header; a
+        // backup taken before netparc managed the file has none: the intent's says.
+        intended: Some(if wanted.starts_with("# netparc:") {
+            wanted.clone()
+        } else {
+            intended_text(inventory, resolver, asset).unwrap_or_else(|| wanted.clone())
+        }),
     };
     let mut device = driver::connect(
         &endpoint.platform,
@@ -108,4 +113,15 @@ pub async fn restore(
         diff,
         outcome,
     })
+}
+
+/// The asset's rendered intended configuration, when it has a template that renders.
+fn intended_text(inventory: &Inventory, resolver: &SecretResolver, asset: &str) -> Option<String> {
+    let templates = crate::check::load_templates(inventory).ok()?;
+    let selector = crate::inventory::Selector::parse(&format!("name:{asset}")).ok()?;
+    let (intents, _) = crate::intent::render_selected(inventory, &templates, resolver, &selector);
+    intents
+        .into_iter()
+        .find(|i| i.asset == asset)
+        .map(|i| i.text)
 }

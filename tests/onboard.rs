@@ -550,3 +550,36 @@ fn two_onboardings_at_once_never_share_an_address() {
         assert_eq!(asset.value.address.unwrap().to_string(), *address);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_reload_that_drops_the_other_tunnels_is_undone() {
+    let hq = Hq::new();
+    let root = hq.root();
+    // A first client, so the gateway twin has a saved state to compare with.
+    let mut first = request("pc-compta-39", "aa:bb:cc:00:00:39");
+    first.switch = None;
+    first.port = None;
+    assert_eq!(onboard(&hq, &first, &lab()).await.outcome, Outcome::Done);
+    // A template that restarts the interface instead of `wg syncconf` (reload).
+    let template = root.join("../../templates/linux/wireguard-gateway.tera");
+    let text = std::fs::read_to_string(&template).unwrap();
+    let restart = text.replace(
+        "{%- set reload = \"systemctl reload wg-quick@\"",
+        "{%- set reload = \"systemctl restart wg-quick@\"",
+    );
+    assert_ne!(text, restart, "the template's reload line moved");
+    std::fs::write(&template, restart).unwrap();
+    let before = snapshot(&root);
+    let mut wants = request("pc-compta-40", "aa:bb:cc:00:00:40");
+    wants.switch = None;
+    wants.port = None;
+    let report = onboard(&hq, &wants, &lab()).await;
+    assert_eq!(report.outcome, Outcome::RolledBack);
+    let reason = report.reason.unwrap_or_default();
+    assert!(
+        reason.contains("vpn-hq-01: the reload recreated the tunnel interface"),
+        "{reason}"
+    );
+    let changed = differences(&before, &snapshot(&root));
+    assert!(changed.is_empty(), "left behind: {changed:?}");
+}

@@ -347,7 +347,7 @@ fn device_playbook(
         "name: {title}\ntargets: {targets}\nchange:\n  id: {id}\n  requested_by: {requested}\n  \
          reason: {reason}\n  expected_return: {ret}\n  risks: {risks}\n  resources: {res}\n  \
          responsible: {responsible}\nrollout:\n  forks: {forks}\nsteps:\n  \
-         - backup: {{message: {title}}}\n  - render: {{}}\n  - push: {{mode: replace}}\n",
+         - backup: {{message: {title}}}\n  - render: {{}}\n{before}  - push: {{mode: replace}}\n",
         title = quoted(title),
         targets = quoted(&targets.join(",")),
         id = ticket.map(quoted).unwrap_or_else(|| String::from("null")),
@@ -362,6 +362,9 @@ fn device_playbook(
         res = quoted("netparc, one technician"),
         responsible = quoted(&responsible),
         forks = devices.len().max(1),
+        before = gateway_check
+            .map(|(interface, _, _)| interface_step(INTERFACE_BEFORE, interface))
+            .unwrap_or_default(),
     );
     if let Some((interface, public_key, present)) = gateway_check {
         // The peer is loaded (or gone) on the running interface, not only in the file.
@@ -380,8 +383,51 @@ fn device_playbook(
             expect = quoted(if present { "^peer-loaded" } else { "^peer-absent" }),
         ));
     }
+    if let Some((interface, _, _)) = gateway_check {
+        text.push_str(&interface_step(INTERFACE_AFTER, interface));
+    }
     text.push_str("  - verify: {}\n  - record: {}\n");
     text
+}
+
+/// Steps reading the tunnel interface's index before and after the reload: a new index
+/// means the interface was recreated and every other client's tunnel dropped.
+const INTERFACE_BEFORE: &str = "Tunnel interface before the change";
+const INTERFACE_AFTER: &str = "Tunnel interface after the change";
+
+fn interface_step(name: &str, interface: &str) -> String {
+    format!(
+        "  - name: {}\n    when: \"asset.vpn is not none\"\n    command: {{run: {}}}\n",
+        quoted(name),
+        quoted(&format!("ip -o link show {interface} || true")),
+    )
+}
+
+/// `3: wg0: <…>` → 3.
+fn interface_index(output: &str) -> Option<u32> {
+    output.trim_start().split(':').next()?.trim().parse().ok()
+}
+
+/// The gateway kept its tunnel interface through the reload (other peers stay up).
+fn interface_kept(run: &RunReport, gateway: &str) -> Result<(), String> {
+    let Some(report) = run.assets.iter().find(|a| a.asset == gateway) else {
+        return Ok(());
+    };
+    let index = |name: &str| {
+        report
+            .steps
+            .iter()
+            .find(|s| s.name == name)
+            .and_then(|s| s.output.as_deref())
+            .and_then(interface_index)
+    };
+    match (index(INTERFACE_BEFORE), index(INTERFACE_AFTER)) {
+        (Some(before), Some(after)) if before != after => Err(format!(
+            "{gateway}: the reload recreated the tunnel interface (index {before} → {after}): \
+             every other client's tunnel dropped"
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// A WireGuard key as `wg` prints it (so it can sit in a shell command).
@@ -840,7 +886,12 @@ async fn connect_and_prove(
                 .collect();
             report.run_report = run.save(&after.root).ok();
         }
-        let failed = run_failure(&run);
+        let failed = run_failure(&run).or_else(|| {
+            placement
+                .vpn
+                .as_ref()
+                .and_then(|(gateway, _)| interface_kept(&run, gateway).err())
+        });
         report.run = Some(run);
         if let Some(reason) = failed {
             return Err(reason);
