@@ -583,3 +583,47 @@ async fn a_gateway_reload_that_drops_the_other_tunnels_is_undone() {
     let changed = differences(&before, &snapshot(&root));
     assert!(changed.is_empty(), "left behind: {changed:?}");
 }
+
+#[test]
+fn the_onboarding_playbooks_run_the_same_procedure() {
+    let hq = Hq::new();
+    let root = hq.root();
+    let run = |playbook: &str, vars: &[&str]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_netparc"));
+        command.args(["run", "--lab", "--format", "json", "-i"]).arg(&root);
+        command.arg(hq.playbook(playbook));
+        for var in vars {
+            command.args(["--var", var]);
+        }
+        command.output().unwrap()
+    };
+    let output = run(
+        "onboard-workstation.yml",
+        &[
+            "name=pc-compta-50",
+            "user=Jeanne Martin",
+            "mac=aa:bb:cc:00:00:50",
+            "switch=sw-hq-02",
+            "port=Gi1/0/12",
+        ],
+    );
+    assert!(output.status.success(), "{output:?}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["outcome"], "done");
+    assert!(report["vpn"].is_array(), "the playbook's vpn: true was not applied");
+    let text = std::fs::read_to_string(root.join("assets/workstations/pc-compta-50.yml")).unwrap();
+    assert!(text.contains("(CHG-ONBOARDING)"), "{text}");
+    // A missing variable is named.
+    let output = run("onboard-workstation.yml", &["name=pc-compta-51", "user=X"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("this playbook needs `--var mac=…`"), "{stderr}");
+    // And an unknown one.
+    let output = run("offboard-workstation.yml", &["name=pc-compta-50", "mac=x"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--var `mac` is not a variable of this playbook"), "{stderr}");
+    let output = run("offboard-workstation.yml", &["name=pc-compta-50"]);
+    assert!(output.status.success(), "{output:?}");
+    assert!(root.join("assets/retired/pc-compta-50.yml").exists());
+}

@@ -82,6 +82,8 @@ async fn backup_async(args: BackupArgs) -> Result<ExitCode> {
             }),
             ..Step::default()
         }],
+        onboard: None,
+        offboard: None,
     };
     let limit = match &args.inventory.limit {
         Some(text) => Some(Selector::parse(text).map_err(|e| anyhow::anyhow!("--limit: {e}"))?),

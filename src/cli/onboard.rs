@@ -233,3 +233,119 @@ fn print_report(out: &mut impl Write, report: &Report, done: &str) -> std::io::R
     }
     Ok(())
 }
+
+/// `netparc run` on an onboarding or offboarding playbook: its `onboard:` (or `offboard:`)
+/// block gives defaults, `--var key=value` the rest, the change record the ticket and the
+/// technician.
+pub struct FromPlaybook {
+    pub inventory: PathBuf,
+    pub check: bool,
+    pub diff: bool,
+    pub lab: bool,
+    pub faults: Vec<String>,
+    pub accept_new: bool,
+    pub format: Format,
+    pub vars: Vec<String>,
+}
+
+impl FromPlaybook {
+    pub async fn run(self, playbook: &crate::playbook::Playbook) -> Result<ExitCode> {
+        let mut vars = std::collections::BTreeMap::new();
+        for pair in &self.vars {
+            let Some((key, value)) = pair.split_once('=') else {
+                anyhow::bail!("--var `{pair}`: expected KEY=VALUE");
+            };
+            vars.insert(key.trim().to_string(), value.to_string());
+        }
+        let common = Common {
+            inventory: self.inventory.clone(),
+            check: self.check,
+            diff: self.diff,
+            lab: self.lab,
+            faults: self.faults.clone(),
+            accept_new: self.accept_new,
+            ticket: playbook.change.as_ref().and_then(|c| c.id.clone()),
+            technician: playbook.change.as_ref().map(|c| c.responsible.clone()),
+            format: self.format,
+        };
+        let options = options(&common, None);
+        let (progress, events) = sink(&common);
+        let known: &[&str] = if playbook.onboard.is_some() {
+            &[
+                "site",
+                "name",
+                "user",
+                "mac",
+                "vlan",
+                "switch",
+                "port",
+                "wifi",
+                "vpn",
+                "description",
+            ]
+        } else {
+            &["name"]
+        };
+        if let Some(unknown) = vars.keys().find(|k| !known.contains(&k.as_str())) {
+            anyhow::bail!(
+                "--var `{unknown}` is not a variable of this playbook (known: {})",
+                known.join(", ")
+            );
+        }
+        let text = |key: &str, default: &Option<String>| {
+            vars.get(key).cloned().or_else(|| default.clone())
+        };
+        let flag = |key: &str, default: Option<bool>| -> Result<bool> {
+            match vars.get(key).map(String::as_str) {
+                None => Ok(default.unwrap_or(false)),
+                Some("true" | "yes" | "1") => Ok(true),
+                Some("false" | "no" | "0") => Ok(false),
+                Some(other) => anyhow::bail!("--var {key}={other}: expected true or false"),
+            }
+        };
+        let outcome = if let Some(spec) = &playbook.onboard {
+            let required = |key: &str, default: &Option<String>| -> Result<String> {
+                text(key, default).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "this playbook needs `--var {key}=…` (or `{key}:` under `onboard:`)"
+                    )
+                })
+            };
+            let request = Request {
+                site: required("site", &spec.site)?,
+                name: required("name", &spec.name)?,
+                user: required("user", &spec.user)?,
+                mac: required("mac", &spec.mac)?,
+                vlan: required("vlan", &spec.vlan)?,
+                switch: text("switch", &spec.switch),
+                port: text("port", &spec.port),
+                wifi: flag("wifi", spec.wifi)?,
+                vpn: flag("vpn", spec.vpn)?,
+                description: text("description", &spec.description),
+                ticket: common.ticket.clone(),
+                technician: common.technician.clone(),
+            };
+            workflow::onboard(&common.inventory, &request, &options, events).await
+        } else {
+            let spec = playbook.offboard.clone().unwrap_or_default();
+            let name = text("name", &spec.name).ok_or_else(|| {
+                anyhow::anyhow!("this playbook needs `--var name=…`: the workstation to retire")
+            })?;
+            workflow::offboard(
+                &common.inventory,
+                &name,
+                common.ticket.as_deref(),
+                &options,
+                events,
+            )
+            .await
+        };
+        progress.finish();
+        let done = if playbook.onboard.is_some() {
+            "onboarded"
+        } else {
+            "offboarded"
+        };
+        finish(outcome, &common, done)
+    }
+}

@@ -50,6 +50,10 @@ pub struct Args {
     /// Output format of the recap (json: the run report on stdout).
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
+    /// A variable of an onboarding or offboarding playbook (`--var mac=aa:bb:cc:dd:ee:ff`);
+    /// repeatable.
+    #[arg(long = "var", value_name = "KEY=VALUE")]
+    vars: Vec<String>,
     /// The playbook file.
     playbook: PathBuf,
 }
@@ -60,6 +64,25 @@ pub fn run(args: Args) -> Result<ExitCode> {
 }
 
 async fn run_async(args: Args) -> Result<ExitCode> {
+    // Onboarding and offboarding playbooks run the built-in procedure.
+    if let Ok((playbook, _, _)) = crate::playbook::load_playbook(&args.playbook)
+        && (playbook.onboard.is_some() || playbook.offboard.is_some())
+    {
+        let procedure = super::onboard::FromPlaybook {
+            inventory: args.inventory.inventory.clone(),
+            check: args.check,
+            diff: args.diff,
+            lab: args.lab,
+            faults: args.faults.clone(),
+            accept_new: args.accept_new,
+            format: args.format,
+            vars: args.vars.clone(),
+        };
+        return procedure.run(&playbook).await;
+    }
+    if !args.vars.is_empty() {
+        anyhow::bail!("--var is for onboarding and offboarding playbooks only");
+    }
     let outcome = Inventory::load(&args.inventory.inventory);
     let Some(inventory) = outcome.inventory else {
         print_diagnostics(&outcome.diagnostics)?;

@@ -445,26 +445,21 @@ async fn run_devices(
     inventory: &Inventory,
     resolver: &SecretResolver,
     access: &Access,
+    name: &str,
     playbook: &str,
     options: &Options,
     events: EventSink,
 ) -> Result<RunReport, Diagnostics> {
-    let file = tempfile::Builder::new()
-        .prefix("netparc-onboard-")
-        .suffix(".yml")
-        .tempfile()
-        .map_err(|e| {
-            failure(
-                "onboard.tempfile",
-                format!("cannot write the device playbook: {e}"),
-            )
-        })?;
-    std::fs::write(file.path(), playbook).map_err(|e| {
+    // The run is named after the playbook file: `<time>-onboard-<name>`.
+    let write_error = |e: std::io::Error| {
         failure(
             "onboard.tempfile",
             format!("cannot write the device playbook: {e}"),
         )
-    })?;
+    };
+    let folder = tempfile::tempdir().map_err(write_error)?;
+    let path = folder.path().join(format!("{name}.yml"));
+    std::fs::write(&path, playbook).map_err(write_error)?;
     let (_cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
     let run_options = RunOptions {
         check: options.check,
@@ -477,7 +472,7 @@ async fn run_devices(
     crate::playbook::launch::launch(
         inventory,
         resolver,
-        file.path(),
+        &path,
         access,
         run_options,
         events,
@@ -868,15 +863,23 @@ async fn connect_and_prove(
             &devices,
             gateway_check,
         );
-        let run = run_devices(after, resolver, access, &playbook, options, events)
-            .await
-            .map_err(|found| {
-                found
-                    .iter()
-                    .map(|d| d.message.clone())
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            })?;
+        let run = run_devices(
+            after,
+            resolver,
+            access,
+            &format!("onboard-{}", request.name),
+            &playbook,
+            options,
+            events,
+        )
+        .await
+        .map_err(|found| {
+            found
+                .iter()
+                .map(|d| d.message.clone())
+                .collect::<Vec<_>>()
+                .join("; ")
+        })?;
         if !options.check {
             undo.devices = run
                 .assets
@@ -1362,7 +1365,16 @@ pub async fn offboard(
             &devices,
             gateway_check,
         );
-        let run = run_devices(&after, &resolver, &opened, &playbook, options, events).await;
+        let run = run_devices(
+            &after,
+            &resolver,
+            &opened,
+            &format!("offboard-{name}"),
+            &playbook,
+            options,
+            events,
+        )
+        .await;
         match run {
             Ok(run) => {
                 if !options.check {

@@ -18,7 +18,9 @@ pub struct Playbook {
     /// More words, if needed.
     #[serde(default)]
     pub description: Option<String>,
-    /// Which assets: a selector, as `--limit` takes (which narrows it further).
+    /// Which assets: a selector, as `--limit` takes (which narrows it further). Not for
+    /// an onboarding or offboarding playbook, whose devices follow from the workstation.
+    #[serde(default)]
     pub targets: String,
     /// The change record; required when a step may change a device.
     #[serde(default)]
@@ -27,7 +29,57 @@ pub struct Playbook {
     #[serde(default)]
     pub rollout: Rollout,
     /// What to do, in order.
+    #[serde(default)]
     pub steps: Vec<Step>,
+    /// An onboarding playbook: the workstation's defaults; `--var key=value` gives the rest.
+    #[serde(default)]
+    pub onboard: Option<OnboardSpec>,
+    /// An offboarding playbook (`--var name=…`).
+    #[serde(default)]
+    pub offboard: Option<OffboardSpec>,
+}
+
+/// What `netparc onboard` takes, as a playbook's defaults (each also a `--var`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct OnboardSpec {
+    /// Site.
+    #[serde(default)]
+    pub site: Option<String>,
+    /// Workstation name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Its user.
+    #[serde(default)]
+    pub user: Option<String>,
+    /// Its MAC address.
+    #[serde(default)]
+    pub mac: Option<String>,
+    /// VLAN.
+    #[serde(default)]
+    pub vlan: Option<String>,
+    /// Switch.
+    #[serde(default)]
+    pub switch: Option<String>,
+    /// Port.
+    #[serde(default)]
+    pub port: Option<String>,
+    /// Wi-Fi profiles.
+    #[serde(default)]
+    pub wifi: Option<bool>,
+    /// VPN profile.
+    #[serde(default)]
+    pub vpn: Option<bool>,
+    /// Free text for the asset.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// An offboarding playbook's defaults.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct OffboardSpec {
+    /// The workstation to retire (usually a `--var`).
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 /// ITIL's 7 R of change management: who Requested it, the Reason, the expected Return, the
@@ -260,6 +312,8 @@ fn playbook_vocabulary() -> Vec<&'static str> {
     let mut words = [
         struct_fields::<Playbook>(),
         struct_fields::<ChangeRecord>(),
+        struct_fields::<OnboardSpec>(),
+        struct_fields::<OffboardSpec>(),
         struct_fields::<Rollout>(),
         struct_fields::<Step>(),
         struct_fields::<PushStep>(),
@@ -284,6 +338,35 @@ pub fn validate_playbook(
 ) -> Diagnostics {
     let mut diagnostics = Diagnostics::new();
     let at = |path: &[PathSegment]| origin.locate(path);
+    if playbook.onboard.is_some() || playbook.offboard.is_some() {
+        let which = if playbook.onboard.is_some() {
+            "onboard"
+        } else {
+            "offboard"
+        };
+        if playbook.onboard.is_some() && playbook.offboard.is_some() {
+            diagnostics.push(
+                Diagnostic::error(
+                    "playbook.onboard-and-offboard",
+                    "a playbook onboards or offboards, not both",
+                )
+                .at(at(&ypath!["offboard"])),
+            );
+        }
+        if !playbook.targets.is_empty() || !playbook.steps.is_empty() {
+            diagnostics.push(
+                Diagnostic::error(
+                    "playbook.onboard-with-steps",
+                    format!(
+                        "an `{which}` playbook has no targets or steps: the procedure is built in"
+                    ),
+                )
+                .at(at(&ypath![which]))
+                .hint("remove `targets` and `steps`, or make two playbooks"),
+            );
+        }
+        return diagnostics;
+    }
     match Selector::parse(&playbook.targets) {
         Err(error) => diagnostics
             .push(Diagnostic::error("playbook.bad-targets", error).at(at(&ypath!["targets"]))),
