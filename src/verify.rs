@@ -532,24 +532,6 @@ pub fn previous_uptimes(
     (uptimes, problems)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_playbooks_probe_list_picks_the_probes() {
-        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let options = VerifyOptions::for_probes(&names(&["tcp", "snmp"])).unwrap();
-        assert!(options.ping.is_none() && options.snmp && options.tcp.is_some());
-        let options = VerifyOptions::for_probes(&[]).unwrap();
-        assert!(options.ping.is_some() && options.snmp && options.tcp.is_none());
-        assert_eq!(
-            VerifyOptions::for_probes(&names(&["icnp"])).unwrap_err(),
-            "unknown probe `icnp` (did you mean `icmp`?); known probes: icmp, snmp, tcp"
-        );
-    }
-}
-
 /// The ports of `switch` left shut by an offboarding: a retired asset was plugged there and
 /// no active one is now.
 pub fn parked_ports(inventory: &Inventory, switch: &str) -> Vec<String> {
@@ -570,4 +552,22 @@ pub fn parked_ports(inventory: &Inventory, switch: &str) -> Vec<String> {
             .any(|a| a.value.connected_to.as_ref().is_some_and(|l| on(l, port)))
     });
     parked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_playbooks_probe_list_picks_the_probes() {
+        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let options = VerifyOptions::for_probes(&names(&["tcp", "snmp"])).unwrap();
+        assert!(options.ping.is_none() && options.snmp && options.tcp.is_some());
+        let options = VerifyOptions::for_probes(&[]).unwrap();
+        assert!(options.ping.is_some() && options.snmp && options.tcp.is_none());
+        assert_eq!(
+            VerifyOptions::for_probes(&names(&["icnp"])).unwrap_err(),
+            "unknown probe `icnp` (did you mean `icmp`?); known probes: icmp, snmp, tcp"
+        );
+    }
 }

@@ -169,8 +169,7 @@ async fn refused(hq: &Hq, request: &Request) -> String {
     let names = vault_names(&hq.root());
     let found = workflow::onboard(&hq.root(), request, &lab(), quiet())
         .await
-        .err()
-        .expect("the onboarding must be refused");
+        .expect_err("the onboarding must be refused");
     let changed = differences(&before, &snapshot(&hq.root()));
     assert!(changed.is_empty(), "a refused onboarding wrote {changed:?}");
     assert_eq!(vault_names(&hq.root()), names);
@@ -590,7 +589,9 @@ fn the_onboarding_playbooks_run_the_same_procedure() {
     let root = hq.root();
     let run = |playbook: &str, vars: &[&str]| {
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_netparc"));
-        command.args(["run", "--lab", "--format", "json", "-i"]).arg(&root);
+        command
+            .args(["run", "--lab", "--format", "json", "-i"])
+            .arg(&root);
         command.arg(hq.playbook(playbook));
         for var in vars {
             command.args(["--var", var]);
@@ -610,19 +611,28 @@ fn the_onboarding_playbooks_run_the_same_procedure() {
     assert!(output.status.success(), "{output:?}");
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["outcome"], "done");
-    assert!(report["vpn"].is_array(), "the playbook's vpn: true was not applied");
+    assert!(
+        report["vpn"].is_array(),
+        "the playbook's vpn: true was not applied"
+    );
     let text = std::fs::read_to_string(root.join("assets/workstations/pc-compta-50.yml")).unwrap();
     assert!(text.contains("(CHG-ONBOARDING)"), "{text}");
     // A missing variable is named.
     let output = run("onboard-workstation.yml", &["name=pc-compta-51", "user=X"]);
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("this playbook needs `--var mac=…`"), "{stderr}");
+    assert!(
+        stderr.contains("this playbook needs `--var mac=…`"),
+        "{stderr}"
+    );
     // And an unknown one.
     let output = run("offboard-workstation.yml", &["name=pc-compta-50", "mac=x"]);
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("--var `mac` is not a variable of this playbook"), "{stderr}");
+    assert!(
+        stderr.contains("--var `mac` is not a variable of this playbook"),
+        "{stderr}"
+    );
     let output = run("offboard-workstation.yml", &["name=pc-compta-50"]);
     assert!(output.status.success(), "{output:?}");
     assert!(root.join("assets/retired/pc-compta-50.yml").exists());

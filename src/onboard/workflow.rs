@@ -669,12 +669,12 @@ pub async fn onboard(
         qr_terminal: None,
     };
     let mut undo = Undo::default();
-    if !options.check {
-        if let Err(reason) = record_files(root, &after, request, &path, &text, &keys, &mut undo) {
-            let mut errors = Vec::new();
-            undo.run(root, &before, None, &mut errors).await;
-            return Err(failure("onboard.write", with_undo_errors(reason, &errors)));
-        }
+    if !options.check
+        && let Err(reason) = record_files(root, &after, request, &path, &text, &keys, &mut undo)
+    {
+        let mut errors = Vec::new();
+        undo.run(root, &before, None, &mut errors).await;
+        return Err(failure("onboard.write", with_undo_errors(reason, &errors)));
     }
     let resolver = match (&keys, options.check) {
         // Check mode saves nothing: the new keys are known to this run only.
@@ -993,7 +993,7 @@ fn issue_files(
         };
         let exports = super::wifi::export(&profile, &ssid.name).map_err(|e| e.to_string())?;
         let stem = file_stem(&ssid.name);
-        let names = vec![
+        let names = [
             format!("wifi-{stem}.nmconnection"),
             format!("wifi-{stem}.wpa_supplicant.conf"),
             format!("wifi-{stem}.xml"),
