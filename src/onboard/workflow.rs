@@ -481,6 +481,33 @@ async fn run_devices(
     .await
 }
 
+/// The lab (with `--lab`) or the network, for exactly these assets.
+async fn open_access(
+    inventory: &Inventory,
+    resolver: &SecretResolver,
+    names: &[&str],
+    options: &Options,
+) -> Result<Access, Diagnostics> {
+    let terms: Vec<String> = names.iter().map(|n| format!("name:{n}")).collect();
+    let selector = Selector::parse(&terms.join(","))
+        .map_err(|e| failure("onboard.selector", e.to_string()))?;
+    let access_options = AccessOptions {
+        lab: options.lab,
+        faults: options.faults.clone(),
+        accept_new: options.accept_new || options.lab,
+    };
+    Access::open(inventory, resolver, &selector, &access_options).await
+}
+
+/// Devices the run changed, with the backup revision to restore each to.
+fn changed_devices(run: &RunReport) -> Vec<(String, String)> {
+    run.assets
+        .iter()
+        .filter(|a| a.status == Status::Changed)
+        .filter_map(|a| Some((a.asset.clone(), a.backup_revision.clone()?)))
+        .collect()
+}
+
 fn run_failure(run: &RunReport) -> Option<String> {
     run.assets.iter().find(|a| a.status.is_failure()).map(|a| {
         format!(
@@ -698,20 +725,7 @@ pub async fn onboard(
     }
     let mut names: Vec<&str> = devices.iter().map(String::as_str).collect();
     names.push(&request.name);
-    let selector = Selector::parse(
-        &names
-            .iter()
-            .map(|n| format!("name:{n}"))
-            .collect::<Vec<_>>()
-            .join(","),
-    )
-    .map_err(|e| failure("onboard.selector", e.to_string()))?;
-    let access_options = AccessOptions {
-        lab: options.lab,
-        faults: options.faults.clone(),
-        accept_new: options.accept_new || options.lab,
-    };
-    let access = match Access::open(&after, &resolver, &selector, &access_options).await {
+    let access = match open_access(&after, &resolver, &names, options).await {
         Ok(access) => access,
         Err(found) => {
             let mut errors = Vec::new();
@@ -881,12 +895,7 @@ async fn connect_and_prove(
                 .join("; ")
         })?;
         if !options.check {
-            undo.devices = run
-                .assets
-                .iter()
-                .filter(|a| a.status == Status::Changed)
-                .filter_map(|a| Some((a.asset.clone(), a.backup_revision.clone()?)))
-                .collect();
+            undo.devices = changed_devices(&run);
             report.run_report = run.save(&after.root).ok();
         }
         let failed = run_failure(&run).or_else(|| {
@@ -1342,20 +1351,8 @@ pub async fn offboard(
     let mut undo = Undo::default();
     let mut access = None;
     if !devices.is_empty() {
-        let selector = Selector::parse(
-            &devices
-                .iter()
-                .map(|n| format!("name:{n}"))
-                .collect::<Vec<_>>()
-                .join(","),
-        )
-        .map_err(|e| failure("offboard.selector", e.to_string()))?;
-        let access_options = AccessOptions {
-            lab: options.lab,
-            faults: options.faults.clone(),
-            accept_new: options.accept_new || options.lab,
-        };
-        let opened = Access::open(&after, &resolver, &selector, &access_options).await?;
+        let names: Vec<&str> = devices.iter().map(String::as_str).collect();
+        let opened = open_access(&after, &resolver, &names, options).await?;
         let playbook = device_playbook(
             &format!("Offboard {name}"),
             asset.value.user.as_deref().unwrap_or("IT"),
@@ -1378,12 +1375,7 @@ pub async fn offboard(
         match run {
             Ok(run) => {
                 if !options.check {
-                    undo.devices = run
-                        .assets
-                        .iter()
-                        .filter(|a| a.status == Status::Changed)
-                        .filter_map(|a| Some((a.asset.clone(), a.backup_revision.clone()?)))
-                        .collect();
+                    undo.devices = changed_devices(&run);
                     report.run_report = run.save(&before.root).ok();
                 }
                 let failed = run_failure(&run);
