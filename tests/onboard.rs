@@ -77,6 +77,29 @@ fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     out
 }
 
+/// What `snapshot` leaves out as history: run reports, transcripts, recorded states.
+fn history(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for folder in ["state/runs", "state/transcripts", "state/assets"] {
+        let mut stack = vec![root.join(folder)];
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    out.push((path.clone(), std::fs::read(&path).unwrap()));
+                }
+            }
+        }
+    }
+    assert!(!out.is_empty(), "no run report or transcript was written");
+    out
+}
+
 /// The paths whose content differs between two snapshots (readable in a failure).
 fn differences(
     before: &BTreeMap<PathBuf, Vec<u8>>,
@@ -305,6 +328,38 @@ async fn onboarding_connects_verifies_records_and_hands_over_then_offboarding_un
         );
     }
 
+    // The keys live in the secrets store and the profile only: no report, transcript,
+    // state file or asset file holds them.
+    let secret = |name: &str| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_netparc"))
+            .args(["secrets", "-i"])
+            .arg(&root)
+            .args(["get", name])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    };
+    let psk = secret("vpn/psk/pc-compta-12");
+    assert_eq!(private_key, secret("vpn/clients/pc-compta-12"));
+    assert_eq!(psk.len(), 44);
+    assert!(
+        format!("{report:?}").len() < 4000,
+        "the report's Debug is not meant to carry files"
+    );
+    for (path, bytes) in snapshot(&root).into_iter().chain(history(&root)) {
+        if path.ends_with("pc-compta-12.conf") || path.ends_with("pc-compta-12-wireguard-qr.png") {
+            continue;
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        for value in [&psk, &private_key] {
+            assert!(
+                !text.contains(value.as_str()),
+                "{} holds a VPN key",
+                path.display()
+            );
+        }
+    }
+
     // The same workstation again: refused.
     let again = refused(&hq, &request("pc-compta-12", "aa:bb:cc:00:00:01")).await;
     assert!(
@@ -515,6 +570,22 @@ async fn check_mode_changes_nothing() {
     assert!(changed.is_empty(), "check mode wrote {changed:?}");
     assert_eq!(vault_names(&root), names);
     assert!(!root.join("assets/workstations/pc-compta-30.yml").exists());
+
+    // Offboarding in check mode: the plan, nothing done.
+    let before = snapshot(&root);
+    let report = workflow::offboard(&root, "pc-hq-07", None, &options, quiet())
+        .await
+        .unwrap();
+    assert_eq!(report.outcome, Outcome::Checked);
+    let run = report.run.expect("the switch was planned");
+    let diff = run.assets[0].diff.clone().unwrap_or_default();
+    assert!(diff.contains("free, was pc-hq-07"), "{diff}");
+    let changed = differences(&before, &snapshot(&root));
+    assert!(
+        changed.iter().all(|p| p.starts_with("state/lab")),
+        "check mode wrote {changed:?}"
+    );
+    assert!(!root.join("assets/retired/pc-hq-07.yml").exists());
 }
 
 #[test]

@@ -67,7 +67,7 @@ pub struct Proof {
 }
 
 /// What an onboarding or offboarding did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Clone, Serialize)]
 pub struct Report {
     /// The workstation.
     pub name: String,
@@ -96,6 +96,23 @@ pub struct Report {
     /// never saved in a report).
     #[serde(skip)]
     pub qr_terminal: Option<String>,
+}
+
+impl std::fmt::Debug for Report {
+    // The terminal QR code encodes the client's private key: never in a Debug output.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Report")
+            .field("name", &self.name)
+            .field("outcome", &self.outcome)
+            .field("reason", &self.reason)
+            .field("address", &self.address)
+            .field("vpn", &self.vpn)
+            .field("port", &self.port)
+            .field("files", &self.files)
+            .field("proofs", &self.proofs)
+            .field("run_report", &self.run_report)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The file a workstation onboarded by netparc lives in.
