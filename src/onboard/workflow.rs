@@ -713,12 +713,15 @@ pub async fn onboard(
         qr_terminal: None,
     };
     let mut undo = Undo::default();
-    if !options.check
-        && let Err(reason) = record_files(root, &after, request, &path, &text, &keys, &mut undo)
-    {
-        let mut errors = Vec::new();
-        undo.run(root, &before, None, &mut errors).await;
-        return Err(failure("onboard.write", with_undo_errors(reason, &errors)));
+    if !options.check {
+        match record_files(root, &after, request, &path, &text, &keys, &mut undo) {
+            Ok(dhcp_files) => report.files.extend(dhcp_files),
+            Err(reason) => {
+                let mut errors = Vec::new();
+                undo.run(root, &before, None, &mut errors).await;
+                return Err(failure("onboard.write", with_undo_errors(reason, &errors)));
+            }
+        }
     }
     let resolver = match (&keys, options.check) {
         // Check mode saves nothing: the new keys are known to this run only.
@@ -807,7 +810,8 @@ async fn rollback(
     report.files.clear();
 }
 
-/// The secrets, the asset file and the DHCP files, each remembered for undoing.
+/// The secrets, the asset file and the DHCP files, each remembered for undoing; returns
+/// the DHCP files written.
 fn record_files(
     root: &Path,
     after: &Inventory,
@@ -816,7 +820,7 @@ fn record_files(
     text: &str,
     keys: &Option<(super::wgkeys::WgKeyPair, Secret)>,
     undo: &mut Undo,
-) -> Result<(), String> {
+) -> Result<Vec<PathBuf>, String> {
     if let Some((pair, psk)) = keys {
         let mut store = open_vault(root)?;
         let (private, shared) = vault_names(&request.name);
@@ -848,8 +852,7 @@ fn record_files(
     let dir = super::dhcp::site_dir(root, &request.site).map_err(|e| e.to_string())?;
     undo.remember(&dir.join(super::dhcp::KEA_FILE));
     undo.remember(&dir.join(super::dhcp::DNSMASQ_FILE));
-    super::dhcp::write_site(after, &request.site).map_err(|e| e.to_string())?;
-    Ok(())
+    super::dhcp::write_site(after, &request.site).map_err(|e| e.to_string())
 }
 
 /// Devices through the engine, then the workstation's own proofs.
