@@ -17,6 +17,9 @@ pub struct Redactor {
     /// Patterns whose `secret` group is hidden (values the caller cannot list in advance,
     /// such as a key already on the device).
     patterns: Vec<Regex>,
+    /// The same patterns as one automaton: a single pass tells whether any applies, so the
+    /// usual text (no secret line) costs one scan and no copy instead of one per pattern.
+    any_pattern: Option<regex::RegexSet>,
 }
 
 impl std::fmt::Debug for Redactor {
@@ -63,6 +66,7 @@ impl Redactor {
             return;
         }
         self.patterns.push(pattern);
+        self.any_pattern = regex::RegexSet::new(self.patterns.iter().map(Regex::as_str)).ok();
     }
 
     /// True when no rule is registered.
@@ -78,7 +82,12 @@ impl Redactor {
                 out = out.replace(value.as_str(), REDACTED);
             }
         }
-        for pattern in &self.patterns {
+        let matching: Vec<usize> = match &self.any_pattern {
+            Some(set) => set.matches(&out).into_iter().collect(),
+            // No set (it failed to build): every pattern, one by one.
+            None => (0..self.patterns.len()).collect(),
+        };
+        for pattern in matching.into_iter().filter_map(|i| self.patterns.get(i)) {
             out = pattern
                 .replace_all(&out, |caps: &regex::Captures<'_>| {
                     let whole = caps.get(0).map_or("", |m| m.as_str());
@@ -119,5 +128,24 @@ mod tests {
             "PrivateKey = <redacted>"
         );
         assert_eq!(Redactor::new().apply("hunter2"), "hunter2");
+    }
+
+    #[test]
+    fn only_the_patterns_that_match_rewrite_and_each_one_does() {
+        let mut redactor = Redactor::new();
+        for pattern in [
+            r"(?m)^PrivateKey = (?P<secret>\S+)",
+            r"(?m)^PresharedKey = (?P<secret>\S+)",
+            r"(?m)^wpa_passphrase=(?P<secret>.+)$",
+        ] {
+            redactor.add_pattern(Regex::new(pattern).unwrap());
+        }
+        let text = "[Peer]\nPresharedKey = abc=\nAllowedIPs = 10.0.0.2/32\nPrivateKey = xyz=\n";
+        assert_eq!(
+            redactor.apply(text),
+            "[Peer]\nPresharedKey = <redacted>\nAllowedIPs = 10.0.0.2/32\nPrivateKey = <redacted>\n"
+        );
+        assert_eq!(redactor.apply("show vlan brief\n"), "show vlan brief\n");
+        assert_eq!(redactor.apply("wpa_passphrase=a b c"), "wpa_passphrase=<redacted>");
     }
 }
