@@ -846,36 +846,6 @@ mod tests {
     }
 
     #[test]
-    fn availability_from_state_changes() {
-        let (_dir, store) = store();
-        store.record_transition("sw1", "hq", 0, Status::Up).unwrap();
-        store
-            .record_transition("sw1", "hq", 9_000, Status::Down)
-            .unwrap();
-        store
-            .record_transition("sw1", "hq", 10_000, Status::Up)
-            .unwrap();
-        store
-            .record_transition("ap1", "lyon", 5_000, Status::Up)
-            .unwrap();
-        let rows = store.sla(0, 20_000).unwrap();
-        let sw1 = rows.iter().find(|r| r.asset == "sw1").unwrap();
-        assert_eq!(sw1.availability, Some(0.95));
-        let ap1 = rows.iter().find(|r| r.asset == "ap1").unwrap();
-        assert_eq!((ap1.observed_ms, ap1.availability), (15_000, Some(1.0)));
-        // From 9,500: the state at the start of the period counts from there.
-        let rows = store.sla(9_500, 20_000).unwrap();
-        let sw1 = rows.iter().find(|r| r.asset == "sw1").unwrap();
-        assert_eq!((sw1.observed_ms, sw1.down_ms), (10_500, 500));
-        let sites = site_availability(&store.sla(0, 20_000).unwrap());
-        assert_eq!(sites["lyon"], Some(1.0));
-        assert_eq!(
-            store.last_statuses().unwrap().get("sw1"),
-            Some(&(Status::Up, 10_000))
-        );
-    }
-
-    #[test]
     fn maintenance_is_left_out_of_availability() {
         let (_dir, store) = store();
         // sw1: up from 0, down 10,000–12,000, up again until 20,000; in maintenance
@@ -1051,5 +1021,35 @@ mod tests {
         // Opening again finds the column there.
         let store = Store::open(&path).unwrap();
         assert_eq!(store.incident(1).unwrap().clock_hours(), ClockHours::Always);
+    }
+
+    #[test]
+    fn availability_from_state_changes() {
+        let (_dir, store) = store();
+        store.record_transition("sw1", "hq", 0, Status::Up).unwrap();
+        store
+            .record_transition("sw1", "hq", 9_000, Status::Down)
+            .unwrap();
+        store
+            .record_transition("sw1", "hq", 10_000, Status::Up)
+            .unwrap();
+        store
+            .record_transition("ap1", "lyon", 5_000, Status::Up)
+            .unwrap();
+        let rows = store.sla(0, 20_000).unwrap();
+        let sw1 = rows.iter().find(|r| r.asset == "sw1").unwrap();
+        assert_eq!(sw1.availability, Some(0.95));
+        let ap1 = rows.iter().find(|r| r.asset == "ap1").unwrap();
+        assert_eq!((ap1.observed_ms, ap1.availability), (15_000, Some(1.0)));
+        // From 9,500: the state at the start of the period counts from there.
+        let rows = store.sla(9_500, 20_000).unwrap();
+        let sw1 = rows.iter().find(|r| r.asset == "sw1").unwrap();
+        assert_eq!((sw1.observed_ms, sw1.down_ms), (10_500, 500));
+        let sites = site_availability(&store.sla(0, 20_000).unwrap());
+        assert_eq!(sites["lyon"], Some(1.0));
+        assert_eq!(
+            store.last_statuses().unwrap().get("sw1"),
+            Some(&(Status::Up, 10_000))
+        );
     }
 }
