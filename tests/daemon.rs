@@ -278,8 +278,101 @@ async fn a_maintenance_window_suppresses_the_incident() {
     );
     let (_, page) = http(address, "GET", "/", None, "").await;
     assert!(page.contains("maintenance: switch swap"), "{page}");
+    // Every moment it was watched lies in the window: nothing is measured against it.
+    assert!(page.contains("(maintenance left out: "), "{page}");
     stop.notify_one();
     running.await.unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_netparc"))
+        .args(["sla", "-i", ".", "--since", "1d", "--format", "json"])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["maintenance_excluded"], true);
+    let row = report["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["asset"] == "sw-hq-02")
+        .unwrap();
+    assert_eq!(row["observed_ms"], 0, "{row}");
+    assert_eq!(row["down_ms"], 0, "{row}");
+    assert!(row["availability"].is_null(), "{row}");
+    // Down from its first state (the fault was on before the first check), all of it in
+    // the window.
+    assert!(row["down_in_maintenance_ms"].as_i64().unwrap() > 0, "{row}");
+    assert_eq!(
+        row["maintenance_ms"], row["down_in_maintenance_ms"],
+        "{row}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_business_hours_service_level_counts_only_business_time_and_says_so() {
+    use netparc::inventory::date::Date;
+    // Every day worked round the clock, except yesterday, today and tomorrow (UTC): at
+    // whatever time the test runs, the clocks stand at zero and fall due the day after.
+    let today = Date::today().days_since_epoch();
+    let day = |n: i64| Date::from_days_since_epoch(today + n).to_string();
+    let hq = fast_hq("");
+    let root = hq.root();
+    let path = root.join("netparc.yml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let from = text.find("  business_hours:\n").unwrap();
+    let end = from + text[from..].find("holidays:").unwrap();
+    let end = end + text[end..].find('\n').unwrap() + 1;
+    let text = format!(
+        "{}  business_hours:\n    days: [mon, tue, wed, thu, fri, sat, sun]\n    from: \"00:00\"\n    \
+         to: \"24:00\"\n    holidays: [\"{}\", \"{}\", \"{}\"]\n{}",
+        &text[..from],
+        day(-1),
+        day(0),
+        day(1),
+        &text[end..]
+    )
+    .replacen(
+        "    silver: {gti: 4h, gtr: 1d}",
+        "    silver: {gti: 4h, gtr: 1d, hours: business}",
+        1,
+    );
+    std::fs::write(&path, text).unwrap();
+    let (daemon, address) = start(&root, "sw-hq-02").await;
+    fault(&daemon, "sw-hq-02", "down", true);
+    let shared = daemon.shared();
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let running = tokio::spawn(daemon_run(daemon, stop.clone()));
+    let opened = wait_for("an incident", 30, || {
+        incidents_of(&shared, "sw-hq-02").into_iter().next()
+    })
+    .await;
+    assert_eq!(opened.service_level.as_deref(), Some("silver"));
+    let clocks = opened.clocks(netparc::daemon::now_ms());
+    let midnight = |n: i64| (today + n) * 86_400_000;
+    assert_eq!(
+        (clocks.hours.as_str(), clocks.gti_ms, clocks.gtr_ms),
+        ("business", 0, 0)
+    );
+    assert_eq!(clocks.gti_due_at, Some(midnight(2) + 4 * 3_600_000));
+    assert_eq!(clocks.gtr_due_at, Some(midnight(3)));
+    let (code, body) = http(address, "GET", "/api/incidents", None, "").await;
+    assert_eq!(code, 200);
+    let list: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(list[0]["clocks"]["hours"], "business", "{body}");
+    assert_eq!(list[0]["business_hours"]["to"], "24:00", "{body}");
+    let (_, page) = http(address, "GET", "/", None, "").await;
+    assert!(page.contains(">business</td>"), "{page}");
+    stop.notify_one();
+    running.await.unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_netparc"))
+        .args(["incidents", "-i", "."])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success());
+    let row = text.lines().find(|l| l.contains("sw-hq-02")).unwrap();
+    assert!(row.contains(" business "), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -716,6 +809,28 @@ fn check_reports_monitoring_mistakes() {
         .replacen("  retry_interval: 10s", "  retry_intervall: 10s", 1)
         .replacen("  service_level: bronze", "  service_level: platinum", 1);
     std::fs::write(&path, text).unwrap();
+    // Business hours: a bad day, closing before opening, an unknown `hours:` value.
+    let path = root.join("netparc.yml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let text = text
+        .replacen(
+            "    days: [mon, tue, wed, thu, fri]",
+            "    days: [mon, tue, wed, thu, fri, caturday]",
+            1,
+        )
+        .replacen("    to: \"18:00\"", "    to: \"08:00\"", 1)
+        .replacen(
+            "    silver: {gti: 4h, gtr: 1d}",
+            "    silver: {gti: 4h, gtr: 1d, hours: ouvrees}",
+            1,
+        );
+    std::fs::write(&path, &text).unwrap();
+    let line_of = |needle: &str| {
+        1 + text
+            .lines()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle}"))
+    };
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_netparc"))
         .args(["check", "-i", "."])
         .current_dir(&root)
@@ -729,6 +844,36 @@ fn check_reports_monitoring_mistakes() {
         stderr.contains("defaults: service level `platinum` is not defined"),
         "{stderr}"
     );
+    for (message, line) in [
+        (
+            "business_hours: `caturday` is not a day (expected mon, tue, wed, thu, fri, sat or sun)",
+            line_of("caturday"),
+        ),
+        (
+            "business_hours: closing time 08:00 is not after opening time 08:30",
+            line_of("to: \"08:00\""),
+        ),
+        (
+            "service level `silver`: `hours: ouvrees` is not known (expected business or 24/7)",
+            line_of("ouvrees"),
+        ),
+    ] {
+        let found = stderr
+            .lines()
+            .position(|l| l.contains(message))
+            .unwrap_or_else(|| panic!("no {message:?} in {stderr}"));
+        // The location is printed with the message (same line or the next one).
+        let around = stderr
+            .lines()
+            .skip(found)
+            .take(3)
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(
+            around.contains(&format!("netparc.yml:{line}:")),
+            "{message:?} not located at line {line}: {stderr}"
+        );
+    }
 }
 
 /// Chromium, as Debian ships it (.ci/run installs it).

@@ -5,7 +5,8 @@
 use super::InventoryArgs;
 use crate::daemon::http::human;
 use crate::daemon::store::{Store, site_availability};
-use crate::daemon::{Daemon, DaemonOptions, now_ms};
+use crate::daemon::{Daemon, DaemonOptions, now_ms, policy};
+use crate::inventory::Inventory;
 use crate::inventory::monitoring::Span;
 use anyhow::{Context, Result};
 use std::io::Write;
@@ -149,8 +150,8 @@ pub fn incidents(args: IncidentsArgs) -> Result<ExitCode> {
     }
     writeln!(
         out,
-        "{:>5} {:<3} {:<16} {:<8} {:<10} {:<13} {:<20} {:<18} {:<18} reason",
-        "#", "P", "asset", "site", "kind", "state", "opened", "GTI", "GTR"
+        "{:>5} {:<3} {:<16} {:<8} {:<10} {:<13} {:<20} {:<8} {:<18} {:<18} reason",
+        "#", "P", "asset", "site", "kind", "state", "opened", "clock", "GTI", "GTR"
     )?;
     for i in &list {
         let c = i.clocks(now);
@@ -167,7 +168,7 @@ pub fn incidents(args: IncidentsArgs) -> Result<ExitCode> {
         );
         writeln!(
             out,
-            "{:>5} P{:<2} {:<16} {:<8} {:<10} {:<13} {:<20} {:<18} {:<18} {}",
+            "{:>5} P{:<2} {:<16} {:<8} {:<10} {:<13} {:<20} {:<8} {:<18} {:<18} {}",
             i.id,
             i.priority,
             i.asset,
@@ -175,6 +176,7 @@ pub fn incidents(args: IncidentsArgs) -> Result<ExitCode> {
             i.kind,
             i.state(),
             opened,
+            c.hours.as_str(),
             clock(c.gti_ms, i.gti_target_ms, c.gti_breached),
             clock(c.gtr_ms, i.gtr_target_ms, c.gtr_breached),
             i.reason
@@ -201,12 +203,33 @@ pub struct SlaArgs {
 pub fn sla(args: SlaArgs) -> Result<ExitCode> {
     let store = open_store(&args.inventory)?;
     let now = now_ms();
-    let rows = store.sla(now - args.since.millis(), now)?;
+    let since = now - args.since.millis();
+    // The maintenance windows are in the inventory: their time is left out of the period.
+    let maintenance = match Inventory::load(&args.inventory).inventory {
+        Some(inventory) => {
+            let (windows, _) = policy::windows(&inventory.settings.value.monitoring.maintenance);
+            Some(policy::maintenance_by_asset(
+                &windows, &inventory, since, now,
+            ))
+        }
+        None => None,
+    };
+    let excluded = maintenance.is_some();
+    let rows = store.sla_excluding(since, now, &maintenance.unwrap_or_default())?;
     let sites = site_availability(&rows);
+    let mut site_maintenance: std::collections::BTreeMap<&str, i64> = Default::default();
+    for row in &rows {
+        *site_maintenance.entry(row.site.as_str()).or_default() += row.maintenance_ms;
+    }
     let mut out = std::io::stdout().lock();
     if args.format == super::Format::Json {
-        let json =
-            serde_json::json!({"since": args.since.to_string(), "assets": rows, "sites": sites});
+        let json = serde_json::json!({
+            "since": args.since.to_string(),
+            "maintenance_excluded": excluded,
+            "assets": rows,
+            "sites": sites,
+            "site_maintenance_ms": site_maintenance,
+        });
         writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -216,22 +239,39 @@ pub fn sla(args: SlaArgs) -> Result<ExitCode> {
     };
     writeln!(
         out,
-        "availability over {} (down and flapping time count as unavailable)\n",
-        args.since
+        "availability over {} (down and flapping time count as unavailable; {})\n",
+        args.since,
+        if excluded {
+            "maintenance windows are left out of the period, down time in them included"
+        } else {
+            "the inventory does not load, so maintenance windows are NOT left out"
+        }
     )?;
     writeln!(
         out,
-        "{:<16} {:<8} {:>10} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9}",
-        "asset", "site", "avail.", "down", "incid.", "GTI met", "GTI miss", "GTR met", "GTR miss"
+        "{:<16} {:<8} {:>10} {:>10} {:>10} {:>11} {:>7} {:>8} {:>8} {:>8} {:>8}",
+        "asset",
+        "site",
+        "avail.",
+        "down",
+        "maint.",
+        "down maint.",
+        "incid.",
+        "GTI met",
+        "GTI miss",
+        "GTR met",
+        "GTR miss"
     )?;
     for r in &rows {
         writeln!(
             out,
-            "{:<16} {:<8} {:>10} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9}",
+            "{:<16} {:<8} {:>10} {:>10} {:>10} {:>11} {:>7} {:>8} {:>8} {:>8} {:>8}",
             r.asset,
             r.site,
             percent(r.availability),
             human(r.down_ms),
+            human(r.maintenance_ms),
+            human(r.down_in_maintenance_ms),
             r.incidents,
             r.gti_met,
             r.gti_breached,
@@ -241,7 +281,13 @@ pub fn sla(args: SlaArgs) -> Result<ExitCode> {
     }
     writeln!(out)?;
     for (site, ratio) in &sites {
-        writeln!(out, "site {site}: {}", percent(*ratio))?;
+        let planned = site_maintenance.get(site.as_str()).copied().unwrap_or(0);
+        let planned = if planned > 0 {
+            format!(" (maintenance left out: {})", human(planned))
+        } else {
+            String::new()
+        };
+        writeln!(out, "site {site}: {}{planned}", percent(*ratio))?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -10,7 +10,7 @@
 //! These are the only JSON views of the daemon's state: the store returns plain structs.
 
 use super::machine::Status;
-use super::store::{Incident, StoreError, site_availability};
+use super::store::{AssetSla, Incident, StoreError, site_availability};
 use super::{AssetView, Shared, now_ms};
 use axum::Router;
 use axum::body::Bytes;
@@ -298,6 +298,18 @@ async fn reload(State(shared): State<AppState>, headers: HeaderMap) -> Response 
         .into_response()
 }
 
+/// Availability over the last 24 hours, maintenance windows left out (as `netparc sla`).
+fn last_day(shared: &Shared, now: i64) -> Vec<AssetSla> {
+    let since = now - 86_400_000;
+    let world = shared.world();
+    let maintenance =
+        super::policy::maintenance_by_asset(&world.windows, &world.inventory, since, now);
+    shared
+        .store
+        .sla_excluding(since, now, &maintenance)
+        .unwrap_or_default()
+}
+
 /// Escape a Prometheus label value.
 fn label(value: &str) -> String {
     value
@@ -309,7 +321,7 @@ fn label(value: &str) -> String {
 async fn metrics(State(shared): State<AppState>) -> Response {
     let views = shared.views();
     let now = now_ms();
-    let day = shared.store.sla(now - 86_400_000, now).unwrap_or_default();
+    let day = last_day(&shared, now);
     let availability: BTreeMap<&str, f64> = day
         .iter()
         .filter_map(|r| r.availability.map(|a| (r.asset.as_str(), a)))
@@ -371,7 +383,7 @@ async fn metrics(State(shared): State<AppState>) -> Response {
     );
     family(
         "netparc_availability_ratio",
-        "Available time over observed time in the last 24 hours.",
+        "Available time over observed time in the last 24 hours, maintenance windows left out.",
         &mut views.values().filter_map(|v| {
             availability
                 .get(v.name.as_str())
@@ -438,7 +450,7 @@ fn when(ms: i64) -> String {
 async fn status_page(State(shared): State<AppState>) -> Html<String> {
     let views = shared.views();
     let now = now_ms();
-    let day = shared.store.sla(now - 86_400_000, now).unwrap_or_default();
+    let day = last_day(&shared, now);
     let availability: BTreeMap<&str, Option<f64>> = day
         .iter()
         .map(|r| (r.asset.as_str(), r.availability))
@@ -467,22 +479,36 @@ async fn status_page(State(shared): State<AppState>) -> Html<String> {
     } else {
         page.push_str(
             "<table id=incidents><tr><th>#</th><th>P</th><th>asset</th><th>site</th><th>kind</th>\
-             <th>state</th><th>opened</th><th>GTI</th><th>GTR</th><th>reason</th></tr>",
+             <th>state</th><th>opened</th><th>clock</th><th>GTI</th><th>GTR</th><th>reason</th></tr>",
         );
         for incident in &open {
             let clocks = incident.clocks(now);
-            let clock = |ms: i64, target: Option<i64>, running: bool, breached: bool| {
-                let target = target
-                    .map(|t| format!(" / {}", human(t)))
-                    .unwrap_or_default();
-                let class = if breached { " class=breached" } else { "" };
-                let running = if running { " ⏱" } else { "" };
-                format!("<td{class}>{}{target}{running}</td>", human(ms))
+            let clock =
+                |ms: i64, target: Option<i64>, due: Option<i64>, running: bool, breached: bool| {
+                    let target = target
+                        .map(|t| format!(" / {}", human(t)))
+                        .unwrap_or_default();
+                    let class = if breached { " class=breached" } else { "" };
+                    // A running clock says when it falls due (business hours make it far from
+                    // obvious: Friday 17:00 + 4h is Monday 11:30).
+                    let running = match (running, due) {
+                        (true, Some(due)) => format!(" ⏱ due {}", when(due)),
+                        (true, None) => String::from(" ⏱"),
+                        (false, _) => String::new(),
+                    };
+                    format!("<td{class}>{}{target}{running}</td>", human(ms))
+                };
+            let hours = match &incident.business_hours {
+                Some(calendar) => format!(
+                    "<td class=clock title=\"{}\">business</td>",
+                    html(&calendar.describe())
+                ),
+                None => String::from("<td class=clock>24/7</td>"),
             };
             let _ = write!(
                 page,
                 "<tr class=incident data-asset=\"{asset}\"><td>{}</td><td>P{}</td><td>{asset}</td><td>{}</td>\
-                 <td class={kind}>{kind}</td><td>{}</td><td>{}</td>{}{}<td>{}</td></tr>",
+                 <td class={kind}>{kind}</td><td>{}</td><td>{}</td>{hours}{}{}<td>{}</td></tr>",
                 incident.id,
                 incident.priority,
                 html(&incident.site),
@@ -491,12 +517,14 @@ async fn status_page(State(shared): State<AppState>) -> Html<String> {
                 clock(
                     clocks.gti_ms,
                     incident.gti_target_ms,
+                    clocks.gti_due_at,
                     clocks.gti_running,
                     clocks.gti_breached
                 ),
                 clock(
                     clocks.gtr_ms,
                     incident.gtr_target_ms,
+                    clocks.gtr_due_at,
                     clocks.gtr_running,
                     clocks.gtr_breached
                 ),
@@ -518,10 +546,20 @@ async fn status_page(State(shared): State<AppState>) -> Html<String> {
             .flatten()
             .map(|a| format!("{:.3}%", a * 100.0))
             .unwrap_or_else(|| "-".into());
+        let planned: i64 = day
+            .iter()
+            .filter(|r| r.site == site)
+            .map(|r| r.maintenance_ms)
+            .sum();
+        let planned = if planned > 0 {
+            format!(" (maintenance left out: {})", human(planned))
+        } else {
+            String::new()
+        };
         let count = |s: Status| assets.iter().filter(|v| v.status == s).count();
         let _ = write!(
             page,
-            "<h2>Site {}</h2><p>{} up, {} degraded, {} down; availability 24 h: {ratio}</p>\
+            "<h2>Site {}</h2><p>{} up, {} degraded, {} down; availability 24 h: {ratio}{planned}</p>\
              <table class=site><tr><th>asset</th><th>kind</th><th>state</th><th>since</th>\
              <th>rtt</th><th>24 h</th><th>service level</th><th>note</th></tr>",
             html(site),

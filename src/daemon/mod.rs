@@ -2,6 +2,7 @@
 //! clocks, and the HTTP status page, API and metrics.
 //!
 //! - [`policy`]: the effective monitoring policy of each asset, maintenance windows (pure).
+//! - [`calendar`]: business hours, for `hours: business` service levels (pure).
 //! - [`machine`]: one asset's state with hysteresis and flapping; incident wanted or not
 //!   (pure, time is an input).
 //! - [`store`]: SQLite (WAL): incidents, state changes, probe history; SLA figures.
@@ -17,6 +18,7 @@
 //! Architecture invariant: the daemon never judges a probe (the verdict does) and never
 //! prints; it logs through `tracing`.
 
+pub mod calendar;
 pub mod http;
 pub mod machine;
 pub mod notify;
@@ -240,6 +242,10 @@ pub fn load_world(options: &DaemonOptions) -> Result<World, DaemonError> {
     for problem in problems.iter() {
         tracing::warn!(problem = %problem.message, "maintenance window ignored");
     }
+    let (calendar, problems) = policy::calendar(&settings);
+    for problem in &problems {
+        tracing::warn!(problem = %problem.message, "business_hours ignored: business-hours service levels count round the clock");
+    }
     let token = match &settings.api_token {
         Some(reference) => match resolver.resolve(reference) {
             Ok(secret) => Some(secret),
@@ -257,7 +263,7 @@ pub fn load_world(options: &DaemonOptions) -> Result<World, DaemonError> {
         if !selector.matches(&asset.value) {
             continue;
         }
-        let policy = policy::resolve(&inventory, asset);
+        let policy = policy::resolve_with(&inventory, asset, calendar.as_ref());
         if policy.enabled {
             monitored.push(index);
             policies.push(policy);

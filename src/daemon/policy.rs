@@ -4,12 +4,22 @@
 //! in the order it lists them, then `monitoring.kinds.<kind>` of netparc.yml, then the
 //! defaults' `monitoring:`, then the built-in values below. Field by field: a group that
 //! only sets `interval` leaves the retries to the next level.
+//!
+//! Maintenance windows serve twice: no incident opens while one runs
+//! ([`in_maintenance`]), and their time is left out of availability ([`maintenance_spans`]
+//! expands the recurring ones over a period). A service level's clocks count round the
+//! clock, or only within `monitoring.business_hours` (`hours: business`, [`Calendar`]).
 
+use super::calendar::Calendar;
+use super::store::SlaTerms;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::inventory::monitoring::{
-    Flapping, Level, Maintenance, MonitoringVars, Recurrence, ServiceLevel, Span,
+    Flapping, Level, Maintenance, MonitoringSettings, MonitoringVars, Recurrence, ServiceLevel,
+    Span,
 };
 use crate::inventory::{Asset, Inventory, Located, Selector};
+use crate::ypath;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// What the daemon does for one asset.
@@ -31,12 +41,60 @@ pub struct Policy {
     pub rtt_ms: f64,
     /// Flapping detection.
     pub flapping: Flapping,
-    /// The service level's name and targets, when one applies.
-    pub service_level: Option<(String, ServiceLevel)>,
+    /// The service level's name and terms, when one applies.
+    pub service_level: Option<(String, Terms)>,
     /// ITIL impact.
     pub impact: Level,
     /// ITIL urgency when the asset is down (degraded: one level lower).
     pub urgency: Level,
+}
+
+/// A service level as the daemon applies it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Terms {
+    /// Guaranteed time to intervention.
+    pub gti: Span,
+    /// Guaranteed time to restoration.
+    pub gtr: Span,
+    /// Some: the clocks count business time only (`hours: business`).
+    pub business_hours: Option<Arc<Calendar>>,
+}
+
+impl Policy {
+    /// What a new incident of this asset records: the service level's name, targets and
+    /// (a copy of) its business hours.
+    pub fn incident_terms(&self) -> Option<SlaTerms> {
+        self.service_level.as_ref().map(|(name, terms)| SlaTerms {
+            name: name.clone(),
+            gti_ms: terms.gti.millis(),
+            gtr_ms: terms.gtr.millis(),
+            business_hours: terms.business_hours.as_deref().cloned(),
+        })
+    }
+}
+
+/// Whether a service level counts business hours only: `hours:` absent or `24/7` (also
+/// `24x7`) is round the clock, `business` is business hours.
+pub fn counts_business_hours(level: &ServiceLevel) -> Result<bool, String> {
+    match level.hours.as_deref().map(str::trim) {
+        None | Some("24/7" | "24x7") => Ok(false),
+        Some("business") => Ok(true),
+        Some(other) => Err(format!(
+            "`hours: {other}` is not known (expected business or 24/7)"
+        )),
+    }
+}
+
+/// Compile `monitoring.business_hours` (None when absent or broken: the problems come back
+/// as diagnostics, and business-hours service levels then count round the clock).
+pub fn calendar(
+    settings: &MonitoringSettings,
+) -> (Option<Arc<Calendar>>, Vec<super::calendar::Problem>) {
+    match settings.business_hours.as_ref().map(Calendar::compile) {
+        None => (None, Vec::new()),
+        Some(Ok(calendar)) => (Some(Arc::new(calendar)), Vec::new()),
+        Some(Err(problems)) => (None, problems),
+    }
 }
 
 /// Built-in values: Zabbix-like (1 min, 3 retries), a 10 s re-check while failing.
@@ -64,8 +122,19 @@ fn levels<'a>(inventory: &'a Inventory, asset: &'a Located<Asset>) -> Vec<&'a Mo
     levels
 }
 
-/// The effective policy of `asset`.
+/// The effective policy of `asset` (compiles the business hours: for many assets, use
+/// [`resolve_with`] and [`calendar`] once).
 pub fn resolve(inventory: &Inventory, asset: &Located<Asset>) -> Policy {
+    let (calendar, _) = calendar(&inventory.settings.value.monitoring);
+    resolve_with(inventory, asset, calendar.as_ref())
+}
+
+/// The effective policy of `asset`, given the compiled business hours.
+pub fn resolve_with(
+    inventory: &Inventory,
+    asset: &Located<Asset>,
+    business_hours: Option<&Arc<Calendar>>,
+) -> Policy {
     let levels = levels(inventory, asset);
     macro_rules! first {
         ($field:ident) => {
@@ -81,7 +150,19 @@ pub fn resolve(inventory: &Inventory, asset: &Located<Asset>) -> Policy {
             .monitoring
             .service_levels
             .get(&name)
-            .map(|level| (name, *level))
+            .map(|level| {
+                let terms = Terms {
+                    gti: level.gti,
+                    gtr: level.gtr,
+                    // A wrong `hours:` or missing business hours: round the clock (and
+                    // `netparc check` says so).
+                    business_hours: match counts_business_hours(level) {
+                        Ok(true) => business_hours.cloned(),
+                        _ => None,
+                    },
+                };
+                (name, terms)
+            })
     });
     Policy {
         enabled: first!(enabled).unwrap_or(true),
@@ -123,6 +204,32 @@ pub struct Window {
 }
 
 impl Window {
+    /// The times it runs that overlap `[since, until)`, clipped to it, in order.
+    pub fn occurrences(&self, since: i64, until: i64) -> Vec<(i64, i64)> {
+        let mut found = Vec::new();
+        if self.duration_ms <= 0 || until <= since {
+            return found;
+        }
+        let clip = |start: i64| {
+            let (from, to) = (start.max(since), (start + self.duration_ms).min(until));
+            (from < to).then_some((from, to))
+        };
+        match self.period_ms {
+            Some(period) if period > 0 => {
+                // The first occurrence that may still run at `since`.
+                let mut k = (since - self.start_ms - self.duration_ms)
+                    .div_euclid(period)
+                    .max(0);
+                while self.start_ms + k * period < until {
+                    found.extend(clip(self.start_ms + k * period));
+                    k += 1;
+                }
+            }
+            _ => found.extend(clip(self.start_ms)),
+        }
+        found
+    }
+
     /// Whether the window runs at `now` (ms since the epoch).
     pub fn active_at(&self, now: i64) -> bool {
         if now < self.start_ms {
@@ -213,11 +320,104 @@ pub fn in_maintenance<'a>(windows: &'a [Window], asset: &Asset, now: i64) -> Opt
         .map(|w| w.name.as_str())
 }
 
+/// When `asset` was in maintenance within `[since, until)`: every window that selects it,
+/// expanded (recurring ones) and merged, in order. Availability leaves this time out.
+pub fn maintenance_spans(
+    windows: &[Window],
+    asset: &Asset,
+    since: i64,
+    until: i64,
+) -> Vec<(i64, i64)> {
+    let mut spans: Vec<(i64, i64)> = windows
+        .iter()
+        .filter(|w| w.selector.matches(asset))
+        .flat_map(|w| w.occurrences(since, until))
+        .collect();
+    spans.sort_unstable();
+    let mut merged: Vec<(i64, i64)> = Vec::with_capacity(spans.len());
+    for (from, to) in spans {
+        match merged.last_mut() {
+            Some(last) if from <= last.1 => last.1 = last.1.max(to),
+            _ => merged.push((from, to)),
+        }
+    }
+    merged
+}
+
+/// The maintenance spans of every asset of `inventory` selected by a window, by name
+/// (what [`super::store::Store::sla_excluding`] takes).
+pub fn maintenance_by_asset(
+    windows: &[Window],
+    inventory: &Inventory,
+    since: i64,
+    until: i64,
+) -> std::collections::BTreeMap<String, Vec<(i64, i64)>> {
+    if windows.is_empty() {
+        return Default::default();
+    }
+    inventory
+        .assets
+        .iter()
+        .map(|a| {
+            let spans = maintenance_spans(windows, &a.value, since, until);
+            (a.value.name.clone(), spans)
+        })
+        .filter(|(_, spans)| !spans.is_empty())
+        .collect()
+}
+
 /// What `netparc check` reports about monitoring: unknown service levels, broken
-/// maintenance windows.
+/// maintenance windows, business hours and `hours:` values.
 pub fn validate(inventory: &Inventory) -> Diagnostics {
     let settings = &inventory.settings.value.monitoring;
+    let origin = &inventory.settings.origin;
     let (_, mut found) = windows(&settings.maintenance);
+    let (_, problems) = calendar(settings);
+    for problem in problems {
+        let mut path = ypath!["monitoring", "business_hours"].to_vec();
+        path.extend(problem.at);
+        found.push(
+            Diagnostic::error(
+                "monitoring.business-hours",
+                format!("business_hours: {}", problem.message),
+            )
+            .at(origin.locate(&path))
+            .hint("e.g. business_hours: {days: [mon, tue, wed, thu, fri], from: \"08:30\", to: \"18:00\", timezone: \"+01:00\"}"),
+        );
+    }
+    for (name, level) in &settings.service_levels {
+        let at = || {
+            origin.locate(&ypath![
+                "monitoring",
+                "service_levels",
+                name.as_str(),
+                "hours"
+            ])
+        };
+        match counts_business_hours(level) {
+            Err(message) => found.push(
+                Diagnostic::error(
+                    "monitoring.service-level-hours",
+                    format!("service level `{name}`: {message}"),
+                )
+                .at(at()),
+            ),
+            Ok(true) if settings.business_hours.is_none() => {
+                found.push(
+                    Diagnostic::error(
+                        "monitoring.service-level-hours",
+                        format!(
+                            "service level `{name}` counts business hours, but \
+                             monitoring.business_hours is not defined"
+                        ),
+                    )
+                    .at(at())
+                    .hint("define monitoring.business_hours in netparc.yml, or drop `hours: business`"),
+                );
+            }
+            _ => {}
+        }
+    }
     let mut check = |vars: Option<&MonitoringVars>, whose: &str| {
         if let Some(name) = vars.and_then(|v| v.service_level.as_ref())
             && !settings.service_levels.contains_key(name)
@@ -293,5 +493,70 @@ mod tests {
         let weekly = window(Some(7 * day));
         assert!(weekly.active_at(8 * day + 60_000));
         assert!(!weekly.active_at(9 * day));
+    }
+
+    fn asset(name: &str, site: &str) -> Asset {
+        serde_json::from_value(serde_json::json!({"name": name, "kind": "switch", "site": site}))
+            .unwrap()
+    }
+
+    #[test]
+    fn maintenance_expands_over_a_period_and_merges() {
+        let day = 86_400_000;
+        let hour = 3_600_000;
+        let window = |name: &str, limit: &str, start_ms, duration_ms, period_ms| Window {
+            name: name.into(),
+            selector: Selector::parse(limit).unwrap(),
+            start_ms,
+            duration_ms,
+            period_ms,
+        };
+        // Nightly 22:00–01:00 from day 1, plus a one-off 00:00–02:00 on day 3 for lyon.
+        let windows = [
+            window("nightly", "sw-*", day + 22 * hour, 3 * hour, Some(day)),
+            window("swap", "site:lyon", 3 * day, 2 * hour, None),
+            window("elsewhere", "ap-*", 0, 100 * day, None),
+        ];
+        // From day 2 12:00 to day 4 23:00: day 2 22:00–day 3 02:00 (merged with the
+        // one-off), day 3 22:00–day 4 01:00, day 4 22:00–23:00 (clipped).
+        let lyon = asset("sw-lyon-01", "lyon");
+        assert_eq!(
+            maintenance_spans(&windows, &lyon, 2 * day + 12 * hour, 4 * day + 23 * hour),
+            vec![
+                (2 * day + 22 * hour, 3 * day + 2 * hour),
+                (3 * day + 22 * hour, 4 * day + hour),
+                (4 * day + 22 * hour, 4 * day + 23 * hour),
+            ]
+        );
+        // Starting inside an occurrence that began before the period.
+        let hq = asset("sw-hq-01", "hq");
+        assert_eq!(
+            maintenance_spans(&windows, &hq, 3 * day, 3 * day + 12 * hour),
+            vec![(3 * day, 3 * day + hour)]
+        );
+        // Before the first start, nothing.
+        assert!(maintenance_spans(&windows, &hq, 0, day).is_empty());
+        let total: i64 = maintenance_spans(&windows, &hq, day, 31 * day)
+            .iter()
+            .map(|(a, b)| b - a)
+            .sum();
+        // Thirty nights from day 1 22:00; the last is cut at midnight (2h of its 3h).
+        assert_eq!(total, 30 * 3 * hour - hour);
+    }
+
+    #[test]
+    fn service_level_hours() {
+        let level = |hours: Option<&str>| ServiceLevel {
+            gti: Span(Duration::from_secs(3600)),
+            gtr: Span(Duration::from_secs(4 * 3600)),
+            hours: hours.map(String::from),
+        };
+        assert_eq!(counts_business_hours(&level(None)), Ok(false));
+        assert_eq!(counts_business_hours(&level(Some("24/7"))), Ok(false));
+        assert_eq!(counts_business_hours(&level(Some("business"))), Ok(true));
+        assert_eq!(
+            counts_business_hours(&level(Some("ouvrées"))),
+            Err("`hours: ouvrées` is not known (expected business or 24/7)".into())
+        );
     }
 }

@@ -356,10 +356,7 @@ impl Scheduler {
                         kind: status.as_str().to_string(),
                         priority: policy::priority(policy.impact, urgency),
                         reason: reason.clone(),
-                        service_level: policy
-                            .service_level
-                            .as_ref()
-                            .map(|(name, l)| (name.clone(), l.gti.millis(), l.gtr.millis())),
+                        service_level: policy.incident_terms(),
                         opened_at: now,
                     };
                     match store.open_incident(&new) {

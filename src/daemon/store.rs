@@ -6,11 +6,18 @@
 //! subtracts, and the status page formats them. Availability comes from the state changes
 //! (one row per change), not from the checks, so a month of 30 s checks on 10,000 assets
 //! is not scanned to answer `netparc sla`; the checks table is the recent history the
-//! status page and the API show, pruned after `history_days`.
+//! status page and the API show, pruned after `history_days`. Planned maintenance is left
+//! out of the measured period ([`Store::sla_excluding`]: the windows come from the policy).
+//!
+//! An incident keeps a copy of its service level's terms when it opens: the targets, and
+//! for a business-hours level the business hours, so its clocks read the same in the
+//! daemon, the API and `netparc incidents` (which never loads the inventory), and never
+//! move with a later edit of netparc.yml.
 //!
 //! Architecture invariant: no secret is ever stored here (reasons come from probes, whose
 //! texts name no secret; the acknowledging person is a name given to the API).
 
+use super::calendar::Calendar;
 use super::machine::Status;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
@@ -70,6 +77,29 @@ pub struct Incident {
     pub resolved_by: Option<String>,
     /// A note given when resolving by hand.
     pub resolution: Option<String>,
+    /// Some: the clocks count only these business hours (`hours: business`).
+    pub business_hours: Option<Calendar>,
+}
+
+/// Which time the SLA clocks of an incident count.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub enum ClockHours {
+    /// Round the clock.
+    #[serde(rename = "24/7")]
+    Always,
+    /// Within the business hours only.
+    #[serde(rename = "business")]
+    Business,
+}
+
+impl ClockHours {
+    /// `24/7` or `business`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClockHours::Always => "24/7",
+            ClockHours::Business => "business",
+        }
+    }
 }
 
 /// The SLA clocks of an incident at some instant.
@@ -88,14 +118,32 @@ pub struct Clocks {
     pub gti_running: bool,
     /// The GTR clock still runs.
     pub gtr_running: bool,
+    /// Which time the clocks count.
+    pub hours: ClockHours,
+    /// When the GTI target is (or was) reached, ms since the epoch.
+    pub gti_due_at: Option<i64>,
+    /// When the GTR target is (or was) reached, ms since the epoch.
+    pub gtr_due_at: Option<i64>,
 }
 
 impl Incident {
-    /// The clocks at `now`.
+    /// The clocks at `now`: elapsed time (business time for a business-hours level)
+    /// against the targets, and when each target falls due.
     pub fn clocks(&self, now: i64) -> Clocks {
         let gti_end = self.acknowledged_at.or(self.resolved_at);
-        let gti_ms = gti_end.unwrap_or(now) - self.opened_at;
-        let gtr_ms = self.resolved_at.unwrap_or(now) - self.opened_at;
+        let elapsed = |end: i64| match &self.business_hours {
+            Some(calendar) => calendar.business_ms(self.opened_at, end),
+            None => end - self.opened_at,
+        };
+        let due = |target: Option<i64>| {
+            let target = target?;
+            match &self.business_hours {
+                Some(calendar) => calendar.deadline(self.opened_at, target),
+                None => Some(self.opened_at + target),
+            }
+        };
+        let gti_ms = elapsed(gti_end.unwrap_or(now));
+        let gtr_ms = elapsed(self.resolved_at.unwrap_or(now));
         Clocks {
             gti_ms,
             gtr_ms,
@@ -103,6 +151,18 @@ impl Incident {
             gtr_breached: self.gtr_target_ms.is_some_and(|t| gtr_ms > t),
             gti_running: gti_end.is_none(),
             gtr_running: self.resolved_at.is_none(),
+            hours: self.clock_hours(),
+            gti_due_at: due(self.gti_target_ms),
+            gtr_due_at: due(self.gtr_target_ms),
+        }
+    }
+
+    /// Which time its clocks count.
+    pub fn clock_hours(&self) -> ClockHours {
+        if self.business_hours.is_some() {
+            ClockHours::Business
+        } else {
+            ClockHours::Always
         }
     }
 
@@ -131,10 +191,23 @@ pub struct NewIncident {
     pub priority: u8,
     /// Why.
     pub reason: String,
-    /// Service level name and targets (ms).
-    pub service_level: Option<(String, i64, i64)>,
+    /// The service level's terms.
+    pub service_level: Option<SlaTerms>,
     /// When.
     pub opened_at: i64,
+}
+
+/// What an incident records of its service level when it opens.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlaTerms {
+    /// The service level's name.
+    pub name: String,
+    /// GTI target, ms (business time with `business_hours`).
+    pub gti_ms: i64,
+    /// GTR target, ms (business time with `business_hours`).
+    pub gtr_ms: i64,
+    /// Some: the clocks count only these hours.
+    pub business_hours: Option<Calendar>,
 }
 
 /// One check in the history.
@@ -161,12 +234,17 @@ pub struct AssetSla {
     pub asset: String,
     /// Its site.
     pub site: String,
-    /// Available time / observed time (None: never observed in the period).
+    /// Available time / observed time (None: never observed outside maintenance in the
+    /// period).
     pub availability: Option<f64>,
-    /// Observed time, ms.
+    /// Observed time outside maintenance windows, ms: the measured period.
     pub observed_ms: i64,
-    /// Unavailable (down or flapping) time, ms.
+    /// Unavailable (down or flapping) time outside maintenance windows, ms.
     pub down_ms: i64,
+    /// Observed time inside maintenance windows, ms: left out of the measured period.
+    pub maintenance_ms: i64,
+    /// … of which the asset was down or flapping (not counted against it), ms.
+    pub down_in_maintenance_ms: i64,
     /// Incidents opened in the period.
     pub incidents: u32,
     /// … whose GTI was met / breached (running clocks count as they stand).
@@ -227,7 +305,22 @@ CREATE INDEX IF NOT EXISTS checks_at ON checks(at);
 
 const INCIDENT_COLUMNS: &str = "id, asset, site, kind, priority, reason, service_level, \
      gti_target_ms, gtr_target_ms, opened_at, acknowledged_at, acknowledged_by, resolved_at, \
-     resolved_by, resolution";
+     resolved_by, resolution, business_hours";
+
+/// Columns added after the first release, added to an older database when it opens.
+/// `business_hours`: the business hours of the incident's service level (JSON, as written
+/// in netparc.yml), NULL for round-the-clock clocks.
+fn migrate(connection: &Connection) -> rusqlite::Result<()> {
+    let has_business_hours: bool = connection.query_row(
+        "SELECT COUNT(*) FROM pragma_table_info('incidents') WHERE name = 'business_hours'",
+        [],
+        |row| row.get::<_, i64>(0).map(|n| n > 0),
+    )?;
+    if !has_business_hours {
+        connection.execute_batch("ALTER TABLE incidents ADD COLUMN business_hours TEXT;")?;
+    }
+    Ok(())
+}
 
 fn incident_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Incident> {
     Ok(Incident {
@@ -246,6 +339,12 @@ fn incident_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Incident> {
         resolved_at: row.get(12)?,
         resolved_by: row.get(13)?,
         resolution: row.get(14)?,
+        business_hours: match row.get::<_, Option<String>>(15)? {
+            None => None,
+            Some(json) => Some(serde_json::from_str(&json).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(15, rusqlite::types::Type::Text, e.into())
+            })?),
+        },
     })
 }
 
@@ -276,6 +375,7 @@ impl Store {
             .busy_timeout(std::time::Duration::from_secs(5))
             .map_err(wrap)?;
         connection.execute_batch(SCHEMA).map_err(wrap)?;
+        migrate(&connection).map_err(wrap)?;
         Ok(Store {
             connection: Mutex::new(connection),
             path: name,
@@ -299,20 +399,26 @@ impl Store {
 
     /// Open an incident; its number.
     pub fn open_incident(&self, new: &NewIncident) -> Result<i64, StoreError> {
+        let terms = new.service_level.as_ref();
+        let business_hours = terms
+            .and_then(|t| t.business_hours.as_ref())
+            .map(|c| serde_json::to_string(c).unwrap_or_default());
         self.with(|c| {
             c.execute(
                 "INSERT INTO incidents (asset, site, kind, priority, reason, service_level, \
-                 gti_target_ms, gtr_target_ms, opened_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+                 gti_target_ms, gtr_target_ms, opened_at, business_hours) \
+                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
                 params![
                     new.asset,
                     new.site,
                     new.kind,
                     new.priority,
                     new.reason,
-                    new.service_level.as_ref().map(|s| s.0.clone()),
-                    new.service_level.as_ref().map(|s| s.1),
-                    new.service_level.as_ref().map(|s| s.2),
+                    terms.map(|t| t.name.clone()),
+                    terms.map(|t| t.gti_ms),
+                    terms.map(|t| t.gtr_ms),
                     new.opened_at,
+                    business_hours,
                 ],
             )?;
             Ok(c.last_insert_rowid())
@@ -529,10 +635,24 @@ impl Store {
         self.with(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);"))
     }
 
+    /// Availability and incidents per asset over `[since, now]`, every moment measured
+    /// (no maintenance known): [`Store::sla_excluding`] with no windows.
+    pub fn sla(&self, since: i64, now: i64) -> Result<Vec<AssetSla>, StoreError> {
+        self.sla_excluding(since, now, &BTreeMap::new())
+    }
+
     /// Availability and incidents per asset over `[since, now]`. Time before an asset's
     /// first state (unknown) is not observed; down and flapping count as unavailable,
-    /// degraded as available (it answers).
-    pub fn sla(&self, since: i64, now: i64) -> Result<Vec<AssetSla>, StoreError> {
+    /// degraded as available (it answers). `maintenance` gives, per asset, the sorted
+    /// disjoint spans of its maintenance windows (`policy::maintenance_by_asset`): that
+    /// time is left out of the measured period, whatever the state (the SLA convention:
+    /// availability = up time / (period − planned maintenance)).
+    pub fn sla_excluding(
+        &self,
+        since: i64,
+        now: i64,
+        maintenance: &BTreeMap<String, Vec<(i64, i64)>>,
+    ) -> Result<Vec<AssetSla>, StoreError> {
         let mut per: BTreeMap<String, AssetSla> = BTreeMap::new();
         let entry = |asset: &str, site: &str| -> AssetSla {
             AssetSla {
@@ -541,6 +661,8 @@ impl Store {
                 availability: None,
                 observed_ms: 0,
                 down_ms: 0,
+                maintenance_ms: 0,
+                down_in_maintenance_ms: 0,
                 incidents: 0,
                 gti_met: 0,
                 gti_breached: 0,
@@ -567,15 +689,24 @@ impl Store {
                      from: i64,
                      to: i64,
                      status: Status| {
-            let span = to.saturating_sub(from.max(since)).max(0);
+            let from = from.max(since);
+            let span = to.saturating_sub(from).max(0);
+            let planned = maintenance
+                .get(asset)
+                .map_or(0, |spans| overlap(spans, from, to));
             if let Some(row) = per.get_mut(asset) {
                 match status {
                     Status::Unknown => {}
                     Status::Down | Status::Flapping => {
-                        row.observed_ms += span;
-                        row.down_ms += span;
+                        row.observed_ms += span - planned;
+                        row.down_ms += span - planned;
+                        row.maintenance_ms += planned;
+                        row.down_in_maintenance_ms += planned;
                     }
-                    Status::Up | Status::Degraded => row.observed_ms += span,
+                    Status::Up | Status::Degraded => {
+                        row.observed_ms += span - planned;
+                        row.maintenance_ms += planned;
+                    }
                 }
             }
         };
@@ -621,7 +752,16 @@ impl Store {
     }
 }
 
-/// Availability per site: observed-time-weighted over its assets.
+/// How much of `[from, to)` the sorted disjoint `spans` cover, ms.
+fn overlap(spans: &[(i64, i64)], from: i64, to: i64) -> i64 {
+    spans
+        .iter()
+        .map(|&(start, end)| (end.min(to) - start.max(from)).max(0))
+        .sum()
+}
+
+/// Availability per site: observed-time-weighted over its assets (maintenance time being
+/// out of each asset's observed time, it is out of the site's too).
 pub fn site_availability(rows: &[AssetSla]) -> BTreeMap<String, Option<f64>> {
     let mut sums: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     for row in rows {
@@ -654,7 +794,12 @@ mod tests {
             kind: "down".into(),
             priority: 2,
             reason: "no reply".into(),
-            service_level: Some(("gold".into(), 3_600_000, 4 * 3_600_000)),
+            service_level: Some(SlaTerms {
+                name: "gold".into(),
+                gti_ms: 3_600_000,
+                gtr_ms: 4 * 3_600_000,
+                business_hours: None,
+            }),
             opened_at: at,
         }
     }
@@ -698,6 +843,184 @@ mod tests {
         assert_eq!(store.escalate("sw1", "down", 4).unwrap(), None);
         assert_eq!(store.incident(id).unwrap().priority, 2);
         assert_eq!(store.escalate("sw2", "down", 1).unwrap(), None);
+    }
+
+    #[test]
+    fn maintenance_is_left_out_of_availability() {
+        let (_dir, store) = store();
+        // sw1: up from 0, down 10,000–12,000, up again until 20,000; in maintenance
+        // 0–10,000 (half its time, none of its down time).
+        store.record_transition("sw1", "hq", 0, Status::Up).unwrap();
+        store
+            .record_transition("sw1", "hq", 10_000, Status::Down)
+            .unwrap();
+        store
+            .record_transition("sw1", "hq", 12_000, Status::Up)
+            .unwrap();
+        // sw2: up from 10,000, no maintenance.
+        store
+            .record_transition("sw2", "hq", 10_000, Status::Up)
+            .unwrap();
+        // ap1: down 4,000–8,000 inside its maintenance 3,000–9,000: not counted.
+        store
+            .record_transition("ap1", "lyon", 0, Status::Up)
+            .unwrap();
+        store
+            .record_transition("ap1", "lyon", 4_000, Status::Down)
+            .unwrap();
+        store
+            .record_transition("ap1", "lyon", 8_000, Status::Up)
+            .unwrap();
+        let maintenance = BTreeMap::from([
+            ("sw1".to_string(), vec![(0, 10_000)]),
+            ("ap1".to_string(), vec![(3_000, 9_000)]),
+        ]);
+        let rows = store.sla_excluding(0, 20_000, &maintenance).unwrap();
+        let row = |name: &str| rows.iter().find(|r| r.asset == name).unwrap().clone();
+        let sw1 = row("sw1");
+        assert_eq!(
+            (
+                sw1.observed_ms,
+                sw1.down_ms,
+                sw1.maintenance_ms,
+                sw1.down_in_maintenance_ms
+            ),
+            (10_000, 2_000, 10_000, 0)
+        );
+        assert_eq!(sw1.availability, Some(0.8), "8 s up of 20 s − 10 s planned");
+        let ap1 = row("ap1");
+        assert_eq!(
+            (
+                ap1.observed_ms,
+                ap1.down_ms,
+                ap1.maintenance_ms,
+                ap1.down_in_maintenance_ms
+            ),
+            (14_000, 0, 6_000, 4_000)
+        );
+        assert_eq!(ap1.availability, Some(1.0), "down only while planned");
+        // Without the windows, the same history says otherwise.
+        let plain = store.sla(0, 20_000).unwrap();
+        let ap1_plain = plain.iter().find(|r| r.asset == "ap1").unwrap();
+        assert_eq!(ap1_plain.availability, Some(0.8));
+        assert_eq!(ap1_plain.maintenance_ms, 0);
+        // Per site, weighted by measured time: hq = (10 s + 10 s − 2 s) / 20 s.
+        let sites = site_availability(&rows);
+        assert_eq!(sites["hq"], Some(0.9));
+        assert_eq!(sites["lyon"], Some(1.0));
+        // A period starting inside the window counts the window from the period's start.
+        let rows = store.sla_excluding(5_000, 20_000, &maintenance).unwrap();
+        let sw1 = rows.iter().find(|r| r.asset == "sw1").unwrap();
+        assert_eq!(
+            (
+                sw1.observed_ms,
+                sw1.down_ms,
+                sw1.maintenance_ms,
+                sw1.availability
+            ),
+            (10_000, 2_000, 5_000, Some(0.8))
+        );
+        // Wholly in maintenance: nothing measured, no figure.
+        let all = BTreeMap::from([("sw2".to_string(), vec![(0, 30_000)])]);
+        let rows = store.sla_excluding(0, 20_000, &all).unwrap();
+        let sw2 = rows.iter().find(|r| r.asset == "sw2").unwrap();
+        assert_eq!(
+            (sw2.observed_ms, sw2.maintenance_ms, sw2.availability),
+            (0, 10_000, None)
+        );
+    }
+
+    #[test]
+    fn business_hours_clocks_survive_the_database() {
+        let (_dir, store) = store();
+        let hours = crate::inventory::monitoring::BusinessHours {
+            days: ["mon", "tue", "wed", "thu", "fri"]
+                .map(String::from)
+                .to_vec(),
+            from: "08:30".into(),
+            to: "18:00".into(),
+            timezone: None,
+            holidays: vec!["2026-03-10".into()],
+        };
+        let calendar = Calendar::compile(&hours).unwrap();
+        let at = |text: &str| crate::daemon::policy::parse_utc(text).unwrap();
+        let hour = 3_600_000;
+        let mut incident = new("sw1", at("2026-03-06T17:00"));
+        incident.service_level = Some(SlaTerms {
+            name: "silver".into(),
+            gti_ms: 4 * hour,
+            gtr_ms: 8 * hour,
+            business_hours: Some(calendar.clone()),
+        });
+        let id = store.open_incident(&incident).unwrap();
+        let stored = store.incident(id).unwrap();
+        assert_eq!(stored.business_hours, Some(calendar));
+        // Friday 17:00 → Monday 11:00: 1h + 2h30 of business time, not 66 h.
+        let clocks = stored.clocks(at("2026-03-09T11:00"));
+        assert_eq!(clocks.hours, ClockHours::Business);
+        assert_eq!(
+            (clocks.gti_ms, clocks.gti_breached),
+            (3 * hour + 1_800_000, false)
+        );
+        assert_eq!(clocks.gti_due_at, Some(at("2026-03-09T11:30")));
+        // GTR: 1h Friday, 9h30 Monday, Tuesday a holiday: 8h reached Monday 15:30.
+        assert_eq!(clocks.gtr_due_at, Some(at("2026-03-09T15:30")));
+        let late = stored.clocks(at("2026-03-09T12:00"));
+        assert_eq!(
+            (late.gti_ms, late.gti_breached),
+            (4 * hour + 1_800_000, true)
+        );
+        // Acknowledged Monday 10:00: GTI stopped at 2h30, met.
+        let acked = store
+            .acknowledge(id, "alice", at("2026-03-09T10:00"))
+            .unwrap();
+        let clocks = acked.clocks(at("2026-03-11T09:00"));
+        assert_eq!(
+            (clocks.gti_ms, clocks.gti_breached),
+            (2 * hour + 1_800_000, false)
+        );
+        // GTR still running Wednesday 09:00: 1h + 9h30 + 0 (holiday) + 30 min = 11h.
+        assert_eq!((clocks.gtr_ms, clocks.gtr_breached), (11 * hour, true));
+        // The SLA counts it with the business clocks.
+        let rows = store
+            .sla(at("2026-03-01T00:00"), at("2026-03-11T09:00"))
+            .unwrap();
+        assert_eq!(
+            (rows[0].gti_met, rows[0].gti_breached, rows[0].gtr_breached),
+            (1, 0, 1)
+        );
+        // A round-the-clock incident says so and is due at opening + target.
+        let plain = store.open_incident(&new("sw2", 0)).unwrap();
+        let clocks = store.incident(plain).unwrap().clocks(0);
+        assert_eq!(
+            (clocks.hours, clocks.gti_due_at, clocks.gtr_due_at),
+            (ClockHours::Always, Some(hour), Some(4 * hour))
+        );
+        let json = serde_json::to_value(clocks).unwrap();
+        assert_eq!(json["hours"], "24/7");
+    }
+
+    #[test]
+    fn an_older_database_gains_the_business_hours_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("netparc.db");
+        {
+            let old = Connection::open(&path).unwrap();
+            old.execute_batch(SCHEMA).unwrap();
+            old.execute(
+                "INSERT INTO incidents (asset, site, kind, priority, reason, opened_at) \
+                 VALUES ('sw1', 'hq', 'down', 2, 'no reply', 5)",
+                [],
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let incident = store.incident(1).unwrap();
+        assert_eq!((incident.opened_at, incident.business_hours), (5, None));
+        drop(store);
+        // Opening again finds the column there.
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.incident(1).unwrap().clock_hours(), ClockHours::Always);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //!   retries, thresholds, service level, impact and urgency, taken field by field after the
 //!   usual precedence (asset > groups in order > per-kind settings > defaults);
 //! - `monitoring:` in `netparc.yml` ([`MonitoringSettings`]): the service levels the company
-//!   promised (GTI/GTR), maintenance windows (one-off or recurring, for any selector: an
+//!   promised (GTI/GTR, round the clock or within `business_hours`), maintenance windows (one-off or recurring, for any selector: an
 //!   asset, a group, a site), per-kind values, the API token reference and the webhook.
 //!
 //! The daemon turns these into one effective policy per asset (`daemon::policy`).
@@ -192,12 +192,36 @@ pub struct MonitoringVars {
 }
 
 /// A service level: guaranteed intervention and restoration times.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct ServiceLevel {
     /// Guaranteed time to intervention (acknowledgement).
     pub gti: Span,
     /// Guaranteed time to restoration.
     pub gtr: Span,
+    /// Which time the clocks count: `24/7` (the default) or `business` (only within
+    /// `monitoring.business_hours`, as "GTI 4h ouvrées" contracts do). Kept as text so
+    /// `netparc check` reports a wrong value with its line instead of failing the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<String>,
+}
+
+/// `monitoring.business_hours`: when business-hours clocks run. Kept as written (text) so
+/// `netparc check` reports every mistake with its line; `daemon::calendar` compiles it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct BusinessHours {
+    /// Working days: `mon` … `sun` (or the full English names).
+    pub days: Vec<String>,
+    /// Opening time, `HH:MM`, local time.
+    pub from: String,
+    /// Closing time, `HH:MM`, after `from` (no shift across midnight).
+    pub to: String,
+    /// The local time's fixed offset from UTC (`+01:00`, `-05:00`, `UTC`); default UTC.
+    /// Zone names (daylight saving time) are not followed: no time zone database is shipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    /// Days off, `YYYY-MM-DD`: no clock runs on them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub holidays: Vec<String>,
 }
 
 /// How often a maintenance window comes back.
@@ -210,7 +234,8 @@ pub enum Recurrence {
     Weekly,
 }
 
-/// A maintenance window: incidents are not opened for the selected assets while it runs.
+/// A maintenance window: incidents are not opened for the selected assets while it runs,
+/// and its time is left out of their availability (planned maintenance is not measured).
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct Maintenance {
     /// What the window is for (shown on the status page).
@@ -232,6 +257,9 @@ pub struct MonitoringSettings {
     /// Service levels by name (`gold: {gti: 1h, gtr: 4h}`).
     #[serde(default)]
     pub service_levels: BTreeMap<String, ServiceLevel>,
+    /// When business-hours service levels (`hours: business`) count time.
+    #[serde(default)]
+    pub business_hours: Option<BusinessHours>,
     /// Values per asset kind, between the groups and the defaults in precedence.
     #[serde(default)]
     pub kinds: BTreeMap<String, MonitoringVars>,
