@@ -181,6 +181,8 @@ pub struct Shared {
     pub views: RwLock<BTreeMap<String, AssetView>>,
     /// Reload requests (SIGHUP, file changes, tests).
     pub reload: tokio::sync::mpsc::UnboundedSender<()>,
+    /// What the scheduler counts (checks, late ones, batches), for `/metrics`.
+    pub counters: Arc<scheduler::Counters>,
 }
 
 impl Shared {
@@ -339,6 +341,7 @@ impl Daemon {
             world: RwLock::new(Arc::new(world)),
             views: RwLock::new(BTreeMap::new()),
             reload,
+            counters: Arc::default(),
         });
         Ok(Daemon {
             shared,
