@@ -773,7 +773,8 @@ async fn exporters(
                 "benchmark broken: no exporter answers on {listen} (logs in {})",
                 dir.display()
             );
-            std::process::exit(1);
+            // Returning stops the exporters (and the caller stops the labs).
+            return;
         }
     }
     // A smoke check first: both exporters must see the first twin.
@@ -795,7 +796,8 @@ async fn exporters(
             "benchmark broken: the exporters do not reach twin {} ({}):\n{probe}\n{polled}",
             first.name, first.address
         );
-        std::process::exit(1);
+        // Returning stops the exporters (and the caller stops the labs).
+        return;
     }
     println!(
         "exporters up: {} / {} ({} scrapes in flight at most)",
@@ -879,7 +881,7 @@ async fn exporters(
     while t0.elapsed() < Duration::from_secs(config.duration) {
         rss_max.0 = rss_max.0.max(memory(bb).0);
         rss_max.1 = rss_max.1.max(memory(sn).0);
-        if seconds % 30 == 0 {
+        if seconds.is_multiple_of(30) {
             load.push(load_average());
         }
         seconds += 1;
