@@ -958,3 +958,55 @@ async fn the_status_page_in_a_headless_browser_shows_the_down_device_and_its_inc
     stop.notify_one();
     running.await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checks_due_together_run_as_one_batch_and_every_row_is_written() {
+    // Six assets every 200 ms: their checks fall due together and are batched (one
+    // `verify_assets` call, one transaction per batch); none is lost on the way.
+    let hq = fast_hq("");
+    let (daemon, address) = start(&hq.root(), "kind:switch,kind:access_point").await;
+    let shared = daemon.shared();
+    let assets: Vec<String> = shared
+        .world()
+        .assets()
+        .map(|(a, _)| a.value.name.clone())
+        .collect();
+    assert!(assets.len() >= 5, "{assets:?}");
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let running = tokio::spawn(daemon_run(daemon, stop.clone()));
+    let counters = shared.counters.clone();
+    let load = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
+    wait_for("batched checks", 30, || {
+        let every = assets
+            .iter()
+            .all(|a| shared.store.history(a, 1000).unwrap().len() >= 5);
+        (every && load(&counters.batches) < load(&counters.checks)).then_some(())
+    })
+    .await;
+    let (code, metrics) = http(address, "GET", "/metrics", None, "").await;
+    assert_eq!(code, 200);
+    assert!(
+        metrics.contains("# TYPE netparc_checks_late_total counter"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("netparc_check_batches_total "),
+        "{metrics}"
+    );
+    stop.notify_one();
+    running.await.unwrap();
+    // Every check whose batch came back has its row: the rows of a batch are written
+    // together or not at all, and at most the batches in flight at the stop are missing.
+    let rows: usize = assets
+        .iter()
+        .map(|a| shared.store.history(a, 100_000).unwrap().len())
+        .sum();
+    let checks = usize::try_from(load(&counters.checks)).unwrap();
+    assert!(
+        rows <= checks && checks - rows <= assets.len(),
+        "{rows} rows, {checks} checks"
+    );
+    for asset in &assets {
+        assert_eq!(status(&shared, asset), Some(Status::Up), "{asset}");
+    }
+}

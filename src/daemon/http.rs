@@ -412,6 +412,7 @@ async fn metrics(State(shared): State<AppState>) -> Response {
         "Open incidents past their GTI or GTR.",
         &mut std::iter::once((String::new(), breached.to_string())),
     );
+    scheduler_metrics(&mut out, &shared.counters);
     (
         [(
             header::CONTENT_TYPE,
@@ -420,6 +421,43 @@ async fn metrics(State(shared): State<AppState>) -> Response {
         out,
     )
         .into_response()
+}
+
+/// The scheduler's counters: checks started, late ones (see `scheduler::LATE_AFTER`),
+/// `verify_assets` batches, and the worst lateness seen.
+fn scheduler_metrics(out: &mut String, counters: &super::scheduler::Counters) {
+    use std::sync::atomic::Ordering::Relaxed;
+    for (name, help, kind, value) in [
+        (
+            "netparc_checks_total",
+            "Checks started.",
+            "counter",
+            counters.checks.load(Relaxed) as f64,
+        ),
+        (
+            "netparc_checks_late_total",
+            "Checks started more than a second after their due time (first checks aside).",
+            "counter",
+            counters.late.load(Relaxed) as f64,
+        ),
+        (
+            "netparc_check_batches_total",
+            "Batches of checks started together (one verify_assets call each).",
+            "counter",
+            counters.batches.load(Relaxed) as f64,
+        ),
+        (
+            "netparc_check_lateness_max_seconds",
+            "The largest delay between a check's due time and its start (first checks aside).",
+            "gauge",
+            counters.max_lateness_ms.load(Relaxed) as f64 / 1000.0,
+        ),
+    ] {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+        );
+    }
 }
 
 /// Escape text for HTML.

@@ -183,6 +183,8 @@ pub struct Shared {
     pub views: RwLock<BTreeMap<String, AssetView>>,
     /// Reload requests (SIGHUP, file changes, tests).
     pub reload: tokio::sync::mpsc::UnboundedSender<()>,
+    /// What the scheduler counts (checks, late ones, batches), for `/metrics`.
+    pub counters: Arc<scheduler::Counters>,
 }
 
 impl Shared {
@@ -345,6 +347,7 @@ impl Daemon {
             world: RwLock::new(Arc::new(world)),
             views: RwLock::new(BTreeMap::new()),
             reload,
+            counters: Arc::default(),
         });
         Ok(Daemon {
             shared,

@@ -1,12 +1,24 @@
 //! When each asset is checked and what follows from a result.
 //!
 //! One loop owns every asset's [`Machine`]: it wakes at the earliest due time, starts the
-//! due checks as tasks (at most `monitoring.concurrency` at once, through a semaphore) and
-//! takes their results from a channel, one at a time, so the state machines, the database
-//! and the write-back see results in one order and need no lock of their own. The first
-//! check of each asset is spread over its interval, and every next one is jittered by ±10 %,
-//! so a thousand assets with the same interval never fire together. A failing asset is
-//! re-checked at its `retry_interval`.
+//! due checks as tasks (at most `monitoring.concurrency` assets at once, through a
+//! semaphore) and takes their results from a channel, one batch at a time, so the state
+//! machines, the database and the write-back see results in one order and need no lock of
+//! their own. The first check of each asset is spread over its interval, and every next one
+//! is jittered by ±10 %, so a thousand assets with the same interval never fire together. A
+//! failing asset is re-checked at its `retry_interval`. Intervals run from start to start
+//! (from the end of the check when it outlasted its interval).
+//!
+//! Checks that fall due together run as one batch: everything due now, and what falls due
+//! within [`BATCH_WINDOW`] (never earlier than a tenth of the asset's interval, inside its
+//! own jitter), up to `concurrency` assets, goes through one [`verify_assets`] call (one
+//! ICMP sweep on the shared socket, SNMP polls side by side) and its rows into the database
+//! in one transaction ([`super::store::Store::record_checks`]). At 10,000 assets every 30 s
+//! that is a few dozen assets per call instead of one.
+//!
+//! A check that starts more than [`LATE_AFTER`] after its due time is counted late
+//! (`netparc_checks_late_total`): the sign of a daemon that cannot keep up. An asset's first
+//! check has no deadline (its due time is only a spread of the start).
 //!
 //! Write-back of the verified state is coalesced: at once when an asset's state changes,
 //! otherwise at most every `writeback_every`, in one locked batch (`StateStore::update_many`).
@@ -20,9 +32,10 @@ use crate::probe::snmp::SnmpProbe;
 use crate::probe::verdict::{Verdict, VerifiedState};
 use crate::verify::{Probers, STATE_SECTION, VerifyOptions, verify_assets};
 use rand::RngExt;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::time::Instant;
@@ -36,17 +49,40 @@ struct Slot {
     pending: Option<VerifiedState>,
     last_written: Option<Instant>,
     since: Option<i64>,
+    /// Checked at least once since the daemon started (the first check has no deadline).
+    checked: bool,
 }
 
 /// A finished check.
 struct Done {
     asset: String,
-    /// The world the check ran in (a reload may have happened since).
     state: Option<VerifiedState>,
     /// Why no state (no twin, unresolvable secrets).
     problem: Option<String>,
     started_ms: i64,
+    /// When its batch started (the next check is due an interval later).
+    started: Instant,
+    /// How long its batch took: the checks of a batch end together.
     duration: Duration,
+}
+
+/// Checks due within this much of the earliest due one start with it, in one batch.
+pub const BATCH_WINDOW: Duration = Duration::from_millis(250);
+
+/// A check that starts later than its due time by more than this is late.
+pub const LATE_AFTER: Duration = Duration::from_secs(1);
+
+/// What the scheduler counts, for `/metrics` (and the scale benchmark).
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Checks started.
+    pub checks: AtomicU64,
+    /// Checks started more than [`LATE_AFTER`] after their due time (first checks aside).
+    pub late: AtomicU64,
+    /// `verify_assets` calls (batches) made.
+    pub batches: AtomicU64,
+    /// The largest lateness seen, ms (first checks aside).
+    pub max_lateness_ms: AtomicU64,
 }
 
 /// The scheduling loop.
@@ -59,6 +95,11 @@ pub struct Scheduler {
     /// and pops what is due, without looking at the other assets (10,000 of them, maybe).
     queue: BTreeSet<(Instant, String)>,
     semaphore: Arc<Semaphore>,
+    /// `monitoring.concurrency`: the most assets in flight, and the largest batch.
+    concurrency: usize,
+    /// States of the assets whose status changed in the batch being applied, written back
+    /// together at its end.
+    changed: Vec<(String, VerifiedState)>,
     state_store: crate::state::StateStore,
     /// One ICMP socket per family, SNMP engines and derived v3 keys, kept from one check to
     /// the next (deriving a v3 key is a megabyte of hashing: once per credential set).
@@ -93,6 +134,8 @@ impl Scheduler {
             slots: BTreeMap::new(),
             queue: BTreeSet::new(),
             semaphore: Arc::new(Semaphore::new(concurrency)),
+            concurrency,
+            changed: Vec::new(),
             state_store,
             probers: Probers {
                 icmp: Some(IcmpProbe::new(PING)),
@@ -135,6 +178,7 @@ impl Scheduler {
                         pending: None,
                         last_written: None,
                         since,
+                        checked: false,
                     }
                 }
             };
@@ -183,7 +227,7 @@ impl Scheduler {
         mut reload: mpsc::UnboundedReceiver<()>,
         mut stop: watch::Receiver<bool>,
     ) {
-        let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Vec<Done>>();
         let mut flush_timer =
             tokio::time::interval(self.options.writeback_every.min(Duration::from_secs(60)));
         flush_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -202,7 +246,7 @@ impl Scheduler {
                     if changed.is_err() || *stop.borrow() { break; }
                 }
                 Some(()) = reload.recv() => self.reload(),
-                Some(done) = done_rx.recv() => self.take(&world, done),
+                Some(batch) = done_rx.recv() => self.take_batch(&world, batch),
                 _ = tokio::time::sleep_until(wake) => {}
                 _ = flush_timer.tick() => self.flush_due(false),
                 _ = prune_timer.tick() => self.prune(&world),
@@ -212,70 +256,171 @@ impl Scheduler {
         tracing::info!("scheduler stopped");
     }
 
-    fn start_due(&mut self, world: &Arc<World>, done: &mpsc::UnboundedSender<Done>) {
+    /// Start what is due: everything due now and what falls due within the batch window
+    /// (see the module documentation), in batches of at most `concurrency` assets.
+    fn start_due(&mut self, world: &Arc<World>, done: &mpsc::UnboundedSender<Vec<Done>>) {
         let now = Instant::now();
-        while self.queue.first().is_some_and(|(due, _)| *due <= now) {
-            let Some((_, name)) = self.queue.pop_first() else {
+        if self.queue.first().is_none_or(|(due, _)| *due > now) {
+            return;
+        }
+        let mut taken: Vec<(Instant, String)> = Vec::new();
+        for (due, name) in &self.queue {
+            if *due > now + BATCH_WINDOW {
                 break;
-            };
+            }
+            if *due > now {
+                // Early only inside the asset's own jitter (a tenth of its interval).
+                let Some((_, policy)) = world.asset(name) else {
+                    continue;
+                };
+                let early =
+                    Duration::from_millis(u64::try_from(policy.interval_ms / 10).unwrap_or(0));
+                if *due > now + early {
+                    continue;
+                }
+            }
+            taken.push((*due, name.clone()));
+        }
+        let mut batch: Vec<(usize, Instant, bool)> = Vec::new();
+        for (due, name) in taken {
+            self.queue.remove(&(due, name.clone()));
             let (Some(&position), Some(slot)) = (world.index.get(&name), self.slots.get_mut(&name))
             else {
                 continue;
             };
             slot.in_flight = true;
-            let (world, access, semaphore, done, probers) = (
-                world.clone(),
-                self.access.clone(),
-                self.semaphore.clone(),
-                done.clone(),
-                self.probers.clone(),
-            );
-            let lab = self.options.lab;
-            tokio::spawn(async move {
-                let _permit = semaphore.acquire_owned().await;
-                let asset = &world.inventory.assets[world.monitored[position]];
-                let options = VerifyOptions {
-                    // On the shared loopback every 127.x address answers ping, down twin or
-                    // not: with --lab only SNMP tells (a down twin's agent goes silent).
-                    ping: (!lab).then_some(PING),
-                    tcp: None,
-                    snmp: true,
-                    config: false,
-                    concurrency: 1,
-                    probers: Some(probers),
-                    ..VerifyOptions::default()
-                };
-                let started_ms = now_ms();
-                let started = std::time::Instant::now();
-                let (mut states, problems) = verify_assets(
-                    &world.inventory,
-                    &world.resolver,
-                    &access,
-                    &[asset],
-                    &[],
-                    &options,
-                )
-                .await;
-                let _ = done.send(Done {
-                    asset: asset.value.name.clone(),
-                    state: states.pop(),
-                    problem: problems.iter().next().map(|d| d.message.clone()),
-                    started_ms,
-                    duration: started.elapsed(),
-                });
-            });
+            batch.push((position, due, slot.checked));
+            slot.checked = true;
+        }
+        for chunk in batch.chunks(self.concurrency) {
+            self.spawn_batch(world, chunk.to_vec(), done);
         }
     }
 
-    /// Apply one result: machine, database, incidents, views, write-back.
-    fn take(&mut self, world: &World, done: Done) {
-        let Some((asset, policy)) = world.assets().find(|(a, _)| a.value.name == done.asset) else {
-            // Removed by a reload while in flight.
-            return;
-        };
-        let Some(slot) = self.slots.get_mut(&done.asset) else {
-            return;
-        };
+    /// One task: wait for a permit per asset, then one `verify_assets` call for all of them.
+    fn spawn_batch(
+        &self,
+        world: &Arc<World>,
+        batch: Vec<(usize, Instant, bool)>,
+        done: &mpsc::UnboundedSender<Vec<Done>>,
+    ) {
+        let (world, access, semaphore, done, probers, counters) = (
+            world.clone(),
+            self.access.clone(),
+            self.semaphore.clone(),
+            done.clone(),
+            self.probers.clone(),
+            self.shared.counters.clone(),
+        );
+        let lab = self.options.lab;
+        tokio::spawn(async move {
+            let permits = u32::try_from(batch.len()).unwrap_or(u32::MAX);
+            let _permits = semaphore.acquire_many_owned(permits).await;
+            let started = Instant::now();
+            counters.batches.fetch_add(1, Ordering::Relaxed);
+            counters
+                .checks
+                .fetch_add(batch.len() as u64, Ordering::Relaxed);
+            for (_, due, deadline) in &batch {
+                if !*deadline {
+                    continue;
+                }
+                let lateness = started.saturating_duration_since(*due);
+                if lateness > LATE_AFTER {
+                    counters.late.fetch_add(1, Ordering::Relaxed);
+                }
+                counters.max_lateness_ms.fetch_max(
+                    u64::try_from(lateness.as_millis()).unwrap_or(u64::MAX),
+                    Ordering::Relaxed,
+                );
+            }
+            let assets: Vec<_> = batch
+                .iter()
+                .map(|(position, ..)| &world.inventory.assets[world.monitored[*position]])
+                .collect();
+            let options = VerifyOptions {
+                // On the shared loopback every 127.x address answers ping, down twin or
+                // not: with --lab only SNMP tells (a down twin's agent goes silent).
+                ping: (!lab).then_some(PING),
+                tcp: None,
+                snmp: true,
+                config: false,
+                // The permits are taken: every asset of the batch at once.
+                concurrency: assets.len(),
+                probers: Some(probers),
+                ..VerifyOptions::default()
+            };
+            let started_ms = now_ms();
+            let (states, problems) = verify_assets(
+                &world.inventory,
+                &world.resolver,
+                &access,
+                &assets,
+                &[],
+                &options,
+            )
+            .await;
+            let duration = started.elapsed();
+            let mut states: HashMap<String, VerifiedState> = states
+                .into_iter()
+                .map(|state| (state.asset.clone(), state))
+                .collect();
+            // The first problem of each asset.
+            let mut first: HashMap<String, String> = HashMap::new();
+            for problem in problems.iter() {
+                if let Some(asset) = &problem.asset {
+                    first
+                        .entry(asset.clone())
+                        .or_insert_with(|| problem.message.clone());
+                }
+            }
+            let mut problems = first;
+            let results = assets
+                .iter()
+                .map(|asset| {
+                    let name = &asset.value.name;
+                    let state = states.remove(name);
+                    let problem =
+                        match &state {
+                            Some(_) => None,
+                            None => Some(problems.remove(name).unwrap_or_else(|| {
+                                String::from("the check ended without a result")
+                            })),
+                        };
+                    Done {
+                        asset: name.clone(),
+                        state,
+                        problem,
+                        started_ms,
+                        started,
+                        duration,
+                    }
+                })
+                .collect();
+            let _ = done.send(results);
+        });
+    }
+
+    /// Apply a batch of results, one at a time, then write their check rows in one
+    /// transaction.
+    fn take_batch(&mut self, world: &World, batch: Vec<Done>) {
+        let rows: Vec<(String, CheckRow)> = batch
+            .into_iter()
+            .filter_map(|done| self.take(world, done))
+            .collect();
+        if let Err(error) = self.shared.store.record_checks(&rows) {
+            tracing::error!(%error, checks = rows.len(), "cannot record checks");
+        }
+        let changed = std::mem::take(&mut self.changed);
+        self.flush(changed);
+    }
+
+    /// Apply one result: machine, state changes, incidents, views, write-back; the check's
+    /// row for the database (written with the rest of its batch).
+    fn take(&mut self, world: &World, done: Done) -> Option<(String, CheckRow)> {
+        // None: removed by a reload while in flight.
+        let (asset, policy) = world.asset(&done.asset)?;
+        let slot = self.slots.get_mut(&done.asset)?;
         slot.in_flight = false;
         let now = done.started_ms + i64::try_from(done.duration.as_millis()).unwrap_or(0);
         let outcome = match (&done.state, &done.problem) {
@@ -297,8 +442,14 @@ impl Scheduler {
         } else {
             policy.interval_ms
         };
-        slot.next_due =
-            Instant::now() + Duration::from_millis(u64::try_from(jitter(next)).unwrap_or(1_000));
+        let interval = Duration::from_millis(u64::try_from(jitter(next)).unwrap_or(1_000));
+        // From start to start; from the end when the check outlasted its interval.
+        let finished = Instant::now();
+        slot.next_due = if done.started + interval > finished {
+            done.started + interval
+        } else {
+            finished + interval
+        };
         self.queue.insert((slot.next_due, done.asset.clone()));
         let store = &self.shared.store;
         let status = slot.machine.status();
@@ -319,9 +470,6 @@ impl Scheduler {
                 outcome.reason()
             },
         };
-        if let Err(error) = store.record_check(&done.asset, &row) {
-            tracing::error!(%error, "cannot record a check");
-        }
         let site = asset.value.site.clone();
         for action in &actions {
             match action {
@@ -415,12 +563,15 @@ impl Scheduler {
         }
         if let Some(state) = done.state {
             slot.pending = Some(state);
-            if status != before {
-                let pending = slot.pending.take().map(|p| (done.asset.clone(), p));
+            if status != before
+                && let Some(pending) = slot.pending.take()
+            {
+                // Written with the rest of the batch, in one locked write.
                 slot.last_written = Some(Instant::now());
-                self.flush(pending);
+                self.changed.push((done.asset.clone(), pending));
             }
         }
+        Some((done.asset, row))
     }
 
     /// Write back every pending state whose last write is older than `writeback_every`
