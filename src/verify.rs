@@ -26,6 +26,8 @@ use std::sync::Arc;
 /// Which probes run and how.
 #[derive(Debug, Clone)]
 pub struct VerifyOptions {
+    /// What SNMP reads: everything (`netparc verify`), or the states monitoring needs.
+    pub snmp_scope: SnmpScope,
     /// Ping, with these settings (None: no ICMP).
     pub ping: Option<PingOptions>,
     /// TCP connect, with these settings (None: no TCP probe).
@@ -43,6 +45,17 @@ pub struct VerifyOptions {
     /// Probers kept across calls (the daemon: ICMP sockets, SNMP engine discovery and
     /// derived v3 keys reused from one check to the next); None: fresh ones per call.
     pub probers: Option<Probers>,
+}
+
+/// How much an SNMP poll reads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SnmpScope {
+    /// System group, every interface column, the serial: a verification.
+    #[default]
+    Full,
+    /// System group and the interfaces' names and states: an availability check, every
+    /// interval (the serial, speeds and aliases do not change between two).
+    States,
 }
 
 /// Probers shared by many calls of [`verify_assets`].
@@ -65,6 +78,7 @@ impl std::fmt::Debug for Probers {
 impl Default for VerifyOptions {
     fn default() -> Self {
         VerifyOptions {
+            snmp_scope: SnmpScope::Full,
             ping: Some(PingOptions::default()),
             tcp: None,
             snmp: true,
@@ -304,6 +318,10 @@ async fn verify_with(
         // A port whose device was offboarded is shut on purpose until the next onboarding.
         let parked = parked_ports(inventory, &asset.value.name);
         expected.interfaces_up.retain(|port| !parked.contains(port));
+        if options.snmp_scope == SnmpScope::States {
+            // Not read at this scope: nothing to compare.
+            expected.serial = None;
+        }
         expected.previous_uptime_ticks = options.previous_uptime.get(&asset.value.name).copied();
         if let Some(list) = &options.interfaces_up {
             expected.interfaces_up = list.clone();
@@ -321,6 +339,7 @@ async fn verify_with(
         };
         let (tcp, snmp) = (tcp, snmp.clone());
         let semaphore = semaphore.clone();
+        let scope = options.snmp_scope;
         tasks.spawn(async move {
             let _permit = semaphore.acquire_owned().await;
             let connect = async {
@@ -331,6 +350,9 @@ async fn verify_with(
             };
             let poll = async {
                 match &target.snmp {
+                    Some(s) if scope == SnmpScope::States => {
+                        Some(snmp.poll_status(s.address, &s.settings).await)
+                    }
                     Some(s) => Some(snmp.poll(s.address, &s.settings).await),
                     None => None,
                 }

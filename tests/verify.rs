@@ -453,3 +453,72 @@ fn a_playbook_asking_for_an_unknown_probe_is_refused_with_its_place() {
     assert_eq!(found.hint.as_deref(), Some("did you mean `snmp`?"));
     assert_eq!(found.expected.as_deref(), Some("icmp, snmp, tcp"));
 }
+
+/// The daemon's scope reads the interfaces' states and no inventory facts: the port states
+/// match a full poll's, nothing is said of the serial, and the verdict does not miss it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_monitoring_scope_reads_states_not_inventory_facts() {
+    let fixture = Fixture::new();
+    let inventory = Inventory::load(fixture.path()).inventory.unwrap();
+    let resolver = open_resolver(&inventory);
+    let selector = Selector::parse("sw1").unwrap();
+    let access = Access::open(
+        &inventory,
+        &resolver,
+        &selector,
+        &AccessOptions {
+            lab: true,
+            faults: Vec::new(),
+            accept_new: true,
+        },
+    )
+    .await
+    .expect("lab");
+    let assets: Vec<&Located<Asset>> = vec![inventory.asset("sw1").unwrap()];
+    let full = VerifyOptions {
+        config: false,
+        ..VerifyOptions::default()
+    };
+    let states_only = VerifyOptions {
+        snmp_scope: netparc::verify::SnmpScope::States,
+        ..full.clone()
+    };
+    let (full, _) = verify_assets(&inventory, &resolver, &access, &assets, &[], &full).await;
+    let (light, problems) =
+        verify_assets(&inventory, &resolver, &access, &assets, &[], &states_only).await;
+    access.close().await;
+    assert!(problems.is_empty(), "{problems}");
+    let (full, light) = (&full[0], &light[0]);
+    let (full_facts, light_facts) = (full.snmp.as_ref().unwrap(), light.snmp.as_ref().unwrap());
+    assert!(full_facts.serial.is_some());
+    assert_eq!(light_facts.serial, None);
+    assert_eq!(full_facts.system.name, light_facts.system.name);
+    let states = |facts: &netparc::probe::snmp::SnmpFacts| -> Vec<(String, String, String)> {
+        facts
+            .interfaces
+            .iter()
+            .map(|i| {
+                (
+                    i.name.clone(),
+                    i.admin_status.clone(),
+                    i.oper_status.clone(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(states(full_facts), states(light_facts));
+    assert!(!light_facts.interfaces.is_empty());
+    assert!(
+        light_facts
+            .interfaces
+            .iter()
+            .all(|i| i.alias.is_empty() && i.speed_mbps.is_none())
+    );
+    assert_eq!(
+        light.verdict,
+        full.verdict,
+        "{:?}",
+        light.failures().collect::<Vec<_>>()
+    );
+    assert!(!light.checks.iter().any(|c| c.name == "serial"));
+}

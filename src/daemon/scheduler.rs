@@ -344,6 +344,9 @@ impl Scheduler {
                 ping: (!lab).then_some(PING),
                 tcp: None,
                 snmp: true,
+                // Every interval: the system group and the interfaces' states, not the
+                // inventory facts (serial, speeds, aliases) that `netparc verify` reads.
+                snmp_scope: crate::verify::SnmpScope::States,
                 config: false,
                 // The permits are taken: every asset of the batch at once.
                 concurrency: assets.len(),

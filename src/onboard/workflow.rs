@@ -552,6 +552,7 @@ async fn prove(
             return Vec::new();
         };
         let options = crate::verify::VerifyOptions {
+            snmp_scope: crate::verify::SnmpScope::Full,
             ping: Some(PingOptions {
                 count: 2,
                 interval: Duration::from_millis(20),
@@ -598,6 +599,7 @@ async fn prove(
             return Vec::new();
         };
         let options = crate::verify::VerifyOptions {
+            snmp_scope: crate::verify::SnmpScope::States,
             ping: None,
             tcp: None,
             snmp: true,

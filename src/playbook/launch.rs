@@ -130,6 +130,7 @@ fn verifier(inventory: &Inventory, access: &Access) -> engine::VerifierHandle {
                     probes_wanted.is_empty() || probes_wanted.iter().any(|p| p == name)
                 };
                 let options = crate::verify::VerifyOptions {
+                    snmp_scope: crate::verify::SnmpScope::Full,
                     ping: wants("icmp").then(PingOptions::default),
                     tcp: wants("tcp").then(TcpOptions::default),
                     snmp: wants("snmp"),

@@ -509,6 +509,22 @@ impl SnmpProbe {
         }
     }
 
+    /// [`SnmpProbe::poll`] without the inventory facts that do not change from one
+    /// monitoring interval to the next (serial, speeds, aliases).
+    pub async fn poll_status(
+        &self,
+        address: SocketAddr,
+        settings: &SnmpSettings,
+    ) -> Result<SnmpFacts, SnmpError> {
+        let session = self.session(address, settings).await?;
+        match session.status().await {
+            Err(SnmpError::Timeout { .. }) if session.foreign_datagrams() => {
+                self.open(address, settings, true).await?.status().await
+            }
+            other => other,
+        }
+    }
+
     /// Only the system group (one GET): what a sweep of many devices needs.
     pub async fn poll_system(
         &self,
@@ -650,9 +666,29 @@ impl SnmpSession {
         });
         let [a, b, c, d, e, f, g] = walks;
         let results = tokio::join!(a, b, c, d, e, f, g);
-        let results = [
+        Self::interface_rows(vec![
             results.0, results.1, results.2, results.3, results.4, results.5, results.6,
-        ];
+        ])
+    }
+
+    /// The interfaces' names and states only (ifDescr, ifName, admin and oper status): what
+    /// availability monitoring needs every interval, in four walks instead of seven.
+    pub async fn interface_states(&self) -> Result<Vec<InterfaceFact>, SnmpError> {
+        let columns: [&[u32]; 4] = [&IF_DESCR, &IF_ADMIN_STATUS, &IF_OPER_STATUS, &IF_NAME];
+        let walks = columns.map(|column| async move {
+            let prefix = Oid::from_slice(column);
+            (column, self.walk(&prefix).await)
+        });
+        let [a, b, c, d] = walks;
+        let results = tokio::join!(a, b, c, d);
+        Self::interface_rows(vec![results.0, results.1, results.2, results.3])
+    }
+
+    /// Rows from column walks (each `(column, varbinds)`).
+    #[allow(clippy::type_complexity)]
+    fn interface_rows(
+        results: Vec<(&[u32], Result<Vec<VarBind>, SnmpError>)>,
+    ) -> Result<Vec<InterfaceFact>, SnmpError> {
         let mut rows: BTreeMap<u32, InterfaceFact> = BTreeMap::new();
         let mut high_speed: BTreeMap<u32, u64> = BTreeMap::new();
         for (column, result) in results {
@@ -716,6 +752,16 @@ impl SnmpSession {
             Err(SnmpError::Protocol { .. }) => Ok(None),
             Err(error) => Err(error),
         }
+    }
+
+    /// The system group and the interfaces' states, no serial: a monitoring interval's poll.
+    pub async fn status(&self) -> Result<SnmpFacts, SnmpError> {
+        let system = self.system().await?;
+        Ok(SnmpFacts {
+            system,
+            interfaces: self.interface_states().await?,
+            serial: None,
+        })
     }
 
     /// System group, interfaces and serial. The system group goes first: a device that does

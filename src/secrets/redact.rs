@@ -146,6 +146,9 @@ mod tests {
             "[Peer]\nPresharedKey = <redacted>\nAllowedIPs = 10.0.0.2/32\nPrivateKey = <redacted>\n"
         );
         assert_eq!(redactor.apply("show vlan brief\n"), "show vlan brief\n");
-        assert_eq!(redactor.apply("wpa_passphrase=a b c"), "wpa_passphrase=<redacted>");
+        assert_eq!(
+            redactor.apply("wpa_passphrase=a b c"),
+            "wpa_passphrase=<redacted>"
+        );
     }
 }
