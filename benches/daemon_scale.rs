@@ -941,7 +941,8 @@ fn which(name: &str) -> Option<PathBuf> {
 }
 
 /// snmp_exporter 0.21 configuration: one module polling what the daemon's check reads (the
-/// system group by GET, the seven interface columns and entPhysicalSerialNum by walks),
+/// system group by GET, ifDescr, ifAdminStatus, ifOperStatus and ifName by walks: the
+/// monitoring scope, `verify::SnmpScope::States`),
 /// SNMPv3 authPriv SHA-256 / AES-128 as the twins want.
 fn snmp_module(auth: &str, privacy: &str) -> String {
     let scalars = [
@@ -954,7 +955,6 @@ fn snmp_module(auth: &str, privacy: &str) -> String {
     ];
     let columns = [
         ("ifDescr", "1.3.6.1.2.1.2.2.1.2", "DisplayString", "ifIndex"),
-        ("ifSpeed", "1.3.6.1.2.1.2.2.1.5", "gauge", "ifIndex"),
         ("ifAdminStatus", "1.3.6.1.2.1.2.2.1.7", "gauge", "ifIndex"),
         ("ifOperStatus", "1.3.6.1.2.1.2.2.1.8", "gauge", "ifIndex"),
         (
@@ -962,19 +962,6 @@ fn snmp_module(auth: &str, privacy: &str) -> String {
             "1.3.6.1.2.1.31.1.1.1.1",
             "DisplayString",
             "ifIndex",
-        ),
-        ("ifHighSpeed", "1.3.6.1.2.1.31.1.1.1.15", "gauge", "ifIndex"),
-        (
-            "ifAlias",
-            "1.3.6.1.2.1.31.1.1.1.18",
-            "DisplayString",
-            "ifIndex",
-        ),
-        (
-            "entPhysicalSerialNum",
-            "1.3.6.1.2.1.47.1.1.1.1.11",
-            "DisplayString",
-            "entPhysicalIndex",
         ),
     ];
     let mut out = String::from("netparc:\n  version: 3\n  timeout: 5s\n  retries: 1\n  get:\n");
