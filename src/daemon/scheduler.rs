@@ -100,10 +100,95 @@ pub struct Scheduler {
     /// States of the assets whose status changed in the batch being applied, written back
     /// together at its end.
     changed: Vec<(String, VerifiedState)>,
-    state_store: crate::state::StateStore,
+    writeback: WriteBack,
     /// One ICMP socket per family, SNMP engines and derived v3 keys, kept from one check to
     /// the next (deriving a v3 key is a megabyte of hashing: once per credential set).
     probers: Probers,
+}
+
+/// A batch of state sections to write: (asset, section, value).
+type Updates = Vec<(String, String, serde_json::Value)>;
+
+/// The verified-state write-back, off the scheduling loop: thousands of state files (each
+/// written atomically and synced) take seconds, during which no check would start. A
+/// thread of its own writes what the loop queues, the latest state of each asset winning
+/// when several wait.
+#[derive(Default)]
+struct WriteBack {
+    queue: Option<std::sync::mpsc::Sender<Updates>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    /// Written in place when the thread could not start or is gone.
+    inline: Option<crate::state::StateStore>,
+}
+
+impl WriteBack {
+    fn start(store: crate::state::StateStore) -> WriteBack {
+        let (queue, received) = std::sync::mpsc::channel::<Updates>();
+        let writer = store.clone();
+        let thread = std::thread::Builder::new()
+            .name(String::from("netparc-writeback"))
+            .spawn(move || {
+                while let Ok(first) = received.recv() {
+                    let mut latest: BTreeMap<(String, String), serde_json::Value> = BTreeMap::new();
+                    for batch in std::iter::once(first).chain(received.try_iter()) {
+                        for (asset, section, value) in batch {
+                            latest.insert((asset, section), value);
+                        }
+                    }
+                    let updates: Updates = latest
+                        .into_iter()
+                        .map(|((asset, section), value)| (asset, section, value))
+                        .collect();
+                    write_states(&writer, &updates);
+                }
+            });
+        match thread {
+            Ok(thread) => WriteBack {
+                queue: Some(queue),
+                thread: Some(thread),
+                // Should the thread be gone, the loop writes itself rather than lose states.
+                inline: Some(store),
+            },
+            Err(error) => {
+                tracing::warn!(%error, "no write-back thread: states are written in the loop");
+                WriteBack {
+                    queue: None,
+                    thread: None,
+                    inline: Some(store),
+                }
+            }
+        }
+    }
+
+    fn send(&self, updates: Updates) {
+        match (&self.queue, &self.inline) {
+            (Some(queue), _) => {
+                if let Err(std::sync::mpsc::SendError(updates)) = queue.send(updates)
+                    && let Some(store) = &self.inline
+                {
+                    write_states(store, &updates);
+                }
+            }
+            (None, Some(store)) => write_states(store, &updates),
+            (None, None) => {}
+        }
+    }
+
+    /// Write what is queued, then stop the thread.
+    fn finish(&mut self) {
+        self.queue = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn write_states(store: &crate::state::StateStore, updates: &Updates) {
+    if let Err(error) = store.update_many(updates) {
+        tracing::error!(%error, "verified state write-back failed");
+    } else {
+        tracing::debug!(assets = updates.len(), "verified state written back");
+    }
 }
 
 /// How every check pings: three echoes 200 ms apart, each waiting up to a second.
@@ -126,7 +211,7 @@ impl Scheduler {
             .concurrency
             .unwrap_or(64)
             .max(1);
-        let state_store = crate::state::StateStore::open(&world.inventory.root);
+        let writeback = WriteBack::start(crate::state::StateStore::open(&world.inventory.root));
         let mut scheduler = Scheduler {
             shared,
             access,
@@ -136,7 +221,7 @@ impl Scheduler {
             semaphore: Arc::new(Semaphore::new(concurrency)),
             concurrency,
             changed: Vec::new(),
-            state_store,
+            writeback,
             probers: Probers {
                 icmp: Some(IcmpProbe::new(PING)),
                 snmp: SnmpProbe::new(),
@@ -253,6 +338,9 @@ impl Scheduler {
             }
         }
         self.flush_due(true);
+        // Everything queued is on disk before the daemon says it stopped (SIGTERM flushes).
+        let mut writeback = std::mem::take(&mut self.writeback);
+        let _ = tokio::task::spawn_blocking(move || writeback.finish()).await;
         tracing::info!("scheduler stopped");
     }
 
@@ -608,11 +696,7 @@ impl Scheduler {
         if updates.is_empty() {
             return;
         }
-        if let Err(error) = self.state_store.update_many(&updates) {
-            tracing::error!(%error, "verified state write-back failed");
-        } else {
-            tracing::debug!(assets = updates.len(), "verified state written back");
-        }
+        self.writeback.send(updates);
     }
 
     fn reload(&mut self) {
