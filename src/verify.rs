@@ -28,6 +28,9 @@ use std::sync::Arc;
 pub struct VerifyOptions {
     /// What SNMP reads: everything (`netparc verify`), or the states monitoring needs.
     pub snmp_scope: SnmpScope,
+    /// Permits the caller took for these assets (the daemon's concurrency): one goes back
+    /// as each asset's probes end, so one slow asset does not hold the others' permits.
+    pub held: Option<HeldPermits>,
     /// Ping, with these settings (None: no ICMP).
     pub ping: Option<PingOptions>,
     /// TCP connect, with these settings (None: no TCP probe).
@@ -45,6 +48,23 @@ pub struct VerifyOptions {
     /// Probers kept across calls (the daemon: ICMP sockets, SNMP engine discovery and
     /// derived v3 keys reused from one check to the next); None: fresh ones per call.
     pub probers: Option<Probers>,
+}
+
+/// Permits of a caller's semaphore, one per asset of a [`verify_assets`] call.
+#[derive(Debug, Clone)]
+pub struct HeldPermits(Arc<std::sync::Mutex<tokio::sync::OwnedSemaphorePermit>>);
+
+impl HeldPermits {
+    /// Hold `permits` for the call.
+    pub fn new(permits: tokio::sync::OwnedSemaphorePermit) -> HeldPermits {
+        HeldPermits(Arc::new(std::sync::Mutex::new(permits)))
+    }
+
+    /// Give one permit back.
+    fn release_one(&self) {
+        let mut permits = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        drop(permits.split(1));
+    }
 }
 
 /// How much an SNMP poll reads.
@@ -79,6 +99,7 @@ impl Default for VerifyOptions {
     fn default() -> Self {
         VerifyOptions {
             snmp_scope: SnmpScope::Full,
+            held: None,
             ping: Some(PingOptions::default()),
             tcp: None,
             snmp: true,
@@ -340,6 +361,7 @@ async fn verify_with(
         let (tcp, snmp) = (tcp, snmp.clone());
         let semaphore = semaphore.clone();
         let scope = options.snmp_scope;
+        let held = options.held.clone();
         tasks.spawn(async move {
             let _permit = semaphore.acquire_owned().await;
             let connect = async {
@@ -358,6 +380,9 @@ async fn verify_with(
                 }
             };
             let (tcp, snmp, config) = tokio::join!(connect, poll, config_job.run());
+            if let Some(held) = held {
+                held.release_one();
+            }
             (position, target.asset, expected, tcp, snmp, config)
         });
     }
@@ -578,6 +603,20 @@ pub fn parked_ports(inventory: &Inventory, switch: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[tokio::test]
+    async fn held_permits_go_back_one_by_one() {
+        let semaphore = Arc::new(tokio::sync::Semaphore::new(3));
+        let held = HeldPermits::new(semaphore.clone().acquire_many_owned(3).await.unwrap());
+        assert_eq!(semaphore.available_permits(), 0);
+        held.release_one();
+        assert_eq!(semaphore.available_permits(), 1);
+        held.clone().release_one();
+        assert_eq!(semaphore.available_permits(), 2);
+        drop(held);
+        assert_eq!(semaphore.available_permits(), 3);
+    }
+
     use super::*;
 
     #[test]

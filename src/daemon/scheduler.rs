@@ -403,7 +403,12 @@ impl Scheduler {
         let lab = self.options.lab;
         tokio::spawn(async move {
             let permits = u32::try_from(batch.len()).unwrap_or(u32::MAX);
-            let _permits = semaphore.acquire_many_owned(permits).await;
+            // One permit per asset, each given back as that asset's probes end.
+            let held = semaphore
+                .acquire_many_owned(permits)
+                .await
+                .ok()
+                .map(crate::verify::HeldPermits::new);
             let started = Instant::now();
             counters.batches.fetch_add(1, Ordering::Relaxed);
             counters
@@ -438,6 +443,7 @@ impl Scheduler {
                 config: false,
                 // The permits are taken: every asset of the batch at once.
                 concurrency: assets.len(),
+                held,
                 probers: Some(probers),
                 ..VerifyOptions::default()
             };

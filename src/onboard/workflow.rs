@@ -553,6 +553,7 @@ async fn prove(
         };
         let options = crate::verify::VerifyOptions {
             snmp_scope: crate::verify::SnmpScope::Full,
+            held: None,
             ping: Some(PingOptions {
                 count: 2,
                 interval: Duration::from_millis(20),
@@ -600,6 +601,7 @@ async fn prove(
         };
         let options = crate::verify::VerifyOptions {
             snmp_scope: crate::verify::SnmpScope::States,
+            held: None,
             ping: None,
             tcp: None,
             snmp: true,

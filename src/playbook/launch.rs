@@ -131,6 +131,7 @@ fn verifier(inventory: &Inventory, access: &Access) -> engine::VerifierHandle {
                 };
                 let options = crate::verify::VerifyOptions {
                     snmp_scope: crate::verify::SnmpScope::Full,
+                    held: None,
                     ping: wants("icmp").then(PingOptions::default),
                     tcp: wants("tcp").then(TcpOptions::default),
                     snmp: wants("snmp"),
