@@ -19,7 +19,30 @@ pub struct Redactor {
     patterns: Vec<Regex>,
     /// The same patterns as one automaton: a single pass tells whether any applies, so the
     /// usual text (no secret line) costs one scan and no copy instead of one per pattern.
-    any_pattern: Option<regex::RegexSet>,
+    any_pattern: Option<std::sync::Arc<regex::RegexSet>>,
+}
+
+/// Compiled pattern sets by their patterns: every device of a platform registers the same
+/// few patterns, and compiling a set costs far more than scanning a transcript chunk.
+fn pattern_set(patterns: &[Regex]) -> Option<std::sync::Arc<regex::RegexSet>> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static SETS: OnceLock<Mutex<HashMap<Vec<String>, Arc<regex::RegexSet>>>> = OnceLock::new();
+    let key: Vec<String> = patterns.iter().map(|p| p.as_str().to_string()).collect();
+    let mut sets = SETS
+        .get_or_init(|| Mutex::new(HashMap::new()))
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    if let Some(set) = sets.get(&key) {
+        return Some(set.clone());
+    }
+    let set = Arc::new(regex::RegexSet::new(&key).ok()?);
+    // A bounded cache: the pattern lists in use are a handful.
+    if sets.len() >= 64 {
+        sets.clear();
+    }
+    sets.insert(key, set.clone());
+    Some(set)
 }
 
 impl std::fmt::Debug for Redactor {
@@ -66,7 +89,7 @@ impl Redactor {
             return;
         }
         self.patterns.push(pattern);
-        self.any_pattern = regex::RegexSet::new(self.patterns.iter().map(Regex::as_str)).ok();
+        self.any_pattern = pattern_set(&self.patterns);
     }
 
     /// True when no rule is registered.
