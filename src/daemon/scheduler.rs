@@ -45,8 +45,10 @@ struct Slot {
     machine: Machine,
     next_due: Instant,
     in_flight: bool,
-    /// The verified state not yet written back, and when it was last written.
-    pending: Option<VerifiedState>,
+    /// The verified state not yet written back (as its JSON text: a few kilobytes, where
+    /// the parsed state with its interface facts and checks weighs several times that, for
+    /// each of 10,000 assets), and when it was last written.
+    pending: Option<Box<[u8]>>,
     last_written: Option<Instant>,
     since: Option<i64>,
     /// Checked at least once since the daemon started (the first check has no deadline).
@@ -289,7 +291,7 @@ impl Scheduler {
         }
         // Removed assets: their pending write-back is flushed before they go.
         let leaving: Vec<(String, Slot)> = std::mem::take(&mut self.slots).into_iter().collect();
-        self.flush(
+        self.flush_pending(
             leaving
                 .into_iter()
                 .filter_map(|(n, s)| s.pending.map(|p| (n, p))),
@@ -659,13 +661,13 @@ impl Scheduler {
             }
         }
         if let Some(state) = done.state {
-            slot.pending = Some(state);
-            if status != before
-                && let Some(pending) = slot.pending.take()
-            {
+            if status != before {
                 // Written with the rest of the batch, in one locked write.
+                slot.pending = None;
                 slot.last_written = Some(Instant::now());
-                self.changed.push((done.asset.clone(), pending));
+                self.changed.push((done.asset.clone(), state));
+            } else {
+                slot.pending = serde_json::to_vec(&state).ok().map(Vec::into_boxed_slice);
             }
         }
         Some((done.asset, row))
@@ -687,7 +689,7 @@ impl Scheduler {
                 batch.push((name.clone(), state));
             }
         }
-        self.flush(batch);
+        self.flush_pending(batch);
     }
 
     fn flush(&self, states: impl IntoIterator<Item = (String, VerifiedState)>) {
@@ -699,6 +701,23 @@ impl Scheduler {
                     .map(|v| (name, STATE_SECTION.to_string(), v))
             })
             .collect();
+        self.flush_values(updates);
+    }
+
+    /// Write back pending states (their JSON text).
+    fn flush_pending(&self, pending: impl IntoIterator<Item = (String, Box<[u8]>)>) {
+        let updates: Vec<(String, String, serde_json::Value)> = pending
+            .into_iter()
+            .filter_map(|(name, text)| {
+                serde_json::from_slice(&text)
+                    .ok()
+                    .map(|v| (name, STATE_SECTION.to_string(), v))
+            })
+            .collect();
+        self.flush_values(updates);
+    }
+
+    fn flush_values(&self, updates: Vec<(String, String, serde_json::Value)>) {
         if updates.is_empty() {
             return;
         }
