@@ -109,7 +109,9 @@ pub struct Scheduler {
 }
 
 /// A batch of state sections to write: (asset, section, value).
-type Updates = Vec<(String, String, serde_json::Value)>;
+/// The values travel as JSON text: parsed a few hundred at a time by the writer, so a
+/// write-back of every asset never holds every parsed state at once.
+type Updates = Vec<(String, String, Box<[u8]>)>;
 
 /// The verified-state write-back, off the scheduling loop: thousands of state files (each
 /// written atomically and synced) take seconds, during which no check would start. A
@@ -131,7 +133,7 @@ impl WriteBack {
             .name(String::from("netparc-writeback"))
             .spawn(move || {
                 while let Ok(first) = received.recv() {
-                    let mut latest: BTreeMap<(String, String), serde_json::Value> = BTreeMap::new();
+                    let mut latest: BTreeMap<(String, String), Box<[u8]>> = BTreeMap::new();
                     for batch in std::iter::once(first).chain(received.try_iter()) {
                         for (asset, section, value) in batch {
                             latest.insert((asset, section), value);
@@ -186,10 +188,20 @@ impl WriteBack {
 }
 
 fn write_states(store: &crate::state::StateStore, updates: &Updates) {
-    if let Err(error) = store.update_many(updates) {
-        tracing::error!(%error, "verified state write-back failed");
-    } else {
-        tracing::debug!(assets = updates.len(), "verified state written back");
+    for chunk in updates.chunks(256) {
+        let parsed: Vec<(String, String, serde_json::Value)> = chunk
+            .iter()
+            .filter_map(|(asset, section, text)| {
+                serde_json::from_slice(text)
+                    .ok()
+                    .map(|value| (asset.clone(), section.clone(), value))
+            })
+            .collect();
+        if let Err(error) = store.update_many(&parsed) {
+            tracing::error!(%error, "verified state write-back failed");
+        } else {
+            tracing::debug!(assets = parsed.len(), "verified state written back");
+        }
     }
 }
 
@@ -693,31 +705,19 @@ impl Scheduler {
     }
 
     fn flush(&self, states: impl IntoIterator<Item = (String, VerifiedState)>) {
-        let updates: Vec<(String, String, serde_json::Value)> = states
-            .into_iter()
-            .filter_map(|(name, state)| {
-                serde_json::to_value(&state)
-                    .ok()
-                    .map(|v| (name, STATE_SECTION.to_string(), v))
-            })
-            .collect();
-        self.flush_values(updates);
+        self.flush_pending(states.into_iter().filter_map(|(name, state)| {
+            serde_json::to_vec(&state)
+                .ok()
+                .map(|text| (name, text.into_boxed_slice()))
+        }));
     }
 
     /// Write back pending states (their JSON text).
     fn flush_pending(&self, pending: impl IntoIterator<Item = (String, Box<[u8]>)>) {
-        let updates: Vec<(String, String, serde_json::Value)> = pending
+        let updates: Updates = pending
             .into_iter()
-            .filter_map(|(name, text)| {
-                serde_json::from_slice(&text)
-                    .ok()
-                    .map(|v| (name, STATE_SECTION.to_string(), v))
-            })
+            .map(|(name, text)| (name, STATE_SECTION.to_string(), text))
             .collect();
-        self.flush_values(updates);
-    }
-
-    fn flush_values(&self, updates: Vec<(String, String, serde_json::Value)>) {
         if updates.is_empty() {
             return;
         }
