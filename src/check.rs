@@ -65,6 +65,25 @@ pub fn open_resolver(inventory: &Inventory) -> SecretResolver {
     )
 }
 
+/// The inventory's secrets store opened for reading and writing, with the identity the
+/// settings name (or `NETPARC_IDENTITY`, or the user's): what `netparc secrets` and
+/// onboarding change.
+pub fn open_secret_store(
+    root: &Path,
+    settings: &crate::inventory::model::SecretsSettings,
+) -> Result<crate::secrets::store::SecretStore, crate::secrets::SecretError> {
+    let identity = identity_path(root, settings.identity.as_deref());
+    let location =
+        crate::secrets::store::locate_identity_for_inventory(root, identity.as_deref(), &|name| {
+            std::env::var_os(name)
+        })?;
+    crate::secrets::store::SecretStore::open_with_identity(
+        root.join(&settings.store),
+        root.join(&settings.recipients),
+        &location,
+    )
+}
+
 /// The identity named in the settings, made absolute: relative to the inventory, or to the
 /// home folder when it starts with `~/`.
 pub fn identity_path(root: &Path, identity: Option<&str>) -> Option<std::path::PathBuf> {

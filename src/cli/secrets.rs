@@ -4,8 +4,7 @@
 use super::print_diagnostics;
 use crate::diag::Diagnostics;
 use crate::inventory::load::load_settings;
-use crate::secrets::store::locate_identity_for_inventory;
-use crate::secrets::{SecretError, SecretStore, cli};
+use crate::secrets::{SecretError, cli};
 use anyhow::Result;
 use std::io::Write;
 use std::path::PathBuf;
@@ -70,17 +69,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             Err(error) => fail(error),
         };
     }
-    let location = match locate_identity_for_inventory(root, identity.as_deref(), &|name| {
-        std::env::var_os(name)
-    }) {
-        Ok(location) => location,
-        Err(error) => return fail(error),
-    };
-    let mut store = match SecretStore::open_with_identity(
-        root.join(&secrets.store),
-        root.join(&secrets.recipients),
-        &location,
-    ) {
+    let mut store = match crate::check::open_secret_store(root, secrets) {
         Ok(store) => store,
         Err(error) => return fail(error),
     };

@@ -56,6 +56,15 @@ pub struct Placement {
     pub mac: String,
 }
 
+impl Placement {
+    /// The devices the onboarding changes: the switch, then the VPN gateway.
+    pub fn devices(&self) -> Vec<String> {
+        let switch = self.port.as_ref().map(|(switch, _)| switch.clone());
+        let gateway = self.vpn.as_ref().map(|(gateway, _)| gateway.clone());
+        switch.into_iter().chain(gateway).collect()
+    }
+}
+
 fn error(code: &'static str, message: impl Into<String>) -> Diagnostic {
     Diagnostic::error(code, message)
 }

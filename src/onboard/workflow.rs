@@ -330,19 +330,7 @@ fn open_vault(root: &Path) -> Result<crate::secrets::store::SecretStore, String>
             .collect::<Vec<_>>()
             .join("; ")
     })?;
-    let secrets = &settings.value.secrets;
-    let identity = crate::check::identity_path(root, secrets.identity.as_deref());
-    let location =
-        crate::secrets::store::locate_identity_for_inventory(root, identity.as_deref(), &|name| {
-            std::env::var_os(name)
-        })
-        .map_err(|e| e.to_string())?;
-    crate::secrets::store::SecretStore::open_with_identity(
-        root.join(&secrets.store),
-        root.join(&secrets.recipients),
-        &location,
-    )
-    .map_err(|e| e.to_string())
+    crate::check::open_secret_store(root, &settings.value.secrets).map_err(|e| e.to_string())
 }
 
 /// The change record and steps for the devices an onboarding touches.
@@ -740,13 +728,7 @@ pub async fn onboard(
         }
         _ => crate::check::open_resolver(&after),
     };
-    let mut devices: Vec<String> = Vec::new();
-    if let Some((switch, _)) = &placement.port {
-        devices.push(switch.clone());
-    }
-    if let Some((gateway, _)) = &placement.vpn {
-        devices.push(gateway.clone());
-    }
+    let devices = placement.devices();
     let mut names: Vec<&str> = devices.iter().map(String::as_str).collect();
     names.push(&request.name);
     let access = match open_access(&after, &resolver, &names, options).await {
@@ -873,14 +855,10 @@ async fn connect_and_prove(
     undo: &mut Undo,
     report: &mut Report,
 ) -> Result<(), String> {
-    let mut devices: Vec<String> = Vec::new();
-    if let Some((switch, _)) = &placement.port {
-        devices.push(switch.clone());
-    }
+    let devices = placement.devices();
     let mut gateway_check = None;
     let interface;
     if let (Some((gateway, _)), Some((pair, _))) = (&placement.vpn, keys) {
-        devices.push(gateway.clone());
         interface = after
             .asset(gateway)
             .and_then(|g| g.value.vpn.as_ref())
