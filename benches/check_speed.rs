@@ -61,6 +61,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+// The shipped binary allocates with mimalloc (src/main.rs); the in-process stages must pay
+// what netparc pays, not glibc's malloc, for the ratio against Jinja2 to mean anything.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
 const NETPARC_BIN: &str = env!("CARGO_BIN_EXE_netparc");
 
