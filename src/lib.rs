@@ -49,6 +49,7 @@ pub mod intent;
 pub mod inventory;
 pub mod lab;
 pub mod onboard;
+pub mod pki;
 pub mod plan;
 pub mod playbook;
 pub mod probe;
