@@ -784,3 +784,24 @@ pub fn render_selected(
     }
     (intents, diagnostics)
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_key_files_may_span_lines() {
+        assert!(super::pem_safe(
+            "#\n# 2048 bit OpenVPN static key\n#\n-----BEGIN OpenVPN Static key V1-----\nfd1c\n-----END OpenVPN Static key V1-----\n"
+        ));
+        assert!(super::pem_safe(
+            "-----BEGIN PRIVATE KEY-----\nMIGH+/=\n-----END PRIVATE KEY-----"
+        ));
+        for bad in [
+            "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\nscript-security 2\n",
+            "-----BEGIN PRIVATE KEY-----\n</key>\n-----END PRIVATE KEY-----\n",
+            "-----BEGIN PRIVATE KEY-----\nMIGH\n",
+            "just a password",
+        ] {
+            assert!(!super::pem_safe(bad), "{bad}");
+        }
+    }
+}

@@ -351,7 +351,7 @@ mod tests {
         let client = issue(&ca, &ca_key, "pc-1", 825, today(), false).unwrap();
         check_issued_by(&client.cert_pem, &ca).unwrap();
         check_key_matches(&client.cert_pem, &client.key_pem, "the key").unwrap();
-        assert_eq!(client.certificate.not_after.as_deref(), Some("2028-06-05"));
+        assert_eq!(client.certificate.not_after.as_deref(), Some("2028-06-04"));
         assert_eq!(client.certificate.serial.len(), 32);
         let crl = sign_crl(
             &ca,

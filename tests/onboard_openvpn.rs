@@ -588,3 +588,105 @@ async fn the_gateway_loads_a_consistent_pki() {
         openssl(&["pkey", "-in", &path("client.key"), "-pubout"])
     );
 }
+
+/// `netparc check` on the inventory: (exit success, output).
+fn check(root: &Path) -> (bool, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_netparc"))
+        .args(["check", "-i"])
+        .arg(root)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+#[test]
+fn openvpn_gateway_mistakes_are_reported_with_their_place() {
+    let hq = Hq::new();
+    let root = hq.root();
+    let (ok, text) = check(&root);
+    assert!(ok, "{text}");
+    let file = "assets/vpn/vpn-lyon-01.yml";
+    edit(&root, file, "  ca: pki/vpn-lyon-01-ca.crt\n", "");
+    edit(&root, file, "  ca_key: vault:vpn/lyon-ca-key\n", "");
+    edit(
+        &root,
+        file,
+        "  cert: pki/vpn-lyon-01.crt\n",
+        "  cert: pki/missing.crt\n",
+    );
+    edit(
+        &root,
+        file,
+        "  crl: pki/vpn-lyon-01-crl.pem\n",
+        "  crl: pki/vpn-lyon-01.crt\n",
+    );
+    let (ok, text) = check(&root);
+    assert!(!ok, "{text}");
+    for expected in [
+        "error[inventory.openvpn-no-ca]: OpenVPN gateway `vpn-lyon-01` has no CA certificate",
+        "error[inventory.openvpn-no-ca-key]: OpenVPN gateway `vpn-lyon-01` has no CA key reference",
+        "error[inventory.openvpn-bad-cert]: the certificate of OpenVPN gateway `vpn-lyon-01`: cannot read pki/missing.crt",
+        // `vpn:` for what is missing, the value for what is wrong.
+        "assets/vpn/vpn-lyon-01.yml:24:1\n  = asset: vpn-lyon-01, field: vpn.ca\n",
+        "assets/vpn/vpn-lyon-01.yml:32:9\n  = asset: vpn-lyon-01, field: vpn.cert\n",
+    ] {
+        assert!(text.contains(expected), "{expected} missing from\n{text}");
+    }
+    // A CA that is not a CA, a CRL that is not one, a CRL of another CA.
+    let hq = Hq::new();
+    let root = hq.root();
+    edit(
+        &root,
+        file,
+        "  ca: pki/vpn-lyon-01-ca.crt\n",
+        "  ca: pki/vpn-lyon-01.crt\n",
+    );
+    let (_, text) = check(&root);
+    assert!(
+        text.contains("error[inventory.openvpn-bad-ca]: the CA of OpenVPN gateway `vpn-lyon-01`: pki/vpn-lyon-01.crt: `O=Atelier Durand SARL, CN=vpn-lyon-01` is not a CA certificate"),
+        "{text}"
+    );
+    let hq = Hq::new();
+    let root = hq.root();
+    edit(
+        &root,
+        file,
+        "  crl: pki/vpn-lyon-01-crl.pem\n",
+        "  crl: pki/vpn-lyon-01.crt\n",
+    );
+    let (_, text) = check(&root);
+    assert!(
+        text.contains("error[inventory.openvpn-bad-crl]: the CRL pki/vpn-lyon-01.crt of OpenVPN gateway `vpn-lyon-01`: no `-----BEGIN X509 CRL-----` block"),
+        "{text}"
+    );
+    // No CRL yet: a warning (onboarding writes one).
+    let hq = Hq::new();
+    let root = hq.root();
+    std::fs::remove_file(root.join("pki/vpn-lyon-01-crl.pem")).unwrap();
+    let (ok, text) = check(&root);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains(
+            "warning[inventory.openvpn-no-crl]: OpenVPN gateway `vpn-lyon-01` has no CRL yet"
+        ),
+        "{text}"
+    );
+    // A workstation on the OpenVPN gateway without a certificate.
+    let hq = Hq::new();
+    let root = hq.root();
+    std::fs::write(
+        root.join("assets/pc-lyon-50.yml"),
+        "name: pc-lyon-50\nkind: workstation\nsite: lyon\naddress: 10.20.10.50\nvpn_client:\n  gateway: vpn-lyon-01\n  address: 10.20.200.50\n  public_key: n0eK6o1fWXM8gqtWEf14+7l7GXJ0Sgt6d3dUHudPw3w=\n",
+    )
+    .unwrap();
+    let (_, text) = check(&root);
+    assert!(
+        text.contains("error[inventory.vpn-client-incomplete]: `pc-lyon-50` is a client of OpenVPN gateway `vpn-lyon-01` but has no certificate"),
+        "{text}"
+    );
+}

@@ -3,7 +3,7 @@
 //! introduced by a first line that says where and how it is installed:
 //!
 //! ```text
-//! # netparc: path="https://gh.072103.xyz/etc/wireguard/wg0.conf" mode=0600 reload="systemctl reload wg-quick@wg0"
+//! # netparc: path="/etc/wireguard/wg0.conf" mode=0600 reload="systemctl reload wg-quick@wg0"
 //! ```
 //!
 //! (written by `templates/linux/_header.tera`). The line stays in the installed file (a
@@ -703,6 +703,135 @@ mod tests {
                 .contains("octal")
         );
         assert!(parse_header("# netparc: path=/x mode=0600 reload=\"open").is_err());
+    }
+
+    fn file(path: &str, mode: &str, reload: &str, owns: Option<&str>, body: &str) -> String {
+        let owns = owns.map(|o| format!(" owns=\"{o}\"")).unwrap_or_default();
+        format!("# netparc: path=\"{path}\" mode={mode} reload=\"{reload}\"{owns}\n{body}")
+    }
+
+    #[test]
+    fn an_intent_of_several_files_splits_at_each_header() {
+        let root = SLASH.to_string();
+        let conf = file(
+            &format!("{root}srv/a.conf"),
+            "0600",
+            "restart a",
+            Some(&format!("{root}srv/a/ccd")),
+            "dev tun0\n",
+        );
+        let one = file(
+            &format!("{root}srv/a/ccd/one"),
+            "0644",
+            "",
+            None,
+            "ifconfig-push 10.0.0.2 255.255.255.0\n",
+        );
+        let files = parse_files(&format!("{conf}{one}")).unwrap();
+        assert_eq!(files.len(), 2);
+        assert_eq!(files[0].content, conf);
+        assert_eq!(
+            files[0].spec.owns.as_deref(),
+            Some(format!("{root}srv/a/ccd").as_str())
+        );
+        assert_eq!(files[0].spec.reload.as_deref(), Some("restart a"));
+        assert_eq!(files[1].content, one);
+        assert_eq!(files[1].spec.mode, 0o644);
+        assert_eq!(files[1].spec.reload, None);
+        // No header at the top: not an intent of files (a device's own file).
+        assert!(parse_files("dev tun0\n").unwrap().is_empty());
+        // Two files on one path, a broken header: errors naming the line.
+        let twice = parse_files(&format!("{conf}{conf}")).unwrap_err();
+        assert!(
+            twice.starts_with("line 3:") && twice.contains("already"),
+            "{twice}"
+        );
+        let broken = parse_files(&format!("{conf}# netparc: path=x mode=0600\n")).unwrap_err();
+        assert!(
+            broken.starts_with("line 3:") && broken.contains("absolute"),
+            "{broken}"
+        );
+        let relative = parse_header("# netparc: path=/x mode=0600 owns=ccd").unwrap_err();
+        assert!(relative.contains("absolute folder"), "{relative}");
+    }
+
+    #[test]
+    fn a_plan_writes_what_differs_and_deletes_owned_files_no_longer_intended() {
+        let root = SLASH.to_string();
+        let ccd = format!("{root}srv/a/ccd");
+        let conf = file(
+            &format!("{root}srv/a.conf"),
+            "0600",
+            "restart a",
+            Some(&ccd),
+            "dev tun0\n",
+        );
+        let one = file(
+            &format!("{ccd}/one"),
+            "0644",
+            "",
+            None,
+            "ifconfig-push 10.0.0.2 255.255.255.0\n",
+        );
+        let two = file(
+            &format!("{ccd}/two"),
+            "0644",
+            "",
+            None,
+            "ifconfig-push 10.0.0.3 255.255.255.0\n",
+        );
+        let elsewhere = file(&format!("{root}srv/other"), "0644", "", None, "kept\n");
+        // In sync: nothing.
+        let intended = parse_files(&format!("{conf}{one}")).unwrap();
+        let (writes, removals, reloads) = plan_files(&intended, &format!("{conf}{one}"));
+        assert!(writes.is_empty() && removals.is_empty() && reloads.is_empty());
+        // A client added: its file only, no reload (its header has none).
+        let intended = parse_files(&format!("{conf}{one}{two}")).unwrap();
+        let (writes, removals, reloads) = plan_files(&intended, &format!("{conf}{one}"));
+        assert_eq!(writes.len(), 1);
+        assert_eq!(writes[0].path, format!("{ccd}/two"));
+        assert_eq!(writes[0].content, two);
+        assert!(removals.is_empty() && reloads.is_empty());
+        // A client gone: its file deleted (owned folder), the owner's reload once; a netparc
+        // file outside the owned folder is never deleted.
+        let intended = parse_files(&format!("{conf}{one}")).unwrap();
+        let (writes, removals, reloads) =
+            plan_files(&intended, &format!("{conf}{one}{two}{elsewhere}"));
+        assert!(writes.is_empty());
+        assert_eq!(removals, vec![format!("{ccd}/two")]);
+        assert_eq!(reloads, vec![String::from("restart a")]);
+        // The server file changed: rewritten and reloaded.
+        let changed = conf.replace("tun0", "tun1");
+        let intended = parse_files(&format!("{changed}{one}")).unwrap();
+        let (writes, _, reloads) = plan_files(&intended, &format!("{conf}{one}"));
+        assert_eq!(writes.len(), 1);
+        assert_eq!(writes[0].mode, 0o600);
+        assert_eq!(reloads, vec![String::from("restart a")]);
+        // A first install: every file, the reload once.
+        let intended = parse_files(&format!("{conf}{one}{two}")).unwrap();
+        let (writes, _, reloads) = plan_files(&intended, "");
+        assert_eq!(writes.len(), 3);
+        assert_eq!(reloads.len(), 1);
+        // A device file without header is the first file's running content.
+        let single = parse_files(&conf).unwrap();
+        let (writes, _, _) = plan_files(&single, "dev tun0\n");
+        assert_eq!(writes.len(), 1);
+    }
+
+    #[test]
+    fn pem_keys_are_redacted_across_diff_lines() {
+        let mut redactor = Redactor::new();
+        redactor.add_pattern(SECRET_BLOCKS.clone());
+        let diff = "<key>\n------BEGIN PRIVATE KEY-----\n-MIGHAgEAMBMG\n+MIGHAgEAMBMH\n -----END PRIVATE KEY-----\n</key>\n<tls-crypt>\n-----BEGIN OpenVPN Static key V1-----\nfd1c796d4e21\n-----END OpenVPN Static key V1-----\n";
+        let shown = redactor.apply(diff);
+        assert!(
+            !shown.contains("MIGHAgEAMBM") && !shown.contains("fd1c796d4e21"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("BEGIN PRIVATE KEY") && shown.contains("<tls-crypt>"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -1738,7 +1738,15 @@ pub async fn offboard(
     let mut access = None;
     if !devices.is_empty() {
         let names: Vec<&str> = devices.iter().map(String::as_str).collect();
-        let opened = open_access(&after, &resolver, &names, options).await?;
+        let opened = match open_access(&after, &resolver, &names, options).await {
+            Ok(opened) => opened,
+            Err(found) => {
+                // The new CRL, if written, goes back.
+                let mut errors = Vec::new();
+                undo.run(root, &before, None, &mut errors).await;
+                return Err(found);
+            }
+        };
         let playbook = device_playbook(
             &format!("Offboard {name}"),
             asset.value.user.as_deref().unwrap_or("IT"),
