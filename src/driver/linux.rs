@@ -582,6 +582,16 @@ impl Driver for Linux {
     }
 
     async fn apply(&mut self, plan: &Plan) -> Result<(), DriverError> {
+        // A plan none of whose files is managed yet is another intent (a session reused for
+        // a different file): later reads follow it, not the files of the earlier one.
+        if !plan.files.is_empty()
+            && !plan
+                .files
+                .iter()
+                .any(|f| self.layout.iter().any(|s| s.path == f.path))
+        {
+            self.layout.clear();
+        }
         for file in &plan.files {
             self.install(file).await?;
             // Later reads include the file just written, even without a header on restore.
