@@ -124,6 +124,17 @@ pub fn secret_fields<'a>(
                 (&asset.origin, path),
             );
         }
+        // The CA key (`vpn.ca_key`) is not one: it signs on the technician's machine and
+        // never reaches a gateway's context.
+        if let Some(reference) = &vpn.tls_crypt {
+            let path = ypath!["vpn", "tls_crypt"].to_vec();
+            push(
+                path.clone(),
+                reference,
+                SecretClass::Administrator,
+                (&asset.origin, path),
+            );
+        }
         for (index, peer) in vpn.peers.iter().enumerate() {
             if let Some(reference) = &peer.preshared_key {
                 let path = ypath!["vpn", "peers", index, "preshared_key"].to_vec();
@@ -204,6 +215,7 @@ fn vpn_clients_json(inventory: &Inventory, gateway: &str) -> Vec<Value> {
             Some(json!({
                 "name": asset.value.name,
                 "public_key": client.public_key,
+                "certificate": client.certificate,
                 "address": client.address,
                 "preshared_key": client.preshared_key.as_ref().map(|r| r.to_string()),
                 "allowed_ips": [],
@@ -443,6 +455,53 @@ fn set_at(root: &mut Value, path: &[PathSegment], value: Value) {
     *current = value;
 }
 
+/// Fields whose secret is a key file of several lines: an OpenVPN gateway's PEM private key
+/// and its tls-crypt static key (inlined in its configuration).
+fn is_pem_field(asset: &Asset, field: &str) -> bool {
+    let openvpn = asset
+        .vpn
+        .as_ref()
+        .is_some_and(|v| v.vpn_type == crate::inventory::model::VpnType::Openvpn);
+    openvpn && (field == "vpn.private_key" || field == "vpn.tls_crypt")
+}
+
+/// A PEM block (or OpenVPN static key) and nothing else: `-----BEGIN …-----` and
+/// `-----END …-----` lines, base64 or hex lines between, `#` comments, blank lines. Such a
+/// text inlined in an OpenVPN configuration cannot add a directive or close its block early.
+pub fn pem_safe(text: &str) -> bool {
+    let mut blocks = 0;
+    let mut open = false;
+    for line in text.lines() {
+        let line = line.trim_end_matches('\r');
+        let marker = |prefix: &str| {
+            line.strip_prefix(prefix)
+                .and_then(|rest| rest.strip_suffix("-----"))
+                .is_some_and(|label| {
+                    !label.is_empty()
+                        && label.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ')
+                })
+        };
+        if marker("-----BEGIN ") && !open {
+            open = true;
+            blocks += 1;
+        } else if marker("-----END ") && open {
+            open = false;
+        } else if open {
+            if !line
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '\u{2f}' | '='))
+            {
+                return false;
+            }
+        } else if !(line.is_empty() || line.starts_with('#'))
+            || line.chars().any(|c| c.is_control())
+        {
+            return false;
+        }
+    }
+    blocks > 0 && !open
+}
+
 /// The parts of a context that belong to one asset: the asset after precedence with its
 /// secrets resolved, its merged variables and its named secrets. A secret that cannot be
 /// resolved, or whose value holds a line break, is a diagnostic and the asset is not
@@ -460,6 +519,26 @@ fn asset_parts(
     {
         peers.extend(vpn_clients_json(inventory, &a.name));
     }
+    if let Some(vpn) = a
+        .vpn
+        .as_ref()
+        .filter(|v| v.vpn_type == crate::inventory::model::VpnType::Openvpn)
+        && let Some(Value::Object(service)) = asset_value.pointer_mut("/vpn")
+    {
+        // The PEM files kept in the inventory, as text: `ca_pem`, `cert_pem`, `crl_pem`
+        // (`none` when the file is absent; `inventory::validate` reports that).
+        let crl = vpn.crl_path(&a.name);
+        for (key, file) in [
+            ("ca_pem", vpn.ca.as_deref()),
+            ("cert_pem", vpn.cert.as_deref()),
+            ("crl_pem", Some(crl.as_str())),
+        ] {
+            let text = file
+                .and_then(|f| std::fs::read_to_string(inventory.root.join(f)).ok())
+                .map_or(Value::Null, Value::String);
+            service.insert(String::from(key), text);
+        }
+    }
     if let Value::Object(map) = &mut asset_value {
         let credentials = vars::credentials(inventory, asset)
             .map(|c| serde_json::to_value(c.value).unwrap_or(Value::Null));
@@ -476,7 +555,27 @@ fn asset_parts(
     for field in secret_fields(inventory, asset) {
         match secrets.lookup(&field, &a.name) {
             Ok(secret) => {
-                if secret.expose().chars().any(char::is_control) {
+                let pem = is_pem_field(a, &field.field);
+                let unsafe_text = if pem {
+                    !pem_safe(secret.expose())
+                } else {
+                    secret.expose().chars().any(char::is_control)
+                };
+                if unsafe_text && pem {
+                    diagnostics.push(
+                        Diagnostic::error(
+                            "inventory.injection",
+                            format!("the secret behind `{}` ({}) is not a PEM key or OpenVPN static key", field.field, field.reference),
+                        )
+                        .at(field.location())
+                        .asset(&a.name)
+                        .field(&field.field)
+                        .expected("`-----BEGIN …-----` / `-----END …-----` lines around base64 or hex lines (and `#` comments)")
+                        .hint("any other line would become an OpenVPN directive on the gateway; store the key file again as it is"),
+                    );
+                    continue;
+                }
+                if unsafe_text {
                     diagnostics.push(
                         Diagnostic::error(
                             "inventory.injection",
@@ -684,4 +783,25 @@ pub fn render_selected(
         }
     }
     (intents, diagnostics)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_key_files_may_span_lines() {
+        assert!(super::pem_safe(
+            "#\n# 2048 bit OpenVPN static key\n#\n-----BEGIN OpenVPN Static key V1-----\nfd1c\n-----END OpenVPN Static key V1-----\n"
+        ));
+        assert!(super::pem_safe(
+            "-----BEGIN PRIVATE KEY-----\nMIGH+/=\n-----END PRIVATE KEY-----"
+        ));
+        for bad in [
+            "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\nscript-security 2\n",
+            "-----BEGIN PRIVATE KEY-----\n</key>\n-----END PRIVATE KEY-----\n",
+            "-----BEGIN PRIVATE KEY-----\nMIGH\n",
+            "just a password",
+        ] {
+            assert!(!super::pem_safe(bad), "{bad}");
+        }
+    }
 }

@@ -6,6 +6,7 @@
 //! - [`yaml`]: YAML loading with positions, unknown keys, the scalar index the guard uses.
 //! - [`inventory`]: the model people write, loading, precedence, selectors, reference checks.
 //! - [`plan`]: the addressing plan, pure: validation, utilisation, next free address.
+//! - [`pki`]: an OpenVPN gateway's CA: client certificates issued, CRLs signed and read.
 //! - [`secrets`]: secret references, the encrypted store, redaction, ANSSI strength.
 //! - [`render`]: the Tera environment: strict templates, network filters, located errors.
 //! - [`intent`]: per-asset template choice and context; rendering a selection of assets.
@@ -49,6 +50,7 @@ pub mod intent;
 pub mod inventory;
 pub mod lab;
 pub mod onboard;
+pub mod pki;
 pub mod plan;
 pub mod playbook;
 pub mod probe;

@@ -518,8 +518,8 @@ async fn linux_writes_wireguard_with_one_more_peer_and_reload_keeps_the_others()
     assert_eq!(plan.files.len(), 1);
     assert_eq!(plan.files[0].mode, 0o600);
     assert_eq!(
-        plan.reload.as_deref(),
-        Some("systemctl reload wg-quick@wg0")
+        plan.reloads,
+        vec![String::from("systemctl reload wg-quick@wg0")]
     );
     linux.apply(&plan).await.unwrap();
     let epoch = running.with_linux(|l| l.wg_epoch("wg0"));
@@ -632,7 +632,7 @@ async fn linux_failing_reload_and_hostile_content() {
     ]
     .concat();
     let plan = linux.plan(hostile, "", Mode::Replace).unwrap();
-    assert_eq!(plan.reload, None);
+    assert!(plan.reloads.is_empty());
     linux.apply(&plan).await.unwrap();
     assert_eq!(linux.running_config().await.unwrap(), hostile);
     let on_disk = running.with_linux(|l| {

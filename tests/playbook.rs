@@ -964,7 +964,7 @@ fn netparc_backup_and_restore_from_the_command_line() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(stdout.contains("4 backed up, 0 failed"), "{stdout}");
+    assert!(stdout.contains("5 backed up, 0 failed"), "{stdout}");
     assert!(hq.root().join("state/backups/vpn-hq-01.cfg").exists());
     let output = netparc()
         .args(["restore", "-i"])

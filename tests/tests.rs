@@ -17,6 +17,7 @@ mod lab_persist;
 mod lab_ssh;
 mod netmiko;
 mod onboard;
+mod onboard_openvpn;
 mod plan;
 mod playbook;
 mod probe;

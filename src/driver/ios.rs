@@ -459,7 +459,8 @@ impl Driver for Ios {
             diff: self.redactor.apply(&diff),
             commands,
             files: Vec::new(),
-            reload: None,
+            removals: Vec::new(),
+            reloads: Vec::new(),
         })
     }
 

@@ -1,18 +1,27 @@
-//! The Linux driver (WireGuard gateways, Linux access points): exec channels only, no PTY.
-//! A Linux asset's intended configuration is one rendered file whose first line says where
-//! and how it is installed:
+//! The Linux driver (WireGuard and OpenVPN gateways, Linux access points): exec channels
+//! only, no PTY. A Linux asset's intended configuration is one or more rendered files, each
+//! introduced by a first line that says where and how it is installed:
 //!
 //! ```text
-//! # netparc: path="https://gh.072103.xyz/etc/wireguard/wg0.conf" mode=0600 reload="systemctl reload wg-quick@wg0"
+//! # netparc: path="/etc/wireguard/wg0.conf" mode=0600 reload="systemctl reload wg-quick@wg0"
 //! ```
 //!
-//! (written by `templates/linux/_header.tera`). The running configuration is that file as on
-//! the device; a plan replaces the whole file when it differs; applying writes it atomically
-//! (temporary file in the same folder, content carried as base64 so no byte of it can reach
-//! the shell, mode set, `sync`, `mv -f`), checks the SHA-256 of what landed, then runs the
-//! reload command. Any non-zero exit status is an error naming the command and its stderr.
-//! WireGuard and hostapd secrets (`PrivateKey =`, `PresharedKey =`, `wpa_passphrase=`) are
-//! redacted in diffs, errors and the transcript even when the caller did not list them.
+//! (written by `templates/linux/_header.tera`). The line stays in the installed file (a
+//! comment for the service), so the files are self-describing: an intent of several files
+//! is their concatenation, split again at each header line ([`parse_files`]). A header may
+//! also say `owns=` and an absolute folder: netparc owns every file in that folder that starts with a
+//! header, and one the intent no longer has is deleted (an OpenVPN gateway's client files).
+//!
+//! The running configuration is the managed files as on the device, concatenated in the
+//! intent's order, then the owned folders' other netparc files; a plan writes the files
+//! that differ, deletes the owned ones no longer intended, then runs each distinct reload
+//! command of what changed once. Writing is atomic per file (temporary file in the same
+//! folder, content carried as base64 so no byte of it can reach the shell, mode set,
+//! `sync`, `mv -f`), then the SHA-256 of what landed is checked. Any non-zero exit status
+//! is an error naming the command and its stderr. WireGuard and hostapd secret lines
+//! (`PrivateKey =`, `PresharedKey =`, `wpa_passphrase=`) and PEM private keys and OpenVPN
+//! static keys are redacted in diffs, errors and the transcript even when the caller did
+//! not list them.
 
 use super::{CommandOutput, Driver, DriverError, FileWrite, Mode, Opening, Plan, Timeouts};
 use crate::transport::ssh::SshSession;
@@ -31,6 +40,18 @@ static SECRET_LINES: LazyLock<Regex> = LazyLock::new(|| {
     .expect("valid pattern")
 });
 
+/// The body of a PEM private key or OpenVPN static key (inline `<key>` / `<tls-crypt>`
+/// blocks of an OpenVPN configuration), also across the lines of a diff.
+static SECRET_BLOCKS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?s)-----BEGIN (?P<label>[A-Z0-9 ]*PRIVATE KEY|OpenVPN Static key V1)-----(?P<secret>.*?)[+-]?[ \t]*-----END ",
+    )
+    .expect("valid pattern")
+});
+
+/// The path separator (written so because a quoted slash does not survive some editors).
+const SLASH: char = '\u{2f}';
+
 /// The marker of the install header.
 const HEADER: &str = "# netparc:";
 
@@ -43,6 +64,143 @@ pub struct FileSpec {
     pub mode: u32,
     /// The command that makes the service take the file into use.
     pub reload: Option<String>,
+    /// A folder netparc owns: its files that start with a `# netparc:` header and that the
+    /// intent no longer has are deleted.
+    pub owns: Option<String>,
+}
+
+/// One file of an intent: where it goes and its whole content (header line included).
+#[derive(Clone, PartialEq, Eq)]
+pub struct IntentFile {
+    /// Where and how.
+    pub spec: FileSpec,
+    /// The content, from its header line to the next file's.
+    pub content: String,
+}
+
+impl std::fmt::Debug for IntentFile {
+    // The content may hold keys: its size only.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "IntentFile({:?}, {} bytes)",
+            self.spec,
+            self.content.len()
+        )
+    }
+}
+
+/// Split a rendered intent into its files: each starts at a line beginning with
+/// `# netparc:`. `Ok(vec![])` when the text does not start with such a line (a file
+/// without header, such as a device's own backup). A malformed header, or two files with
+/// one path, is an error naming the line.
+pub fn parse_files(text: &str) -> Result<Vec<IntentFile>, String> {
+    if !text.starts_with(HEADER) {
+        return Ok(Vec::new());
+    }
+    let mut files: Vec<IntentFile> = Vec::new();
+    for (number, line) in text.split_inclusive('\n').enumerate() {
+        if line.starts_with(HEADER) {
+            let spec = parse_header(line)
+                .map_err(|problem| format!("line {}: {problem}", number + 1))?
+                .ok_or_else(|| format!("line {}: not a header", number + 1))?;
+            if files.iter().any(|f| f.spec.path == spec.path) {
+                return Err(format!(
+                    "line {}: `{}` is already a file of this intent",
+                    number + 1,
+                    spec.path
+                ));
+            }
+            files.push(IntentFile {
+                spec,
+                content: String::new(),
+            });
+        }
+        if let Some(file) = files.last_mut() {
+            file.content.push_str(line);
+        }
+    }
+    Ok(files)
+}
+
+/// The running text split by file path, leniently: text before the first header (a file
+/// without one) belongs to `first`; a header that does not parse stays in the file before.
+fn split_running<'a>(running: &'a str, first: Option<&str>) -> Vec<(String, &'a str)> {
+    let mut parts: Vec<(String, usize, usize)> = Vec::new();
+    let mut offset = 0;
+    for line in running.split_inclusive('\n') {
+        let header = line
+            .starts_with(HEADER)
+            .then(|| parse_header(line).ok().flatten())
+            .flatten();
+        match (header, parts.last_mut()) {
+            (Some(spec), _) => parts.push((spec.path, offset, offset + line.len())),
+            (None, Some(last)) => last.2 = offset + line.len(),
+            (None, None) => parts.push((
+                first.unwrap_or_default().to_string(),
+                offset,
+                offset + line.len(),
+            )),
+        }
+        offset += line.len();
+    }
+    parts
+        .into_iter()
+        .map(|(path, from, to)| (path, &running[from..to]))
+        .collect()
+}
+
+/// True when `path` is a file directly inside folder `dir`.
+fn inside(path: &str, dir: &str) -> bool {
+    path.rsplit_once(SLASH)
+        .is_some_and(|(parent, name)| !name.is_empty() && parent == dir.trim_end_matches(SLASH))
+}
+
+/// The plan from `running` to the files of `intended` (pure): files whose content differs,
+/// owned files no longer intended, and the reloads of what changed, each once.
+pub fn plan_files(
+    intended: &[IntentFile],
+    running: &str,
+) -> (Vec<FileWrite>, Vec<String>, Vec<String>) {
+    let parts = split_running(running, intended.first().map(|f| f.spec.path.as_str()));
+    let mut writes = Vec::new();
+    let mut reloads: Vec<String> = Vec::new();
+    let mut reload = |command: &Option<String>| {
+        if let Some(command) = command
+            && !reloads.contains(command)
+        {
+            reloads.push(command.clone());
+        }
+    };
+    for file in intended {
+        let current: String = parts
+            .iter()
+            .filter(|(path, _)| *path == file.spec.path)
+            .map(|(_, text)| *text)
+            .collect();
+        if current != file.content {
+            writes.push(FileWrite {
+                path: file.spec.path.clone(),
+                mode: file.spec.mode,
+                content: file.content.clone(),
+            });
+            reload(&file.spec.reload);
+        }
+    }
+    let mut removals: Vec<String> = Vec::new();
+    for (path, _) in &parts {
+        if intended.iter().any(|f| f.spec.path == *path) || removals.contains(path) {
+            continue;
+        }
+        if let Some(owner) = intended
+            .iter()
+            .find(|f| f.spec.owns.as_deref().is_some_and(|dir| inside(path, dir)))
+        {
+            removals.push(path.clone());
+            reload(&owner.spec.reload);
+        }
+    }
+    (writes, removals, reloads)
 }
 
 /// The install header of a rendered file: `Ok(None)` when its first line is not one,
@@ -51,14 +209,15 @@ pub struct FileSpec {
 ///
 /// Grammar: `# netparc:` then `key=value` pairs separated by spaces; a value is bare (no
 /// spaces or quotes) or double-quoted with `\"` and `\\` escapes. Keys: `path` (absolute,
-/// required), `mode` (octal, required), `reload` (optional).
+/// required), `mode` (octal, required), `reload` (optional), `owns` (optional, an absolute
+/// folder).
 pub fn parse_header(text: &str) -> Result<Option<FileSpec>, String> {
     let first = text.lines().next().unwrap_or("");
     let Some(rest) = first.strip_prefix(HEADER) else {
         return Ok(None);
     };
     let mut chars = rest.chars().peekable();
-    let (mut path, mut mode, mut reload) = (None, None, None);
+    let (mut path, mut mode, mut reload, mut owns) = (None, None, None, None);
     loop {
         while chars.peek().is_some_and(|c| c.is_whitespace()) {
             chars.next();
@@ -110,9 +269,10 @@ pub fn parse_header(text: &str) -> Result<Option<FileSpec>, String> {
                 )
             }
             "reload" => reload = Some(value),
+            "owns" => owns = Some(value),
             other => {
                 return Err(format!(
-                    "unknown key `{other}` (expected path, mode, reload)"
+                    "unknown key `{other}` (expected path, mode, reload, owns)"
                 ));
             }
         }
@@ -122,10 +282,21 @@ pub fn parse_header(text: &str) -> Result<Option<FileSpec>, String> {
         return Err(format!("path `{path}` is not an absolute file path"));
     }
     let mode = mode.ok_or("no `mode=`")?;
+    let owns = owns.filter(|o| !o.trim().is_empty());
+    if let Some(dir) = &owns
+        && (!dir.starts_with(SLASH)
+            || dir.trim_end_matches(SLASH).is_empty()
+            || dir.contains(['\n', '\0']))
+    {
+        return Err(format!(
+            "owns `{dir}` is not an absolute folder (and not /)"
+        ));
+    }
     Ok(Some(FileSpec {
         path,
         mode,
         reload: reload.filter(|r| !r.trim().is_empty()),
+        owns: owns.map(|o| o.trim_end_matches(SLASH).to_string()),
     }))
 }
 
@@ -173,10 +344,11 @@ pub fn install_script(file: &FileWrite, payload: &str) -> String {
         unique_suffix()
     );
     format!(
-        "umask 077\ntmp={tmp}\nbase64 -d > \"$tmp\" <<'NETPARC_BASE64' && chmod {mode:04o} \"$tmp\" && sync && mv -f \"$tmp\" {path} || {{ rm -f \"$tmp\"; exit 1; }}\n{body}\nNETPARC_BASE64\n",
+        "mkdir -p {dir} || exit 1\numask 077\ntmp={tmp}\nbase64 -d > \"$tmp\" <<'NETPARC_BASE64' && chmod {mode:04o} \"$tmp\" && sync && mv -f \"$tmp\" {path} || {{ rm -f \"$tmp\"; exit 1; }}\n{body}\nNETPARC_BASE64\n",
         tmp = shell_quote(&tmp),
         mode = file.mode,
         path = shell_quote(&file.path),
+        dir = shell_quote(dir),
         body = payload,
     )
 }
@@ -187,11 +359,12 @@ pub struct Linux {
     session: SshSession,
     timeouts: Timeouts,
     redactor: Redactor,
-    /// The managed file, from the intended configuration given at connect or in a plan.
-    file: Option<FileSpec>,
+    /// The managed files, in the intent's order: from the intended configuration given at
+    /// connect, a plan, a restore, or what was applied.
+    layout: Vec<FileSpec>,
 }
 
-/// Open the driver: exec channels need no preparation; learn the managed file from the
+/// Open the driver: exec channels need no preparation; learn the managed files from the
 /// intended configuration when the caller gave it.
 pub async fn open(opening: Opening) -> Result<Box<dyn Driver>, DriverError> {
     let Opening {
@@ -200,13 +373,15 @@ pub async fn open(opening: Opening) -> Result<Box<dyn Driver>, DriverError> {
         options,
         mut redactor,
     } = opening;
-    redactor.add_pattern(SECRET_LINES.clone());
-    if let Some(transcript) = &options.transcript {
-        transcript.redact_pattern(SECRET_LINES.clone());
+    for pattern in [SECRET_LINES.clone(), SECRET_BLOCKS.clone()] {
+        redactor.add_pattern(pattern.clone());
+        if let Some(transcript) = &options.transcript {
+            transcript.redact_pattern(pattern);
+        }
     }
-    let file = match options.intended.as_deref().map(parse_header) {
-        None | Some(Ok(None)) => None,
-        Some(Ok(Some(spec))) => Some(spec),
+    let layout = match options.intended.as_deref().map(parse_files) {
+        None => Vec::new(),
+        Some(Ok(files)) => files.into_iter().map(|f| f.spec).collect(),
         Some(Err(problem)) => {
             return Err(DriverError::Failed {
                 asset,
@@ -219,7 +394,7 @@ pub async fn open(opening: Opening) -> Result<Box<dyn Driver>, DriverError> {
         session,
         timeouts: options.timeouts,
         redactor,
-        file,
+        layout,
     }))
 }
 
@@ -260,26 +435,68 @@ impl Linux {
         }
     }
 
-    /// The managed file: the header of `intended` when it has one, else the one known.
-    fn spec_for(&self, intended: Option<&str>) -> Result<FileSpec, DriverError> {
-        if let Some(text) = intended {
-            match parse_header(text) {
-                Ok(Some(spec)) => return Ok(spec),
-                Ok(None) => {}
-                Err(problem) => {
-                    return Err(self.failed(format!("the `# netparc:` header: {problem}")));
-                }
-            }
+    /// The files of `intended`: its headers, or for a text without one (a backup of a
+    /// device's own file) the first managed file with that text as content.
+    fn files_of(&self, intended: &str) -> Result<Vec<IntentFile>, DriverError> {
+        let files = parse_files(intended)
+            .map_err(|problem| self.failed(format!("the `# netparc:` header: {problem}")))?;
+        if !files.is_empty() {
+            return Ok(files);
         }
-        self.file.clone().ok_or_else(|| {
+        let spec = self.layout.first().cloned().ok_or_else(|| {
             self.failed(
                 "which file to manage is unknown: the intended configuration needs its `# netparc: path=… mode=…` header (give it in DriverOptions::intended)",
             )
-        })
+        })?;
+        Ok(vec![IntentFile {
+            spec,
+            content: intended.to_string(),
+        }])
+    }
+
+    /// Add `specs` to the managed files (those already known keep their place).
+    fn learn(&mut self, specs: impl IntoIterator<Item = FileSpec>) {
+        for spec in specs {
+            match self.layout.iter_mut().find(|s| s.path == spec.path) {
+                Some(known) => *known = spec,
+                None => self.layout.push(spec),
+            }
+        }
+    }
+
+    /// The netparc files (first line a `# netparc:` header) inside the owned folders that
+    /// are not managed files already, sorted.
+    async fn owned_extras(&self) -> Result<Vec<String>, DriverError> {
+        let dirs: Vec<&str> = self
+            .layout
+            .iter()
+            .filter_map(|s| s.owns.as_deref())
+            .collect();
+        if dirs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let globs: Vec<String> = dirs
+            .iter()
+            .map(|d| format!("{}/*", shell_quote(d)))
+            .collect();
+        let command = format!(
+            "for f in {}; do if [ -f \"$f\" ] && head -n 1 \"$f\" | grep -q '^# netparc:'; then echo \"$f\"; fi; done",
+            globs.join(" ")
+        );
+        let out = self.run(&command, "list the owned folders").await?;
+        let mut extras: Vec<String> = String::from_utf8_lossy(&out)
+            .lines()
+            .filter(|p| dirs.iter().any(|d| inside(p, d)))
+            .filter(|p| !self.layout.iter().any(|s| s.path == *p))
+            .map(str::to_string)
+            .collect();
+        extras.sort();
+        extras.dedup();
+        Ok(extras)
     }
 
     async fn install(&mut self, file: &FileWrite) -> Result<(), DriverError> {
-        if !file.path.starts_with('/') || file.path.contains(['\n', '\0']) {
+        if !file.path.starts_with(SLASH) || file.path.contains(['\n', '\0']) {
             return Err(self.failed(format!("`{}` is not an absolute file path", file.path)));
         }
         let payload = base64::engine::general_purpose::STANDARD.encode(file.content.as_bytes());
@@ -317,56 +534,90 @@ impl Driver for Linux {
     }
 
     async fn running_config(&mut self) -> Result<String, DriverError> {
-        let spec = self.spec_for(None)?;
-        let path = shell_quote(&spec.path);
-        // A file not there yet is an empty configuration: the plan creates it.
-        let command = format!("if [ -e {path} ]; then cat {path}; fi");
-        let bytes = self.run(&command, &format!("cat {}", spec.path)).await?;
-        String::from_utf8(bytes)
-            .map_err(|_| self.failed(format!("{} is not UTF-8 text", spec.path)))
+        if self.layout.is_empty() {
+            return Err(self.failed(
+                "which file to manage is unknown: the intended configuration needs its `# netparc: path=… mode=…` header (give it in DriverOptions::intended)",
+            ));
+        }
+        let mut paths: Vec<String> = self.layout.iter().map(|s| s.path.clone()).collect();
+        paths.extend(self.owned_extras().await?);
+        // A file not there yet is empty: the plan creates it. The files are read in one
+        // exec; each starts with its own header, so their concatenation splits again.
+        let quoted: Vec<String> = paths.iter().map(|p| shell_quote(p)).collect();
+        let command = format!(
+            "for f in {}; do if [ -e \"$f\" ]; then cat -- \"$f\"; fi; done",
+            quoted.join(" ")
+        );
+        let shown = if paths.len() == 1 {
+            format!("cat {}", paths[0])
+        } else {
+            format!("cat {} files", paths.len())
+        };
+        let bytes = self.run(&command, &shown).await?;
+        String::from_utf8(bytes).map_err(|_| self.failed(format!("{shown}: not UTF-8 text")))
     }
 
     fn plan(&self, intended: &str, running: &str, _mode: Mode) -> Result<Plan, DriverError> {
-        // Whole-file replacement: merge and replace are the same for a file.
-        let spec = self.spec_for(Some(intended))?;
-        if intended == running {
+        // Whole-file replacement: merge and replace are the same for files.
+        let files = self.files_of(intended)?;
+        let (writes, removals, reloads) = plan_files(&files, running);
+        if writes.is_empty() && removals.is_empty() {
             return Ok(Plan::default());
         }
         // Diff the real texts, then hide the secrets: a rotated key still shows as a
         // changed line (`-PrivateKey = <redacted>` / `+PrivateKey = <redacted>`).
+        let intended_text: String = files.iter().map(|f| f.content.as_str()).collect();
         let diff = self.redactor.apply(&crate::config::file_diff(
             running,
-            intended,
-            &format!("{}:{}", self.asset, spec.path),
+            &intended_text,
+            &format!("{}:{}", self.asset, files[0].spec.path),
         ));
         Ok(Plan {
             diff,
             commands: Vec::new(),
-            files: vec![FileWrite {
-                path: spec.path,
-                mode: spec.mode,
-                content: intended.to_string(),
-            }],
-            reload: spec.reload,
+            files: writes,
+            removals,
+            reloads,
         })
     }
 
     async fn apply(&mut self, plan: &Plan) -> Result<(), DriverError> {
+        // A plan none of whose files is managed yet is another intent (a session reused for
+        // a different file): later reads follow it, not the files of the earlier one.
+        if !plan.files.is_empty()
+            && !plan
+                .files
+                .iter()
+                .any(|f| self.layout.iter().any(|s| s.path == f.path))
+        {
+            self.layout.clear();
+        }
         for file in &plan.files {
             self.install(file).await?;
-            // Later reads go to the file just written, even without a header on restore.
-            if self.file.as_ref().is_none_or(|f| f.path != file.path) {
-                self.file = Some(FileSpec {
+            // Later reads include the file just written, even without a header on restore.
+            if let Ok(Some(spec)) = parse_header(&file.content) {
+                self.learn([spec]);
+            } else if !self.layout.iter().any(|s| s.path == file.path) {
+                self.layout.push(FileSpec {
                     path: file.path.clone(),
                     mode: file.mode,
-                    reload: plan.reload.clone(),
+                    reload: plan.reloads.first().cloned(),
+                    owns: None,
                 });
             }
+        }
+        for path in &plan.removals {
+            if !path.starts_with(SLASH) || path.contains(['\n', '\0']) {
+                return Err(self.failed(format!("`{path}` is not an absolute file path")));
+            }
+            let command = format!("rm -f -- {}", shell_quote(path));
+            self.run(&command, &command).await?;
+            self.layout.retain(|s| s.path != *path);
         }
         for command in &plan.commands {
             self.run(command, command).await?;
         }
-        if let Some(reload) = &plan.reload {
+        for reload in &plan.reloads {
             self.run(reload, reload).await?;
         }
         Ok(())
@@ -378,14 +629,20 @@ impl Driver for Linux {
     }
 
     async fn restore(&mut self, backup: &str) -> Result<(), DriverError> {
+        // Read every file the backup had, as well as those managed now: a file added since
+        // (in an owned folder) is found and deleted.
+        let files = self.files_of(backup)?;
+        self.learn(files.iter().map(|f| f.spec.clone()));
         let running = self.running_config().await?;
         let mut plan = self.plan(backup, &running, Mode::Replace)?;
         if plan.is_empty() {
             return Ok(());
         }
         // A backup without header (a device's own file): reload as the known file says.
-        if plan.reload.is_none() {
-            plan.reload = self.file.as_ref().and_then(|f| f.reload.clone());
+        if plan.reloads.is_empty()
+            && let Some(reload) = self.layout.first().and_then(|f| f.reload.clone())
+        {
+            plan.reloads.push(reload);
         }
         self.apply(&plan).await?;
         self.save().await
@@ -456,6 +713,135 @@ mod tests {
                 .contains("octal")
         );
         assert!(parse_header("# netparc: path=/x mode=0600 reload=\"open").is_err());
+    }
+
+    fn file(path: &str, mode: &str, reload: &str, owns: Option<&str>, body: &str) -> String {
+        let owns = owns.map(|o| format!(" owns=\"{o}\"")).unwrap_or_default();
+        format!("# netparc: path=\"{path}\" mode={mode} reload=\"{reload}\"{owns}\n{body}")
+    }
+
+    #[test]
+    fn an_intent_of_several_files_splits_at_each_header() {
+        let root = SLASH.to_string();
+        let conf = file(
+            &format!("{root}srv/a.conf"),
+            "0600",
+            "restart a",
+            Some(&format!("{root}srv/a/ccd")),
+            "dev tun0\n",
+        );
+        let one = file(
+            &format!("{root}srv/a/ccd/one"),
+            "0644",
+            "",
+            None,
+            "ifconfig-push 10.0.0.2 255.255.255.0\n",
+        );
+        let files = parse_files(&format!("{conf}{one}")).unwrap();
+        assert_eq!(files.len(), 2);
+        assert_eq!(files[0].content, conf);
+        assert_eq!(
+            files[0].spec.owns.as_deref(),
+            Some(format!("{root}srv/a/ccd").as_str())
+        );
+        assert_eq!(files[0].spec.reload.as_deref(), Some("restart a"));
+        assert_eq!(files[1].content, one);
+        assert_eq!(files[1].spec.mode, 0o644);
+        assert_eq!(files[1].spec.reload, None);
+        // No header at the top: not an intent of files (a device's own file).
+        assert!(parse_files("dev tun0\n").unwrap().is_empty());
+        // Two files on one path, a broken header: errors naming the line.
+        let twice = parse_files(&format!("{conf}{conf}")).unwrap_err();
+        assert!(
+            twice.starts_with("line 3:") && twice.contains("already"),
+            "{twice}"
+        );
+        let broken = parse_files(&format!("{conf}# netparc: path=x mode=0600\n")).unwrap_err();
+        assert!(
+            broken.starts_with("line 3:") && broken.contains("absolute"),
+            "{broken}"
+        );
+        let relative = parse_header("# netparc: path=/x mode=0600 owns=ccd").unwrap_err();
+        assert!(relative.contains("absolute folder"), "{relative}");
+    }
+
+    #[test]
+    fn a_plan_writes_what_differs_and_deletes_owned_files_no_longer_intended() {
+        let root = SLASH.to_string();
+        let ccd = format!("{root}srv/a/ccd");
+        let conf = file(
+            &format!("{root}srv/a.conf"),
+            "0600",
+            "restart a",
+            Some(&ccd),
+            "dev tun0\n",
+        );
+        let one = file(
+            &format!("{ccd}/one"),
+            "0644",
+            "",
+            None,
+            "ifconfig-push 10.0.0.2 255.255.255.0\n",
+        );
+        let two = file(
+            &format!("{ccd}/two"),
+            "0644",
+            "",
+            None,
+            "ifconfig-push 10.0.0.3 255.255.255.0\n",
+        );
+        let elsewhere = file(&format!("{root}srv/other"), "0644", "", None, "kept\n");
+        // In sync: nothing.
+        let intended = parse_files(&format!("{conf}{one}")).unwrap();
+        let (writes, removals, reloads) = plan_files(&intended, &format!("{conf}{one}"));
+        assert!(writes.is_empty() && removals.is_empty() && reloads.is_empty());
+        // A client added: its file only, no reload (its header has none).
+        let intended = parse_files(&format!("{conf}{one}{two}")).unwrap();
+        let (writes, removals, reloads) = plan_files(&intended, &format!("{conf}{one}"));
+        assert_eq!(writes.len(), 1);
+        assert_eq!(writes[0].path, format!("{ccd}/two"));
+        assert_eq!(writes[0].content, two);
+        assert!(removals.is_empty() && reloads.is_empty());
+        // A client gone: its file deleted (owned folder), the owner's reload once; a netparc
+        // file outside the owned folder is never deleted.
+        let intended = parse_files(&format!("{conf}{one}")).unwrap();
+        let (writes, removals, reloads) =
+            plan_files(&intended, &format!("{conf}{one}{two}{elsewhere}"));
+        assert!(writes.is_empty());
+        assert_eq!(removals, vec![format!("{ccd}/two")]);
+        assert_eq!(reloads, vec![String::from("restart a")]);
+        // The server file changed: rewritten and reloaded.
+        let changed = conf.replace("tun0", "tun1");
+        let intended = parse_files(&format!("{changed}{one}")).unwrap();
+        let (writes, _, reloads) = plan_files(&intended, &format!("{conf}{one}"));
+        assert_eq!(writes.len(), 1);
+        assert_eq!(writes[0].mode, 0o600);
+        assert_eq!(reloads, vec![String::from("restart a")]);
+        // A first install: every file, the reload once.
+        let intended = parse_files(&format!("{conf}{one}{two}")).unwrap();
+        let (writes, _, reloads) = plan_files(&intended, "");
+        assert_eq!(writes.len(), 3);
+        assert_eq!(reloads.len(), 1);
+        // A device file without header is the first file's running content.
+        let single = parse_files(&conf).unwrap();
+        let (writes, _, _) = plan_files(&single, "dev tun0\n");
+        assert_eq!(writes.len(), 1);
+    }
+
+    #[test]
+    fn pem_keys_are_redacted_across_diff_lines() {
+        let mut redactor = Redactor::new();
+        redactor.add_pattern(SECRET_BLOCKS.clone());
+        let diff = "<key>\n------BEGIN PRIVATE KEY-----\n-MIGHAgEAMBMG\n+MIGHAgEAMBMH\n -----END PRIVATE KEY-----\n</key>\n<tls-crypt>\n-----BEGIN OpenVPN Static key V1-----\nfd1c796d4e21\n-----END OpenVPN Static key V1-----\n";
+        let shown = redactor.apply(diff);
+        assert!(
+            !shown.contains("MIGHAgEAMBM") && !shown.contains("fd1c796d4e21"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("BEGIN PRIVATE KEY") && shown.contains("<tls-crypt>"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -94,10 +94,14 @@ pub struct Plan {
     pub diff: String,
     /// Configuration lines to send, in order (IOS-style remediation).
     pub commands: Vec<String>,
-    /// Files to install (Linux-style), then `reload`.
+    /// Files to install (Linux-style), then `removals`, then `reloads`.
     pub files: Vec<FileWrite>,
-    /// The command that makes the device take the files into use.
-    pub reload: Option<String>,
+    /// Files to delete (Linux-style): files netparc installed in a folder it owns that the
+    /// intent no longer has (the client file of an offboarded VPN client).
+    pub removals: Vec<String>,
+    /// The commands that make the device take the changed files into use, each once, in
+    /// order.
+    pub reloads: Vec<String>,
 }
 
 impl std::fmt::Debug for Plan {
@@ -108,7 +112,8 @@ impl std::fmt::Debug for Plan {
             .field("diff", &self.diff)
             .field("commands", &format_args!("{} lines", self.commands.len()))
             .field("files", &self.files)
-            .field("reload", &self.reload)
+            .field("removals", &self.removals)
+            .field("reloads", &self.reloads)
             .finish()
     }
 }
@@ -116,7 +121,7 @@ impl std::fmt::Debug for Plan {
 impl Plan {
     /// True when nothing needs to change.
     pub fn is_empty(&self) -> bool {
-        self.commands.is_empty() && self.files.is_empty()
+        self.commands.is_empty() && self.files.is_empty() && self.removals.is_empty()
     }
 }
 
@@ -261,6 +266,20 @@ pub fn platforms() -> impl Iterator<Item = &'static str> {
     PLATFORMS.iter().map(|(name, _)| *name)
 }
 
+/// What to hide of a secret: its value, and for a key file of several lines (a PEM key
+/// inlined in an OpenVPN configuration) each of its long lines too, since a diff shows a
+/// file line by line.
+fn redacted_values(secret: &Secret) -> impl Iterator<Item = &str> {
+    let value = secret.expose();
+    let lines = value.contains('\n').then(|| {
+        value
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.len() >= 16 && !l.starts_with("-----") && !l.starts_with('#'))
+    });
+    std::iter::once(value).chain(lines.into_iter().flatten())
+}
+
 /// Open a driver for `platform` on the device `asset` at `address`: look the platform up
 /// (an unknown one fails before any connection), connect and authenticate, then let the
 /// platform prepare its session (prompt, privileged mode, paging for IOS).
@@ -287,7 +306,9 @@ pub async fn connect(
     };
     let mut redactor = Redactor::new();
     for secret in &driver.secrets {
-        redactor.add_value(secret.expose());
+        for value in redacted_values(secret) {
+            redactor.add_value(value);
+        }
     }
     if let Credential::Password(password) = &options.credential {
         redactor.add_value(password.expose());
@@ -307,7 +328,9 @@ pub async fn connect(
     };
     if let Some(transcript) = &driver.transcript {
         for secret in &driver.secrets {
-            transcript.redact(secret.expose());
+            for value in redacted_values(secret) {
+                transcript.redact(value);
+            }
         }
         if let Some(enable) = &driver.enable {
             transcript.redact(enable.expose());
@@ -337,7 +360,7 @@ mod tests {
                 mode: 0o600,
                 content: String::from("PrivateKey = hunter2"),
             }],
-            reload: None,
+            ..Default::default()
         };
         let options = DriverOptions {
             enable: Some(Secret::new("hunter2")),

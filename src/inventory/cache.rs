@@ -42,7 +42,7 @@ use std::path::{Path, PathBuf};
 /// Version of the cache's layout and of the typed documents in it. Bump it when the meaning
 /// of a stored value changes without the netparc version changing (it does between
 /// releases): the header then invalidates every entry.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Where the cache lives inside an inventory.
 pub fn cache_file(root: &Path) -> PathBuf {

@@ -528,21 +528,42 @@ impl Asset {
     }
 }
 
-/// A workstation's WireGuard peer on a VPN gateway.
+/// A workstation's VPN peer on a gateway: a WireGuard public key, or an OpenVPN client
+/// certificate (identified by its serial).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct VpnClient {
     /// The gateway asset.
     pub gateway: String,
     /// Its tunnel address, in the gateway's client VLAN.
     pub address: IpAddr,
-    /// Its public key (the private key is in the secrets store).
-    pub public_key: String,
-    /// The pre-shared key shared with the gateway.
+    /// WireGuard: its public key (the private key is in the secrets store).
+    #[serde(default)]
+    pub public_key: Option<String>,
+    /// OpenVPN: the client certificate issued by the gateway's CA (the key is in the
+    /// secrets store; the certificate itself is in the user's profile).
+    #[serde(default)]
+    pub certificate: Option<VpnCertificate>,
+    /// WireGuard: the pre-shared key shared with the gateway.
     #[serde(default)]
     pub preshared_key: Option<SecretRef>,
     /// The client's private key, kept for re-issuing its profile.
     #[serde(default)]
     pub private_key: Option<SecretRef>,
+}
+
+/// What identifies an OpenVPN client certificate, as the CA issued it: enough to revoke it
+/// (serial) and to recognise it (fingerprint, expiry) without keeping the certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct VpnCertificate {
+    /// Serial number, upper-case hex without separators (as `openssl x509 -serial` prints).
+    pub serial: String,
+    /// SHA-256 of the DER certificate, upper-case hex with colons (as `openssl x509
+    /// -fingerprint -sha256` prints).
+    #[serde(default)]
+    pub sha256: Option<String>,
+    /// Last day of validity (YYYY-MM-DD).
+    #[serde(default)]
+    pub not_after: Option<String>,
 }
 
 /// What an offboarded asset held, and when it left.
@@ -565,6 +586,10 @@ pub struct Retirement {
     /// The VPN gateway and tunnel address it had.
     #[serde(default)]
     pub vpn: Option<String>,
+    /// Its OpenVPN client certificate, revoked on the retirement date (listed in the
+    /// gateway's CRL).
+    #[serde(default)]
+    pub vpn_certificate: Option<VpnCertificate>,
 }
 
 /// Dates a fleet manager tracks.
@@ -807,18 +832,53 @@ pub enum VpnType {
     Openvpn,
 }
 
+/// OpenVPN transports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VpnProto {
+    /// UDP (OpenVPN's default, and the better choice).
+    Udp,
+    /// TCP (where only TCP gets through).
+    Tcp,
+}
+
 /// A VPN gateway's service.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct VpnService {
     /// Technology.
     #[serde(rename = "type")]
     pub vpn_type: VpnType,
-    /// Tunnel interface (`wg0`).
+    /// Tunnel interface (`wg0`; `tun0` for OpenVPN).
     #[serde(default = "default_vpn_interface")]
     pub interface: String,
-    /// UDP port.
+    /// Port the gateway listens on (UDP, or TCP for OpenVPN over TCP).
     #[serde(default = "default_vpn_port")]
     pub listen_port: u16,
+    /// OpenVPN: transport protocol (udp when absent).
+    #[serde(default)]
+    pub proto: Option<VpnProto>,
+    /// OpenVPN: the CA certificate (PEM file, path relative to the inventory,
+    /// `pki/<gateway>-ca.crt`). Clients' certificates are issued by it.
+    #[serde(default)]
+    pub ca: Option<String>,
+    /// OpenVPN: the CA's private key (a secret reference, `vault:`): signs client
+    /// certificates and the CRL on the technician's machine, never sent to the gateway.
+    #[serde(default)]
+    pub ca_key: Option<SecretRef>,
+    /// OpenVPN: the gateway's own certificate (PEM file relative to the inventory), issued
+    /// by `ca`; its private key is `private_key`.
+    #[serde(default)]
+    pub cert: Option<String>,
+    /// OpenVPN: the tls-crypt static key (a secret reference) shared with every client.
+    #[serde(default)]
+    pub tls_crypt: Option<SecretRef>,
+    /// OpenVPN: the certificate revocation list (PEM file relative to the inventory,
+    /// default `pki/<gateway>-crl.pem`), written by netparc when it revokes a client.
+    #[serde(default)]
+    pub crl: Option<String>,
+    /// OpenVPN: days a client certificate is valid (default 825).
+    #[serde(default)]
+    pub client_cert_days: Option<u32>,
     /// Public endpoint clients dial (host:port).
     #[serde(default)]
     pub endpoint: Option<String>,
@@ -826,10 +886,11 @@ pub struct VpnService {
     pub client_vlan: String,
     /// The gateway's own tunnel address, with prefix length.
     pub tunnel_address: String,
-    /// The gateway's private key.
+    /// The gateway's private key (WireGuard key, or the PEM key of its OpenVPN
+    /// certificate).
     #[serde(default)]
     pub private_key: Option<SecretRef>,
-    /// The gateway's public key (given to clients).
+    /// WireGuard: the gateway's public key (given to clients).
     #[serde(default)]
     pub public_key: Option<String>,
     /// Routes pushed to clients.
@@ -847,13 +908,35 @@ fn default_vpn_port() -> u16 {
     51820
 }
 
+/// Days an OpenVPN client certificate is valid when `client_cert_days` is absent (825:
+/// the longest validity browsers ever accepted; a workstation is re-issued well before).
+pub const DEFAULT_CLIENT_CERT_DAYS: u32 = 825;
+
+impl VpnService {
+    /// The CRL file (relative to the inventory) of an OpenVPN gateway named `gateway`.
+    pub fn crl_path(&self, gateway: &str) -> String {
+        self.crl
+            .clone()
+            .unwrap_or_else(|| format!("pki/{gateway}-crl.pem"))
+    }
+
+    /// Days a client certificate of this gateway is valid.
+    pub fn client_cert_days(&self) -> u32 {
+        self.client_cert_days.unwrap_or(DEFAULT_CLIENT_CERT_DAYS)
+    }
+}
+
 /// A VPN client.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct VpnPeer {
-    /// Who (usually the workstation's name).
+    /// Who (usually the workstation's name; an OpenVPN client's certificate CN).
     pub name: String,
-    /// The client's public key.
-    pub public_key: String,
+    /// WireGuard: the client's public key.
+    #[serde(default)]
+    pub public_key: Option<String>,
+    /// OpenVPN: the client's certificate.
+    #[serde(default)]
+    pub certificate: Option<VpnCertificate>,
     /// The client's tunnel address.
     pub address: IpAddr,
     /// Optional pre-shared key (post-quantum hardening).
@@ -892,6 +975,7 @@ pub fn vocabulary() -> Vec<&'static str> {
         struct_fields::<Ssid>(),
         struct_fields::<VpnService>(),
         struct_fields::<VpnPeer>(),
+        struct_fields::<VpnCertificate>(),
     ]
     .concat();
     words.sort_unstable();

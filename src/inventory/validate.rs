@@ -16,6 +16,221 @@ pub fn validate(inventory: &Inventory) -> Diagnostics {
     diagnostics.extend(crate::plan::validate_asset_addresses(inventory));
     diagnostics.extend(check_macs(inventory));
     diagnostics.extend(check_vpn_clients(inventory));
+    for gateway in &inventory.assets {
+        diagnostics.extend(check_openvpn_gateway(inventory, gateway));
+    }
+    diagnostics
+}
+
+/// An OpenVPN gateway has what its configuration and its clients' certificates need: the
+/// CA certificate (a readable PEM CA file in the inventory), the CA key reference, its own
+/// certificate issued by that CA and its key reference; the CRL, when present, is signed
+/// by that CA. A WireGuard gateway's peers have public keys. Other assets: nothing.
+pub fn check_openvpn_gateway(
+    inventory: &Inventory,
+    gateway: &super::Located<super::Asset>,
+) -> Diagnostics {
+    use super::model::VpnType;
+    let mut diagnostics = Diagnostics::new();
+    let a = &gateway.value;
+    let Some(vpn) = &a.vpn else {
+        return diagnostics;
+    };
+    let at = |path: &[crate::yaml::PathSegment]| gateway.origin.locate(path);
+    if vpn.vpn_type == VpnType::Wireguard {
+        for (index, peer) in vpn.peers.iter().enumerate() {
+            if peer.public_key.is_none() {
+                diagnostics.push(
+                    Diagnostic::error(
+                        "inventory.vpn-peer-no-key",
+                        format!(
+                            "WireGuard peer `{}` of `{}` has no public key",
+                            peer.name, a.name
+                        ),
+                    )
+                    .at(at(&ypath!["vpn", "peers", index]))
+                    .asset(&a.name)
+                    .field(format!("vpn.peers[{index}].public_key")),
+                );
+            }
+        }
+        return diagnostics;
+    }
+    let read = |file: &str| std::fs::read_to_string(inventory.root.join(file));
+    let mut ca_pem = None;
+    match &vpn.ca {
+        None => diagnostics.push(
+            Diagnostic::error(
+                "inventory.openvpn-no-ca",
+                format!("OpenVPN gateway `{}` has no CA certificate", a.name),
+            )
+            .at(at(&ypath!["vpn"]))
+            .asset(&a.name)
+            .field("vpn.ca")
+            .expected(
+                "`ca: pki/<gateway>-ca.crt`, the CA's certificate (PEM) kept in the inventory",
+            )
+            .hint("the CA issues the gateway's and every client's certificate"),
+        ),
+        Some(file) => {
+            let checked = read(file)
+                .map_err(|e| format!("cannot read {file}: {e}"))
+                .and_then(|pem| {
+                    let info = crate::pki::read_certificate(&pem)
+                        .map_err(|problem| format!("{file}: {problem}"))?;
+                    if !info.is_ca {
+                        return Err(format!(
+                            "{file}: `{}` is not a CA certificate (basicConstraints CA:TRUE)",
+                            info.subject
+                        ));
+                    }
+                    Ok(pem)
+                });
+            match checked {
+                Ok(pem) => ca_pem = Some(pem),
+                Err(problem) => diagnostics.push(
+                    Diagnostic::error(
+                        "inventory.openvpn-bad-ca",
+                        format!("the CA of OpenVPN gateway `{}`: {problem}", a.name),
+                    )
+                    .at(at(&ypath!["vpn", "ca"]))
+                    .asset(&a.name)
+                    .field("vpn.ca")
+                    .expected("a PEM CA certificate, path relative to the inventory"),
+                ),
+            }
+        }
+    }
+    if vpn.ca_key.is_none() {
+        diagnostics.push(
+            Diagnostic::error(
+                "inventory.openvpn-no-ca-key",
+                format!("OpenVPN gateway `{}` has no CA key reference", a.name),
+            )
+            .at(at(&ypath!["vpn"]))
+            .asset(&a.name)
+            .field("vpn.ca_key")
+            .expected("`ca_key: vault:<name>`: the CA's private key in the secrets store")
+            .hint("it signs client certificates at onboarding and the CRL at offboarding"),
+        );
+    }
+    match &vpn.cert {
+        None => diagnostics.push(
+            Diagnostic::error(
+                "inventory.openvpn-no-cert",
+                format!("OpenVPN gateway `{}` has no certificate of its own", a.name),
+            )
+            .at(at(&ypath!["vpn"]))
+            .asset(&a.name)
+            .field("vpn.cert")
+            .expected("`cert: pki/<gateway>.crt`, issued by the CA, its key in `private_key`"),
+        ),
+        Some(file) => {
+            let checked = read(file)
+                .map_err(|e| format!("cannot read {file}: {e}"))
+                .and_then(|pem| {
+                    crate::pki::read_certificate(&pem)
+                        .map_err(|problem| format!("{file}: {problem}"))?;
+                    match &ca_pem {
+                        Some(ca) => crate::pki::check_issued_by(&pem, ca)
+                            .map_err(|problem| format!("{file}: {problem}")),
+                        None => Ok(()),
+                    }
+                });
+            if let Err(problem) = checked {
+                diagnostics.push(
+                    Diagnostic::error(
+                        "inventory.openvpn-bad-cert",
+                        format!("the certificate of OpenVPN gateway `{}`: {problem}", a.name),
+                    )
+                    .at(at(&ypath!["vpn", "cert"]))
+                    .asset(&a.name)
+                    .field("vpn.cert"),
+                );
+            }
+        }
+    }
+    if vpn.private_key.is_none() {
+        diagnostics.push(
+            Diagnostic::error(
+                "inventory.openvpn-no-key",
+                format!("OpenVPN gateway `{}` has no private key reference", a.name),
+            )
+            .at(at(&ypath!["vpn"]))
+            .asset(&a.name)
+            .field("vpn.private_key")
+            .expected("`private_key: vault:<name>`: the key of the gateway's certificate (PEM)"),
+        );
+    }
+    if vpn.endpoint.is_none() {
+        diagnostics.push(
+            Diagnostic::error(
+                "inventory.openvpn-no-endpoint",
+                format!(
+                    "OpenVPN gateway `{}` has no endpoint for its clients to dial",
+                    a.name
+                ),
+            )
+            .at(at(&ypath!["vpn"]))
+            .asset(&a.name)
+            .field("vpn.endpoint")
+            .expected("`endpoint: host:port`"),
+        );
+    }
+    let crl = vpn.crl_path(&a.name);
+    let crl_at = if vpn.crl.is_some() {
+        at(&ypath!["vpn", "crl"])
+    } else {
+        at(&ypath!["vpn"])
+    };
+    match (read(&crl), &ca_pem) {
+        (Ok(pem), Some(ca)) => {
+            if let Err(problem) = crate::pki::read_crl(&pem, ca) {
+                diagnostics.push(
+                    Diagnostic::error(
+                        "inventory.openvpn-bad-crl",
+                        format!("the CRL {crl} of OpenVPN gateway `{}`: {problem}", a.name),
+                    )
+                    .at(crl_at)
+                    .asset(&a.name)
+                    .field("vpn.crl"),
+                );
+            }
+        }
+        (Err(_), _) => diagnostics.push(
+            Diagnostic::warning(
+                "inventory.openvpn-no-crl",
+                format!(
+                    "OpenVPN gateway `{}` has no CRL yet ({crl}): its configuration checks none",
+                    a.name
+                ),
+            )
+            .at(crl_at)
+            .asset(&a.name)
+            .field("vpn.crl")
+            .hint(
+                "netparc signs one with the CA at the next onboarding or offboarding of a client",
+            ),
+        ),
+        _ => {}
+    }
+    for (index, peer) in vpn.peers.iter().enumerate() {
+        if peer.certificate.is_none() {
+            diagnostics.push(
+                Diagnostic::error(
+                    "inventory.vpn-peer-no-certificate",
+                    format!(
+                        "OpenVPN client `{}` of `{}` has no certificate",
+                        peer.name, a.name
+                    ),
+                )
+                .at(at(&ypath!["vpn", "peers", index]))
+                .asset(&a.name)
+                .field(format!("vpn.peers[{index}].certificate"))
+                .expected("`certificate: {serial: …}` of the client certificate issued by the CA"),
+            );
+        }
+    }
     diagnostics
 }
 
@@ -72,6 +287,33 @@ fn check_vpn_clients(inventory: &Inventory) -> Diagnostics {
         let Some(client) = &asset.value.vpn_client else {
             continue;
         };
+        if let Some(service) = inventory
+            .asset(&client.gateway)
+            .and_then(|g| g.value.vpn.as_ref())
+        {
+            let openvpn = service.vpn_type == super::model::VpnType::Openvpn;
+            let (missing, field) = if openvpn {
+                (client.certificate.is_none(), "certificate")
+            } else {
+                (client.public_key.is_none(), "public_key")
+            };
+            if missing {
+                diagnostics.push(
+                    Diagnostic::error(
+                        "inventory.vpn-client-incomplete",
+                        format!(
+                            "`{}` is a client of {} gateway `{}` but has no {field}",
+                            asset.value.name,
+                            if openvpn { "OpenVPN" } else { "WireGuard" },
+                            client.gateway
+                        ),
+                    )
+                    .at(asset.origin.locate(&ypath!["vpn_client"]))
+                    .asset(&asset.value.name)
+                    .field(format!("vpn_client.{field}")),
+                );
+            }
+        }
         if !gateways.contains(&client.gateway.as_str()) {
             diagnostics.push(
                 Diagnostic::error(

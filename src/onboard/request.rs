@@ -3,7 +3,7 @@
 //! addresses to give out. Every problem is reported in one pass; none leaves a trace.
 
 use crate::diag::{Diagnostic, Diagnostics, did_you_mean};
-use crate::inventory::model::{PortMode, Ssid, VlanPurpose, VpnType, WifiSecurity};
+use crate::inventory::model::{PortMode, Ssid, VlanPurpose, WifiSecurity};
 use crate::inventory::{Asset, AssetKind, Inventory, Located};
 use crate::ypath;
 use std::net::IpAddr;
@@ -205,33 +205,21 @@ pub fn validate(inventory: &Inventory, request: &Request) -> Result<Placement, D
     if request.vpn {
         match vpn_gateway(inventory, &request.site) {
             Ok(gateway) => {
-                let service = gateway.value.vpn.as_ref();
-                match service {
-                    Some(service) if service.vpn_type == VpnType::Openvpn => found.push(
-                        error(
-                            "onboard.openvpn-unsupported",
-                            format!(
-                                "`{}` runs OpenVPN: issuing its client certificates is not supported yet",
-                                gateway.value.name
-                            ),
-                        )
-                        .hint("issue the .ovpn by hand, or onboard without --vpn"),
-                    ),
-                    Some(service) => {
-                        match crate::plan::next_free(
-                            inventory,
-                            &gateway.value.site,
-                            &service.client_vlan,
-                            false,
-                        ) {
-                            Ok(address) => vpn = Some((gateway.value.name.clone(), address)),
-                            Err(reason) => found.push(error(
-                                "onboard.vpn-full",
-                                format!("no VPN address left on `{}`: {reason}", gateway.value.name),
-                            )),
-                        }
+                // WireGuard or OpenVPN: either way the client gets the next free address
+                // of the gateway's client VLAN (the workflow makes its keys or certificate).
+                if let Some(service) = gateway.value.vpn.as_ref() {
+                    match crate::plan::next_free(
+                        inventory,
+                        &gateway.value.site,
+                        &service.client_vlan,
+                        false,
+                    ) {
+                        Ok(address) => vpn = Some((gateway.value.name.clone(), address)),
+                        Err(reason) => found.push(error(
+                            "onboard.vpn-full",
+                            format!("no VPN address left on `{}`: {reason}", gateway.value.name),
+                        )),
                     }
-                    None => {}
                 }
             }
             Err(diagnostic) => found.push(diagnostic),

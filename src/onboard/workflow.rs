@@ -140,8 +140,130 @@ fn vault_names(name: &str) -> (String, String) {
     (format!("vpn/clients/{name}"), format!("vpn/psk/{name}"))
 }
 
+/// A workstation's new VPN credentials, made on this machine.
+enum VpnKeys {
+    /// A WireGuard key pair and the pre-shared key.
+    WireGuard(super::wgkeys::WgKeyPair, Secret),
+    /// An OpenVPN client certificate issued by the gateway's CA, with its key.
+    OpenVpn(Box<OpenVpnClient>),
+}
+
+/// An OpenVPN client certificate and what its gateway's profile and CRL need.
+struct OpenVpnClient {
+    /// The certificate and its key.
+    issued: crate::pki::Issued,
+    /// The gateway's CA.
+    ca: OpenVpnCa,
+    /// The CRL to write first when the inventory has none yet (path, PEM).
+    crl: Option<(PathBuf, String)>,
+}
+
+/// An OpenVPN gateway's CA, read and checked before anything changes.
+struct OpenVpnCa {
+    /// The CA certificate, PEM.
+    cert_pem: String,
+    /// The CA key.
+    key: Secret,
+    /// The CRL file (absolute) and its text when it exists.
+    crl_path: PathBuf,
+    crl_pem: Option<String>,
+}
+
+impl VpnKeys {
+    /// The vault entries this onboarding adds: (name, value).
+    fn vault_entries(&self, name: &str) -> Vec<(String, Secret)> {
+        let (private, shared) = vault_names(name);
+        match self {
+            VpnKeys::WireGuard(pair, psk) => {
+                vec![(private, pair.private_key().clone()), (shared, psk.clone())]
+            }
+            VpnKeys::OpenVpn(client) => vec![(private, client.issued.key_pem.clone())],
+        }
+    }
+}
+
+/// The CA of OpenVPN gateway `gateway`: its gateway's configuration checked as `netparc
+/// check` does, the certificate read and the key resolved. Anything missing refuses the
+/// onboarding or offboarding before any change.
+fn openvpn_ca(
+    inventory: &Inventory,
+    gateway: &Located<Asset>,
+    resolver: &SecretResolver,
+) -> Result<OpenVpnCa, Diagnostics> {
+    let found = crate::inventory::validate::check_openvpn_gateway(inventory, gateway);
+    if found.has_errors() {
+        return Err(found);
+    }
+    let name = &gateway.value.name;
+    let Some(service) = gateway.value.vpn.as_ref() else {
+        return Err(failure(
+            "onboard.no-vpn-gateway",
+            format!("`{name}` has no vpn section"),
+        ));
+    };
+    let (Some(ca_file), Some(reference)) = (&service.ca, &service.ca_key) else {
+        return Err(failure(
+            "inventory.openvpn-no-ca",
+            format!("OpenVPN gateway `{name}` has no CA (`vpn.ca` and `vpn.ca_key`)"),
+        ));
+    };
+    let cert_pem = std::fs::read_to_string(inventory.root.join(ca_file)).map_err(|e| {
+        failure(
+            "inventory.openvpn-bad-ca",
+            format!("cannot read the CA certificate {ca_file} of `{name}`: {e}"),
+        )
+    })?;
+    let key = resolver.resolve(reference).map_err(|e| {
+        let mut diagnostic = e.to_diagnostic();
+        diagnostic.code = "onboard.ca-key";
+        diagnostic.message = format!(
+            "the CA key of OpenVPN gateway `{name}` ({reference}) cannot be read: {}",
+            diagnostic.message
+        );
+        Diagnostics::from(
+            diagnostic
+                .at(gateway.origin.locate(&crate::ypath!["vpn", "ca_key"]))
+                .asset(name)
+                .hint("the CA key signs client certificates and the CRL: store it with `netparc secrets set`"),
+        )
+    })?;
+    crate::pki::check_key_matches(&cert_pem, &key, "the CA key").map_err(|problem| {
+        failure(
+            "onboard.ca-key",
+            format!("OpenVPN gateway `{name}`: {problem} ({ca_file})"),
+        )
+    })?;
+    let crl_path = inventory.root.join(service.crl_path(name));
+    let crl_pem = std::fs::read_to_string(&crl_path).ok();
+    Ok(OpenVpnCa {
+        cert_pem,
+        key,
+        crl_path,
+        crl_pem,
+    })
+}
+
+/// The IPv4 netmask of the subnet of `vlan` at `site` holding `address` (OpenVPN's
+/// `ifconfig-push` takes one).
+fn netmask(inventory: &Inventory, site: &str, vlan: &str, address: IpAddr) -> Option<String> {
+    let site = inventory.site(site)?;
+    let vlan = site.value.vlans.iter().find(|v| v.name == vlan)?;
+    vlan.subnets
+        .iter()
+        .find(|s| s.prefix.0.contains(address))
+        .map(|s| s.prefix.0.mask().to_string())
+}
+
+/// Where an OpenVPN gateway keeps its client files (the template's `ccd` folder).
+fn ccd_file(gateway: &str, client: &str) -> String {
+    format!("{}/{gateway}/ccd/{client}", OPENVPN_SERVER_DIR)
+}
+
+/// The folder of OpenVPN's server configurations on Debian (`openvpn-server@.service`).
+const OPENVPN_SERVER_DIR: &str = "\u{2f}etc/openvpn/server";
+
 /// The new asset file, as a person would write it.
-fn asset_text(request: &Request, placement: &Placement, vpn_public: Option<&str>) -> String {
+fn asset_text(request: &Request, placement: &Placement, keys: Option<&VpnKeys>) -> String {
     let mut text = format!(
         "# {name}: onboarded by netparc on {date}{ticket}{by}.\n\
          # Human-owned from now on; `netparc offboard {name}` retires it.\n\
@@ -184,14 +306,28 @@ fn asset_text(request: &Request, placement: &Placement, vpn_public: Option<&str>
         let names: Vec<String> = placement.ssids.iter().map(|s| quoted(&s.name)).collect();
         text.push_str(&format!("wifi: [{}]\n", names.join(", ")));
     }
-    if let (Some((gateway, address)), Some(public)) = (&placement.vpn, vpn_public) {
-        let (private, psk) = vault_names(&request.name);
-        text.push_str(&format!(
-            "vpn_client:\n  gateway: {}\n  address: {address}\n  public_key: {}\n  \
-             preshared_key: vault:{psk}\n  private_key: vault:{private}\n",
-            quoted(gateway),
-            quoted(public),
-        ));
+    let (private, psk) = vault_names(&request.name);
+    match (&placement.vpn, keys) {
+        (Some((gateway, address)), Some(VpnKeys::WireGuard(pair, _))) => {
+            text.push_str(&format!(
+                "vpn_client:\n  gateway: {}\n  address: {address}\n  public_key: {}\n  \
+                 preshared_key: vault:{psk}\n  private_key: vault:{private}\n",
+                quoted(gateway),
+                quoted(&pair.public),
+            ));
+        }
+        (Some((gateway, address)), Some(VpnKeys::OpenVpn(client))) => {
+            let certificate = &client.issued.certificate;
+            text.push_str(&format!(
+                "vpn_client:\n  gateway: {}\n  address: {address}\n  certificate:\n    \
+                 serial: {}\n    sha256: {}\n    not_after: {}\n  private_key: vault:{private}\n",
+                quoted(gateway),
+                quoted(&certificate.serial),
+                quoted(certificate.sha256.as_deref().unwrap_or_default()),
+                quoted(certificate.not_after.as_deref().unwrap_or_default()),
+            ));
+        }
+        _ => {}
     }
     text
 }
@@ -341,7 +477,7 @@ fn device_playbook(
     ticket: Option<&str>,
     reason: &str,
     devices: &[String],
-    gateway_check: Option<(&str, &str, bool)>,
+    gateway_check: Option<&GatewayCheck>,
 ) -> String {
     let targets: Vec<String> = devices.iter().map(|d| format!("name:{d}")).collect();
     let responsible = technician
@@ -368,31 +504,69 @@ fn device_playbook(
         responsible = quoted(&responsible),
         forks = devices.len().max(1),
         before = gateway_check
-            .map(|(interface, _, _)| interface_step(INTERFACE_BEFORE, interface))
+            .map(|check| interface_step(INTERFACE_BEFORE, &check.interface))
             .unwrap_or_default(),
     );
-    if let Some((interface, public_key, present)) = gateway_check {
-        // The peer is loaded (or gone) on the running interface, not only in the file.
-        let run = format!(
-            "if wg show {interface} peers | grep -qxF -- '{public_key}'; then echo peer-loaded; \
-             else echo peer-absent; fi"
-        );
+    if let Some(check) = gateway_check {
         text.push_str(&format!(
             "  - name: {name}\n    when: \"asset.vpn is not none\"\n    command: {{run: {run}, expect: [{expect}]}}\n",
-            name = quoted(if present {
+            name = quoted(if check.present {
                 "The VPN peer is loaded"
             } else {
                 "The VPN peer is gone"
             }),
-            run = quoted(&run),
-            expect = quoted(if present { "^peer-loaded" } else { "^peer-absent" }),
+            run = quoted(&check.command),
+            expect = quoted(if check.present { "^peer-loaded" } else { "^peer-absent" }),
         ));
-    }
-    if let Some((interface, _, _)) = gateway_check {
-        text.push_str(&interface_step(INTERFACE_AFTER, interface));
+        text.push_str(&interface_step(INTERFACE_AFTER, &check.interface));
     }
     text.push_str("  - verify: {}\n  - record: {}\n");
     text
+}
+
+/// How the device playbook proves a VPN client present on (or gone from) its gateway: a
+/// command printing `peer-loaded` or `peer-absent`, and the tunnel interface whose index
+/// must not change.
+struct GatewayCheck {
+    /// The tunnel interface (`wg0`, `tun0`).
+    interface: String,
+    /// The shell command run on the gateway.
+    command: String,
+    /// The client should be there (onboarding) or gone (offboarding).
+    present: bool,
+}
+
+impl GatewayCheck {
+    /// WireGuard: the peer loaded in the running interface, not only in the file.
+    fn wireguard(interface: &str, public_key: &str, present: bool) -> GatewayCheck {
+        GatewayCheck {
+            interface: interface.to_string(),
+            command: format!(
+                "if wg show {interface} peers | grep -qxF -- '{public_key}'; then echo peer-loaded; \
+                 else echo peer-absent; fi"
+            ),
+            present,
+        }
+    }
+
+    /// OpenVPN: the client's ccd file, which OpenVPN reads when the client connects
+    /// (`ccd-exclusive`: without it the client is refused). Present means holding its
+    /// `ifconfig-push` line.
+    fn openvpn(interface: &str, ccd: &str, push: Option<&str>) -> GatewayCheck {
+        let ccd = crate::driver::linux::shell_quote(ccd);
+        let command = match push {
+            Some(line) => format!(
+                "if grep -qxF -- {} {ccd}; then echo peer-loaded; else echo peer-absent; fi",
+                crate::driver::linux::shell_quote(line)
+            ),
+            None => format!("if [ -e {ccd} ]; then echo peer-loaded; else echo peer-absent; fi"),
+        };
+        GatewayCheck {
+            interface: interface.to_string(),
+            command,
+            present: push.is_some(),
+        }
+    }
 }
 
 /// Steps reading the tunnel interface's index before and after the reload: a new index
@@ -666,15 +840,11 @@ pub async fn onboard(
             format!("{} already exists", path.display()),
         ));
     }
-    let keys = placement
-        .vpn
-        .as_ref()
-        .map(|_| (super::wgkeys::generate(), super::wgkeys::preshared_key()));
-    let text = asset_text(
-        request,
-        &placement,
-        keys.as_ref().map(|(k, _)| k.public.as_str()),
-    );
+    let keys = match &placement.vpn {
+        None => None,
+        Some((gateway_name, _)) => Some(vpn_keys(&before, gateway_name, &request.name)?),
+    };
+    let text = asset_text(request, &placement, keys.as_ref());
     let mut after = before.clone();
     after.assets.push(located_asset(&text, &path)?);
     let mut found = Diagnostics::new();
@@ -717,13 +887,13 @@ pub async fn onboard(
     }
     let resolver = match (&keys, options.check) {
         // Check mode saves nothing: the new keys are known to this run only.
-        (Some((pair, psk)), true) => {
+        (Some(keys), true) => {
             let mut store = open_vault(root).map_err(|e| failure("onboard.secrets", e))?;
-            let (private, shared) = vault_names(&request.name);
-            store
-                .set(&private, pair.private_key().clone())
-                .and_then(|_| store.set(&shared, psk.clone()))
-                .map_err(|e| failure("onboard.secrets", e.to_string()))?;
+            for (name, value) in keys.vault_entries(&request.name) {
+                store
+                    .set(&name, value)
+                    .map_err(|e| failure("onboard.secrets", e.to_string()))?;
+            }
             SecretResolver::with_open_store(root, store)
         }
         _ => crate::check::open_resolver(&after),
@@ -804,22 +974,28 @@ fn record_files(
     request: &Request,
     path: &Path,
     text: &str,
-    keys: &Option<(super::wgkeys::WgKeyPair, Secret)>,
+    keys: &Option<VpnKeys>,
     undo: &mut Undo,
 ) -> Result<Vec<PathBuf>, String> {
-    if let Some((pair, psk)) = keys {
+    if let Some(keys) = keys {
         let mut store = open_vault(root)?;
-        let (private, shared) = vault_names(&request.name);
-        store
-            .set(&private, pair.private_key().clone())
-            .map_err(|e| e.to_string())?;
-        store.set(&shared, psk.clone()).map_err(|e| e.to_string())?;
-        undo.vault = vec![private, shared];
+        undo.vault.clear();
+        for (name, value) in keys.vault_entries(&request.name) {
+            store.set(&name, value).map_err(|e| e.to_string())?;
+            undo.vault.push(name);
+        }
         let vault_path = store.path().to_path_buf();
         undo.remember(&vault_path);
         // The names are removed on undo; the file itself is re-encrypted, not restored.
         undo.replaced.retain(|(p, _)| p != &vault_path);
         store.save().map_err(|e| e.to_string())?;
+    }
+    // An OpenVPN gateway without its CRL yet gets an empty one, signed by its CA (its
+    // configuration names the file; later revocations add to it).
+    if let Some(VpnKeys::OpenVpn(client)) = keys
+        && let Some((crl_path, pem)) = &client.crl
+    {
+        write_crl(crl_path, pem, undo)?;
     }
     let folder = path.parent().unwrap_or(root);
     std::fs::create_dir_all(folder)
@@ -841,6 +1017,78 @@ fn record_files(
     super::dhcp::write_site(after, &request.site).map_err(|e| e.to_string())
 }
 
+/// Write a gateway's CRL (remembered for undoing), creating its folder.
+fn write_crl(path: &Path, pem: &str, undo: &mut Undo) -> Result<(), String> {
+    if let Some(folder) = path.parent() {
+        std::fs::create_dir_all(folder)
+            .map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+    }
+    undo.remember(path);
+    crate::fsutil::write_file(path, pem.as_bytes(), 0o644)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// The VPN credentials of workstation `name` on `gateway_name`: a WireGuard key pair, or
+/// an OpenVPN client certificate issued by the gateway's CA (read and checked first).
+fn vpn_keys(inventory: &Inventory, gateway_name: &str, name: &str) -> Result<VpnKeys, Diagnostics> {
+    use crate::inventory::model::VpnType;
+    let Some(gateway) = inventory.asset(gateway_name) else {
+        return Err(failure(
+            "onboard.no-vpn-gateway",
+            format!("no gateway `{gateway_name}`"),
+        ));
+    };
+    let Some(service) = gateway.value.vpn.as_ref() else {
+        return Err(failure(
+            "onboard.no-vpn-gateway",
+            format!("`{gateway_name}` has no vpn section"),
+        ));
+    };
+    if service.vpn_type == VpnType::Wireguard {
+        return Ok(VpnKeys::WireGuard(
+            super::wgkeys::generate(),
+            super::wgkeys::preshared_key(),
+        ));
+    }
+    let resolver = crate::check::open_resolver(inventory);
+    let ca = openvpn_ca(inventory, gateway, &resolver)?;
+    let today = crate::inventory::date::Date::today();
+    let issued = crate::pki::issue(
+        &ca.cert_pem,
+        &ca.key,
+        name,
+        service.client_cert_days(),
+        today,
+        false,
+    )
+    .map_err(|problem| failure("onboard.certificate", format!("{gateway_name}: {problem}")))?;
+    let crl = match &ca.crl_pem {
+        Some(_) => None,
+        None => {
+            let pem =
+                crate::pki::sign_crl(&ca.cert_pem, &ca.key, &[], 1, today).map_err(|problem| {
+                    failure("onboard.certificate", format!("{gateway_name}: {problem}"))
+                })?;
+            Some((ca.crl_path.clone(), crl_text(gateway_name, &pem)))
+        }
+    };
+    Ok(VpnKeys::OpenVpn(Box::new(OpenVpnClient {
+        issued,
+        ca,
+        crl,
+    })))
+}
+
+/// A CRL file as netparc keeps it in the inventory: a comment, then the PEM.
+fn crl_text(gateway: &str, pem: &str) -> String {
+    format!(
+        "# Certificate revocation list of the CA of OpenVPN gateway {gateway}, written by netparc\n\
+         # on {}: every client certificate revoked (offboarded workstations). Keep it: deleting a\n\
+         # serial gives that client its access back.\n{pem}",
+        today()
+    )
+}
+
 /// Devices through the engine, then the workstation's own proofs.
 #[allow(clippy::too_many_arguments)]
 async fn connect_and_prove(
@@ -849,7 +1097,7 @@ async fn connect_and_prove(
     access: &Access,
     request: &Request,
     placement: &Placement,
-    keys: &Option<(super::wgkeys::WgKeyPair, Secret)>,
+    keys: &Option<VpnKeys>,
     options: &Options,
     events: EventSink,
     undo: &mut Undo,
@@ -857,14 +1105,25 @@ async fn connect_and_prove(
 ) -> Result<(), String> {
     let devices = placement.devices();
     let mut gateway_check = None;
-    let interface;
-    if let (Some((gateway, _)), Some((pair, _))) = (&placement.vpn, keys) {
-        interface = after
-            .asset(gateway)
-            .and_then(|g| g.value.vpn.as_ref())
-            .map(|v| v.interface.clone())
-            .unwrap_or_else(|| String::from("wg0"));
-        gateway_check = Some((interface.as_str(), pair.public.as_str(), true));
+    if let (Some((gateway, address)), Some(keys)) = (&placement.vpn, keys) {
+        let service = after.asset(gateway).and_then(|g| g.value.vpn.as_ref());
+        let interface = service.map_or("wg0", |v| v.interface.as_str());
+        gateway_check = Some(match keys {
+            VpnKeys::WireGuard(pair, _) => GatewayCheck::wireguard(interface, &pair.public, true),
+            VpnKeys::OpenVpn(_) => {
+                let site = after
+                    .asset(gateway)
+                    .map(|g| g.value.site.clone())
+                    .unwrap_or_default();
+                let vlan = service.map(|v| v.client_vlan.as_str()).unwrap_or_default();
+                let mask = netmask(after, &site, vlan, *address).unwrap_or_default();
+                GatewayCheck::openvpn(
+                    interface,
+                    &ccd_file(gateway, &request.name),
+                    Some(&format!("ifconfig-push {address} {mask}")),
+                )
+            }
+        });
     }
     if !devices.is_empty() {
         let playbook = device_playbook(
@@ -877,7 +1136,7 @@ async fn connect_and_prove(
                 request.name, request.user, placement.address
             ),
             &devices,
-            gateway_check,
+            gateway_check.as_ref(),
         );
         let run = run_devices(
             after,
@@ -951,7 +1210,7 @@ fn issue_files(
     resolver: &SecretResolver,
     request: &Request,
     placement: &Placement,
-    keys: &Option<(super::wgkeys::WgKeyPair, Secret)>,
+    keys: &Option<VpnKeys>,
     options: &Options,
 ) -> Result<(Vec<PathBuf>, Option<String>), String> {
     use super::handover::{HandoverSheet, Support, VpnSection, WifiSection, Wired};
@@ -1025,7 +1284,42 @@ fn issue_files(
     }
     let mut vpn_section = None;
     let mut qr_terminal = None;
-    if let (Some((gateway_name, address)), Some((pair, psk))) = (&placement.vpn, keys) {
+    if let (Some((gateway_name, address)), Some(VpnKeys::OpenVpn(client))) = (&placement.vpn, keys)
+    {
+        let gateway = inventory
+            .asset(gateway_name)
+            .ok_or_else(|| format!("no gateway `{gateway_name}`"))?;
+        let service = gateway
+            .value
+            .vpn
+            .as_ref()
+            .ok_or_else(|| format!("`{gateway_name}` has no vpn section"))?;
+        let tls_crypt = match &service.tls_crypt {
+            Some(reference) => Some(resolver.resolve(reference).map_err(|e| e.to_string())?),
+            None => None,
+        };
+        let profile = openvpn_profile(
+            inventory,
+            gateway,
+            service,
+            &request.name,
+            client,
+            tls_crypt.as_ref(),
+        )?;
+        let profile_name = format!("{}.ovpn", request.name);
+        write(&profile_name, profile.as_bytes(), 0o600)?;
+        vpn_section = Some(VpnSection {
+            kind: super::handover::VpnKind::OpenVpn,
+            gateway: gateway_name.clone(),
+            endpoint: service.endpoint.clone().unwrap_or_default(),
+            tunnel_address: address.to_string(),
+            config_file: profile_name,
+            qr_png: None,
+        });
+    }
+    if let (Some((gateway_name, address)), Some(VpnKeys::WireGuard(pair, psk))) =
+        (&placement.vpn, keys)
+    {
         let gateway = inventory
             .asset(gateway_name)
             .ok_or_else(|| format!("no gateway `{gateway_name}`"))?;
@@ -1159,6 +1453,60 @@ fn wireguard_profile(
         .map_err(|d| d.message)
 }
 
+/// The client's inline OpenVPN profile (`.ovpn`), from `templates/vpn/openvpn-client.tera`.
+fn openvpn_profile(
+    inventory: &Inventory,
+    gateway: &Located<Asset>,
+    service: &crate::inventory::model::VpnService,
+    name: &str,
+    client: &OpenVpnClient,
+    tls_crypt: Option<&Secret>,
+) -> Result<String, String> {
+    let templates = crate::check::load_templates(inventory).map_err(|found| {
+        found
+            .iter()
+            .map(|d| d.message.clone())
+            .collect::<Vec<_>>()
+            .join("; ")
+    })?;
+    let site = inventory
+        .site(&gateway.value.site)
+        .map(|s| serde_json::to_value(&s.value).unwrap_or_default())
+        .unwrap_or_default();
+    let vars = serde_json::to_value(crate::inventory::vars::merged_vars(inventory, gateway))
+        .unwrap_or_default();
+    let endpoint = service.endpoint.clone().ok_or_else(|| {
+        format!(
+            "`{}` has no vpn.endpoint for clients to dial",
+            gateway.value.name
+        )
+    })?;
+    let context = serde_json::json!({
+        "inventory": {
+            "name": inventory.settings.value.name,
+            "description": inventory.settings.value.description,
+        },
+        "site": site,
+        "vars": vars,
+        "peer": {
+            "name": name,
+            "cert": client.issued.cert_pem,
+            "key": client.issued.key_pem.expose(),
+        },
+        "gateway": {
+            "name": gateway.value.name,
+            "endpoint": endpoint,
+            "proto": service.proto,
+            "ca": client.ca.cert_pem,
+            "tls_crypt": tls_crypt.map(Secret::expose),
+            "routes": service.routes,
+        },
+    });
+    templates
+        .render("vpn/openvpn-client.tera", name, &context)
+        .map_err(|d| d.message)
+}
+
 /// Where retired assets are archived.
 pub fn retired_path(root: &Path, name: &str) -> PathBuf {
     root.join("assets")
@@ -1175,6 +1523,10 @@ fn retire(asset: &Asset, reason: Option<&str>) -> Asset {
         address: retired.address.take(),
         mac: retired.mac.take(),
         connected_to: retired.connected_to.take(),
+        vpn_certificate: retired
+            .vpn_client
+            .as_ref()
+            .and_then(|c| c.certificate.clone()),
         vpn: retired
             .vpn_client
             .take()
@@ -1333,28 +1685,68 @@ pub async fn offboard(
         devices.push(switch.clone());
     }
     let mut gateway_check = None;
-    let interface;
-    if let Some(client) = &asset.value.vpn_client {
-        if !is_wireguard_key(&client.public_key) {
-            return Err(failure(
-                "offboard.bad-key",
-                format!("`{name}`'s vpn_client.public_key is not a WireGuard key"),
-            ));
-        }
-        devices.push(client.gateway.clone());
-        interface = before
-            .asset(&client.gateway)
-            .and_then(|g| g.value.vpn.as_ref())
-            .map(|v| v.interface.clone())
-            .unwrap_or_else(|| String::from("wg0"));
-        gateway_check = Some((interface.as_str(), client.public_key.as_str(), false));
-    }
     let resolver = crate::check::open_resolver(&before);
+    // An OpenVPN client's certificate is revoked: the new CRL, signed before any change.
+    let mut new_crl: Option<(PathBuf, String)> = None;
+    if let Some(client) = &asset.value.vpn_client {
+        let gateway = before.asset(&client.gateway);
+        let service = gateway.and_then(|g| g.value.vpn.as_ref());
+        let interface = service.map_or("wg0", |v| v.interface.as_str());
+        devices.push(client.gateway.clone());
+        let openvpn =
+            service.is_some_and(|v| v.vpn_type == crate::inventory::model::VpnType::Openvpn);
+        match (gateway, openvpn) {
+            (Some(gateway), true) => {
+                let Some(certificate) = &client.certificate else {
+                    return Err(failure(
+                        "offboard.no-certificate",
+                        format!(
+                            "`{name}` is a client of OpenVPN gateway `{}` but its vpn_client has no certificate to revoke",
+                            client.gateway
+                        ),
+                    ));
+                };
+                let ca = openvpn_ca(&before, gateway, &resolver)?;
+                new_crl = Some(revoke(&ca, &client.gateway, &certificate.serial)?);
+                gateway_check = Some(GatewayCheck::openvpn(
+                    interface,
+                    &ccd_file(&client.gateway, name),
+                    None,
+                ));
+            }
+            _ => {
+                let key = client.public_key.as_deref().unwrap_or_default();
+                if !is_wireguard_key(key) {
+                    return Err(failure(
+                        "offboard.bad-key",
+                        format!("`{name}`'s vpn_client.public_key is not a WireGuard key"),
+                    ));
+                }
+                gateway_check = Some(GatewayCheck::wireguard(interface, key, false));
+            }
+        }
+    }
     let mut undo = Undo::default();
+    if let Some((path, text)) = &new_crl
+        && !options.check
+        && let Err(reason) = write_crl(path, text, &mut undo)
+    {
+        let mut errors = Vec::new();
+        undo.run(root, &before, None, &mut errors).await;
+        return Err(failure("offboard.write", with_undo_errors(reason, &errors)));
+    }
     let mut access = None;
     if !devices.is_empty() {
         let names: Vec<&str> = devices.iter().map(String::as_str).collect();
-        let opened = open_access(&after, &resolver, &names, options).await?;
+        let opened = match open_access(&after, &resolver, &names, options).await {
+            Ok(opened) => opened,
+            Err(found) => {
+                // The new CRL, if written, goes back.
+                let mut errors = Vec::new();
+                undo.run(root, &before, None, &mut errors).await;
+                return Err(found);
+            }
+        };
         let playbook = device_playbook(
             &format!("Offboard {name}"),
             asset.value.user.as_deref().unwrap_or("IT"),
@@ -1362,7 +1754,7 @@ pub async fn offboard(
             reason,
             &format!("workstation {name} leaves the network"),
             &devices,
-            gateway_check,
+            gateway_check.as_ref(),
         );
         let run = run_devices(
             &after,
@@ -1428,6 +1820,38 @@ pub async fn offboard(
         access.close().await;
     }
     Ok(report)
+}
+
+/// The CRL of `gateway` with `serial` added (revoked today), signed by its CA: the path
+/// and the file's text. A serial already listed stays as it was.
+fn revoke(ca: &OpenVpnCa, gateway: &str, serial: &str) -> Result<(PathBuf, String), Diagnostics> {
+    let today = crate::inventory::date::Date::today();
+    let bad_crl = |problem: String| {
+        failure(
+            "offboard.crl",
+            format!(
+                "the CRL {} of `{gateway}`: {problem}",
+                ca.crl_path.display()
+            ),
+        )
+    };
+    let (number, mut revoked) = match &ca.crl_pem {
+        Some(pem) => {
+            let info = crate::pki::read_crl(pem, &ca.cert_pem).map_err(bad_crl)?;
+            (info.number, info.revoked)
+        }
+        None => (0, Vec::new()),
+    };
+    let serial = serial.to_ascii_uppercase();
+    if !revoked.iter().any(|r| r.serial == serial) {
+        revoked.push(crate::pki::Revoked {
+            serial,
+            date: today,
+        });
+    }
+    let pem = crate::pki::sign_crl(&ca.cert_pem, &ca.key, &revoked, number + 1, today)
+        .map_err(bad_crl)?;
+    Ok((ca.crl_path.clone(), crl_text(gateway, &pem)))
 }
 
 /// The archive written, the asset's old entry removed, DHCP re-rendered, VPN keys dropped.

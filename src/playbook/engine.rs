@@ -771,15 +771,16 @@ impl<'a> Worker<'a> {
                 .commands
                 .push(format!("install {} ({:o})", file.path, file.mode));
         }
-        if let Some(reload) = &plan.reload {
-            self.report.commands.push(reload.clone());
+        for path in &plan.removals {
+            self.report.commands.push(format!("remove {path}"));
         }
+        self.report.commands.extend(plan.reloads.iter().cloned());
         (self.shared.events)(Event::Diff {
             asset: self.asset().to_string(),
             diff,
         });
         let size = if plan.commands.is_empty() {
-            format!("{} file(s)", plan.files.len())
+            format!("{} file(s)", plan.files.len() + plan.removals.len())
         } else {
             format!("{} command(s)", plan.commands.len())
         };

@@ -64,6 +64,8 @@ pub(crate) enum UnitKind {
     WgQuick(String),
     Hostapd,
     Ssh,
+    /// `openvpn-server@NAME`: `/etc/openvpn/server/NAME.conf`.
+    OpenvpnServer(String),
 }
 
 /// Canonical unit name (`hostapd` → `hostapd.service`) and its kind, or `None` for a unit
@@ -73,6 +75,13 @@ pub(crate) fn unit_kind(name: &str) -> Option<(String, UnitKind)> {
     let stem = full.strip_suffix(".service")?;
     if let Some(iface) = stem.strip_prefix("wg-quick@") {
         return valid_ifname(iface).then(|| (full.clone(), UnitKind::WgQuick(iface.to_string())));
+    }
+    if let Some(instance) = stem.strip_prefix("openvpn-server@") {
+        let plain = !instance.is_empty()
+            && instance
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+        return plain.then(|| (full.clone(), UnitKind::OpenvpnServer(instance.to_string())));
     }
     match stem {
         "hostapd" => Some((full, UnitKind::Hostapd)),
@@ -112,6 +121,72 @@ pub(crate) struct JournalEntry {
     pub seq: u64,
 }
 
+/// A running OpenVPN server: the tun interface it holds. A restart recreates the interface
+/// (new index); nothing else touches it: OpenVPN reads a client's ccd file when the client
+/// connects and re-reads its CRL when the file changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct OvpnServer {
+    pub dev: String,
+    pub ifindex: u32,
+    pub address: Option<String>,
+    pub epoch: u64,
+}
+
+/// Where `openvpn-server@NAME` reads its configuration (Debian's unit).
+pub(crate) fn openvpn_conf(instance: &str) -> String {
+    format!("{}/openvpn/server/{instance}.conf", "\u{2f}etc")
+}
+
+/// What the twin checks of an OpenVPN server configuration: `dev tunN`, `ifconfig ADDRESS
+/// MASK` (topology subnet), and the inline CA, certificate and key a server needs.
+pub(crate) fn parse_openvpn(text: &str) -> Result<(String, Option<String>), String> {
+    let mut dev = None;
+    let mut address = None;
+    let mut inline: Vec<&str> = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('#') || line.starts_with(';') || line.is_empty() {
+            continue;
+        }
+        if let Some(tag) = line.strip_prefix('<').and_then(|l| l.strip_suffix('>')) {
+            if !tag.starts_with('/') {
+                inline.push(tag);
+            }
+            continue;
+        }
+        let mut words = line.split_whitespace();
+        match (words.next(), words.next(), words.next()) {
+            (Some("dev"), Some(name), _) => dev = Some(name.to_string()),
+            (Some("ifconfig"), Some(a), Some(mask)) => {
+                let prefix = mask
+                    .parse::<std::net::Ipv4Addr>()
+                    .map(|m| u32::from(m).count_ones())
+                    .map_err(|_| format!("Options error: --ifconfig: bad netmask {mask}"))?;
+                address = Some(format!("{a}/{prefix}"));
+            }
+            _ => {}
+        }
+    }
+    let dev = dev.ok_or("Options error: --dev tun|tap|null must be specified")?;
+    if !(dev.starts_with("tun") && valid_ifname(&dev)) {
+        return Err(format!(
+            "Options error: the twin runs tun devices only, not `{dev}`"
+        ));
+    }
+    for needed in ["ca", "cert", "key"] {
+        if !inline.contains(&needed) {
+            return Err(format!(
+                "Options error: You must define {} file (--{needed})",
+                match needed {
+                    "ca" => "CA",
+                    "cert" => "certificate",
+                    _ => "private key",
+                }
+            ));
+        }
+    }
+    Ok((dev, address))
+}
+
 /// A network interface as `ip` and SNMP see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct NetIf {
@@ -132,6 +207,8 @@ pub struct LinuxState {
     pub(crate) fs: Fs,
     pub(crate) units: BTreeMap<String, Unit>,
     pub(crate) wg: BTreeMap<String, WgDevice>,
+    /// Running OpenVPN servers, by unit instance.
+    pub(crate) ovpn: BTreeMap<String, OvpnServer>,
     pub(crate) hostapd: Option<HostapdConfig>,
     pub(crate) journal: Vec<JournalEntry>,
     /// The twin has a radio (`wlan0`): an access point.
@@ -175,6 +252,7 @@ pub fn new_state(spec: &DeviceSpec) -> LinuxState {
         fs: Fs::default(),
         units: BTreeMap::new(),
         wg: BTreeMap::new(),
+        ovpn: BTreeMap::new(),
         hostapd: None,
         journal: Vec::new(),
         radio,
@@ -239,6 +317,10 @@ pub fn new_state(spec: &DeviceSpec) -> LinuxState {
     }
     let _ = st.fs.mkdir_all("/etc/sysctl.d", 0o755);
     if spec.kind == AssetKind::VpnGateway {
+        // The openvpn package is installed too (its folders; no server configured).
+        for dir in ["openvpn", "openvpn/server", "openvpn/client"] {
+            let _ = st.fs.mkdir(&format!("{}/{dir}", "\u{2f}etc"), 0o755);
+        }
         // A Debian WireGuard gateway is installed with forwarding on: it routes its clients.
         let _ = st.fs.write(
             "/etc/sysctl.d/99-wireguard.conf",
@@ -349,6 +431,12 @@ impl LinuxState {
     /// a change disrupted the tunnel.
     pub fn wg_epoch(&self, iface: &str) -> Option<u64> {
         self.wg.get(iface).map(|d| d.epoch)
+    }
+
+    /// The tun interface index of a running OpenVPN server (`openvpn-server@NAME`), `None`
+    /// when it is not running: a restart changes it, nothing else does.
+    pub fn openvpn_ifindex(&self, instance: &str) -> Option<u32> {
+        self.ovpn.get(instance).map(|s| s.ifindex)
     }
 
     /// True when systemd reports the unit active (`hostapd`, `wg-quick@wg0`, with or
@@ -560,6 +648,19 @@ impl LinuxState {
                 speed_mbps: 0,
             });
         }
+        for server in self.ovpn.values() {
+            list.push(NetIf {
+                index: server.ifindex,
+                name: server.dev.clone(),
+                if_type: 1,
+                oper_up: true,
+                addresses: server.address.iter().cloned().collect(),
+                mac: None,
+                mtu: 1500,
+                speed_mbps: 0,
+            });
+        }
+        list.sort_by_key(|i| i.index);
         list
     }
 
@@ -887,6 +988,65 @@ impl LinuxState {
                 self.unit_entry(&name).state = UnitState::Active;
                 Outcome::default()
             }
+            UnitKind::OpenvpnServer(instance) => {
+                let desc = format!("OpenVPN service for {instance}");
+                self.log(&name, "systemd", 1, &format!("Starting {desc}..."));
+                let path = openvpn_conf(&instance);
+                let parsed = match self.fs.read(&path) {
+                    Ok(data) => parse_openvpn(&String::from_utf8_lossy(data)),
+                    Err(_) => Err(format!(
+                        "Options error: In [CMD-LINE]:1: Error opening configuration file: {instance}.conf"
+                    )),
+                };
+                let in_use = parsed.as_ref().ok().and_then(|(dev, _)| {
+                    (self.wg.contains_key(dev) || self.ovpn.values().any(|s| &s.dev == dev))
+                        .then(|| format!("ERROR: Cannot open TUN/TAP dev /dev/net/{dev}: Device or resource busy"))
+                });
+                match (parsed, in_use) {
+                    (Ok((dev, address)), None) => {
+                        self.epochs += 1;
+                        let server = OvpnServer {
+                            dev: dev.clone(),
+                            ifindex: self.next_ifindex,
+                            address,
+                            epoch: self.epochs,
+                        };
+                        self.next_ifindex += 1;
+                        self.ovpn.insert(instance.clone(), server);
+                        self.log(
+                            &name,
+                            "openvpn",
+                            pid,
+                            &format!(
+                                "TUN/TAP device {dev} opened\nInitialization Sequence Completed"
+                            ),
+                        );
+                        let unit = self.unit_entry(&name);
+                        unit.state = UnitState::Active;
+                        unit.pid = pid;
+                        self.log(&name, "systemd", 1, &format!("Started {desc}."));
+                        Outcome::default()
+                    }
+                    (Err(message), _) | (Ok(_), Some(message)) => {
+                        let lines = self.log_output(
+                            &name,
+                            "openvpn",
+                            pid,
+                            &format!("{message}\nExiting due to fatal error"),
+                        );
+                        self.unit_entry(&name).state = UnitState::Failed;
+                        self.log(
+                            &name,
+                            "systemd",
+                            1,
+                            &format!(
+                                "{name}: Main process exited, code=exited, status=1/FAILURE\n{name}: Failed with result 'exit-code'.\nFailed to start {desc}."
+                            ),
+                        );
+                        self.job_failed(&name, &lines)
+                    }
+                }
+            }
             UnitKind::WgQuick(iface) => {
                 let desc = format!("WireGuard via wg-quick(8) for {iface}");
                 self.log(&name, "systemd", 1, &format!("Starting {desc}..."));
@@ -1034,6 +1194,26 @@ impl LinuxState {
             UnitKind::Ssh => {
                 // Stopping sshd keeps existing sessions on a real system too.
             }
+            UnitKind::OpenvpnServer(instance) => {
+                let pid = self.units.get(&name).map_or(0, |u| u.pid);
+                if let Some(server) = self.ovpn.remove(&instance) {
+                    self.log(
+                        &name,
+                        "openvpn",
+                        pid,
+                        &format!(
+                            "SIGTERM received, process exiting\nClosing TUN/TAP interface {}",
+                            server.dev
+                        ),
+                    );
+                }
+                self.log(
+                    &name,
+                    "systemd",
+                    1,
+                    &format!("Stopped OpenVPN service for {instance}."),
+                );
+            }
         }
         Outcome::default()
     }
@@ -1070,6 +1250,13 @@ impl LinuxState {
         }
         match kind {
             UnitKind::Ssh => Outcome::default(),
+            // Debian's openvpn-server@.service has no ExecReload.
+            UnitKind::OpenvpnServer(_) => Outcome::fail(
+                format!(
+                    "Failed to reload {name}: Job type reload is not applicable for unit {name}.\n"
+                ),
+                1,
+            ),
             UnitKind::WgQuick(iface) => {
                 let desc = format!("WireGuard via wg-quick(8) for {iface}");
                 self.log(&name, "systemd", 1, &format!("Reloading {desc}..."));
@@ -1151,6 +1338,7 @@ impl LinuxState {
         let link = format!("{link_dir}/{name}");
         let target = match kind {
             UnitKind::WgQuick(_) => "/lib/systemd/system/wg-quick@.service".to_string(),
+            UnitKind::OpenvpnServer(_) => "/lib/systemd/system/openvpn-server@.service".to_string(),
             _ => format!("/lib/systemd/system/{name}"),
         };
         if !changed {
@@ -1221,6 +1409,7 @@ impl PlatformState for LinuxState {
             .filter(|h| !h.is_empty())
             .unwrap_or_else(|| "localhost".into());
         self.wg.clear();
+        self.ovpn.clear();
         self.hostapd = None;
         self.journal.clear();
         self.boot();

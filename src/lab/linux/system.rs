@@ -59,6 +59,7 @@ fn unit_description(kind: &UnitKind) -> String {
         UnitKind::WgQuick(iface) => format!("WireGuard via wg-quick(8) for {iface}"),
         UnitKind::Hostapd => "Access point and authentication server for Wi-Fi and Ethernet".into(),
         UnitKind::Ssh => "OpenBSD Secure Shell server".into(),
+        UnitKind::OpenvpnServer(name) => format!("OpenVPN service for {name}"),
     }
 }
 
@@ -89,6 +90,7 @@ fn status_block(sh: &Shell, name: &str, kind: &UnitKind) -> (String, u32) {
     };
     let file = match kind {
         UnitKind::WgQuick(_) => "/lib/systemd/system/wg-quick@.service".to_string(),
+        UnitKind::OpenvpnServer(_) => "/lib/systemd/system/openvpn-server@.service".to_string(),
         _ => format!("/lib/systemd/system/{name}"),
     };
     let mut out = String::new();
