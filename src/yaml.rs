@@ -198,12 +198,19 @@ impl PositionIndex {
 /// A human-owned file as read: its text, and the position index built from it on first
 /// use. Most files are never pointed into (no finding), so the index, which costs as much
 /// as the parse itself, is only built for the files a message needs.
+///
+/// A long-lived process (the daemon) releases the texts once loading is over
+/// ([`SourceFile::release_text`]): 25 MB for a 10,000-switch inventory. A message that later
+/// needs a position reads the file again, and uses it only if its content is still the one
+/// parsed; otherwise the location names the file alone.
 #[derive(Debug)]
 pub struct SourceFile {
     /// Path as shown to the user.
     pub path: PathBuf,
-    /// The text, kept to build the index on demand.
-    text: String,
+    /// The text, kept to build the index on demand; None once released.
+    text: std::sync::Mutex<Option<String>>,
+    /// `content_hash` of the text, to recognise it when read again.
+    hash: u64,
     /// Positions of keys and scalars, built on first use.
     index: std::sync::OnceLock<PositionIndex>,
 }
@@ -211,21 +218,49 @@ pub struct SourceFile {
 impl SourceFile {
     /// A file with its text.
     pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> SourceFile {
+        let text = text.into();
         SourceFile {
             path: path.into(),
-            text: text.into(),
+            hash: crate::inventory::cache::content_hash(text.as_bytes()),
+            text: std::sync::Mutex::new(Some(text)),
             index: std::sync::OnceLock::new(),
         }
     }
 
-    /// The text as read.
-    pub fn text(&self) -> &str {
-        &self.text
+    /// The text as parsed: kept, or read again when released and still unchanged on disk.
+    pub fn text(&self) -> Option<String> {
+        let kept = match self.text.lock() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        kept.or_else(|| {
+            std::fs::read_to_string(&self.path)
+                .ok()
+                .filter(|text| crate::inventory::cache::content_hash(text.as_bytes()) == self.hash)
+        })
     }
 
-    /// The position index (built now if it was not yet).
+    /// Drop the kept text (positions are then found by reading the file again).
+    pub fn release_text(&self) {
+        match self.text.lock() {
+            Ok(mut guard) => *guard = None,
+            Err(poisoned) => *poisoned.into_inner() = None,
+        }
+    }
+
+    /// The position index (built now if it was not yet; empty when the text was released
+    /// and the file changed since).
     pub fn index(&self) -> &PositionIndex {
-        self.index.get_or_init(|| PositionIndex::build(&self.text))
+        self.index.get_or_init(|| {
+            let kept = match self.text.lock() {
+                Ok(guard) => guard.as_deref().map(PositionIndex::build),
+                Err(poisoned) => poisoned.into_inner().as_deref().map(PositionIndex::build),
+            };
+            kept.unwrap_or_else(|| match self.text() {
+                Some(text) => PositionIndex::build(&text),
+                None => PositionIndex::build(""),
+            })
+        })
     }
 
     /// Location of the node at `path` (or its nearest located ancestor).
@@ -239,9 +274,16 @@ impl SourceFile {
     /// True when some scalar of the file may hold a control character: only an escape in a
     /// double-quoted scalar, a block scalar (`|`, `>`) or a raw control character in the
     /// text can produce one. A cheap byte scan, so the injection guard indexes only the files
-    /// that need a closer look.
+    /// that need a closer look. (True for a released text: it cannot be scanned cheaply.)
     pub fn may_hold_control_characters(&self) -> bool {
-        let bytes = self.text.as_bytes();
+        let guard = match self.text.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let Some(text) = guard.as_deref() else {
+            return true;
+        };
+        let bytes = text.as_bytes();
         bytes.iter().enumerate().any(|(i, &b)| match b {
             b'\\' | b'|' | b'>' | b'\t' => true,
             b'\r' => bytes.get(i + 1) != Some(&b'\n'),
@@ -477,6 +519,33 @@ pub fn to_string<T: serde::Serialize>(value: &T) -> Result<String, String> {
 mod tests {
     use super::*;
     use serde::Deserialize;
+
+    #[test]
+    fn a_released_text_is_read_again_for_positions_while_the_file_is_unchanged() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let path = dir.path().join("sw.yml");
+        let text = "name: sw-01\nsite: hq\nvlan: users\n";
+        std::fs::write(&path, text).expect("write");
+        let kept = SourceFile::new(&path, text);
+        kept.release_text();
+        let location = kept.locate(&[PathSegment::Key("vlan".into())]);
+        assert_eq!((location.line, location.column), (3, 7));
+        assert_eq!(kept.text().as_deref(), Some(text));
+
+        // Edited since it was parsed: its positions would point at other values, so the
+        // location names the file alone.
+        let edited = SourceFile::new(&path, text);
+        edited.release_text();
+        std::fs::write(&path, "# moved\nname: sw-01\nsite: hq\nvlan: users\n").expect("write");
+        let location = edited.locate(&[PathSegment::Key("vlan".into())]);
+        assert_eq!((location.line, location.column), (0, 0));
+        assert_eq!(location.file, path);
+        assert_eq!(edited.text(), None);
+        assert!(
+            edited.may_hold_control_characters(),
+            "a released text cannot be scanned"
+        );
+    }
 
     #[derive(Debug, Deserialize)]
     struct Subnet {

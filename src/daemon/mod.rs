@@ -283,6 +283,10 @@ pub fn load_world(options: &DaemonOptions) -> Result<World, DaemonError> {
         .enumerate()
         .map(|(position, &i)| (inventory.assets[i].value.name.clone(), position))
         .collect();
+    // The daemon holds its inventory all day: the 25 MB of YAML text a 10,000-switch
+    // inventory was parsed from is only needed to point at a line, which can read the
+    // file again.
+    inventory.release_texts();
     Ok(World {
         inventory,
         resolver,

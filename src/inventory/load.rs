@@ -102,6 +102,23 @@ fn vocabulary_words() -> &'static [&'static str] {
 }
 
 impl Inventory {
+    /// Drop the text every file was parsed from (see [`SourceFile::release_text`]): for
+    /// processes that keep an inventory loaded for hours. A later message that needs a
+    /// position reads its file again.
+    pub fn release_texts(&self) {
+        self.settings.origin.file.release_text();
+        self.defaults.origin.file.release_text();
+        for site in &self.sites {
+            site.origin.file.release_text();
+        }
+        for group in self.groups.values() {
+            group.origin.file.release_text();
+        }
+        for asset in &self.assets {
+            asset.origin.file.release_text();
+        }
+    }
+
     /// Read the inventory at `root`. Every file is read even when an earlier one fails, so
     /// one run reports every problem. Files unchanged since a previous load come from the
     /// parse cache in `state/cache/` (see [`cache`]), which this load then brings up to date

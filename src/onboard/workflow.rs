@@ -1517,7 +1517,7 @@ pub fn retired_path(root: &Path, name: &str) -> PathBuf {
 /// The asset as retired: what it held moves into its `retired` record.
 fn retire(asset: &Asset, reason: Option<&str>) -> Asset {
     let mut retired = asset.clone();
-    retired.retired = Some(crate::inventory::model::Retirement {
+    retired.retired = Some(Box::new(crate::inventory::model::Retirement {
         date: today(),
         reason: reason.map(str::to_string),
         address: retired.address.take(),
@@ -1531,7 +1531,7 @@ fn retire(asset: &Asset, reason: Option<&str>) -> Asset {
             .vpn_client
             .take()
             .map(|c| format!("{} {}", c.gateway, c.address)),
-    });
+    }));
     retired.wifi.clear();
     retired.monitoring = None;
     retired
@@ -1571,7 +1571,7 @@ fn archive_text(asset: &Asset) -> Result<String, String> {
 /// that introduce the next item, which stay with it).
 fn without_item(file: &SourceFile, index: usize, count: usize) -> Option<String> {
     use crate::yaml::PathSegment;
-    let text = file.text();
+    let text = file.text()?;
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     let start_line = |i: usize| -> Option<usize> {
         // Where the item's first key is (1-based line).
