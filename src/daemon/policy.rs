@@ -104,7 +104,7 @@ const DEFAULT_RETRY: Duration = Duration::from_secs(10);
 /// The levels of `monitoring:` that apply to `asset`, highest precedence first.
 fn levels<'a>(inventory: &'a Inventory, asset: &'a Located<Asset>) -> Vec<&'a MonitoringVars> {
     let mut levels = Vec::new();
-    levels.extend(asset.value.monitoring.as_ref());
+    levels.extend(asset.value.monitoring.as_deref());
     for group in &asset.value.groups {
         if let Some(found) = inventory.groups.get(group) {
             levels.extend(found.value.monitoring.as_ref());
@@ -440,7 +440,7 @@ pub fn validate(inventory: &Inventory) -> Diagnostics {
     }
     for asset in &inventory.assets {
         check(
-            asset.value.monitoring.as_ref(),
+            asset.value.monitoring.as_deref(),
             &format!("asset `{}`", asset.value.name),
         );
     }

@@ -483,10 +483,10 @@ pub struct Asset {
     pub connected_to: Option<PortRef>,
     /// Login credentials (references to secrets, never inline).
     #[serde(default)]
-    pub credentials: Option<Credentials>,
+    pub credentials: Option<Box<Credentials>>,
     /// SNMP profile.
     #[serde(default)]
-    pub snmp: Option<SnmpProfile>,
+    pub snmp: Option<Box<SnmpProfile>>,
     /// Template variables (highest precedence).
     #[serde(default)]
     pub vars: BTreeMap<String, serde_json::Value>,
@@ -501,24 +501,24 @@ pub struct Asset {
     pub ssids: Vec<Ssid>,
     /// VPN service (gateways).
     #[serde(default)]
-    pub vpn: Option<VpnService>,
+    pub vpn: Option<Box<VpnService>>,
     /// Login banner (multi-line by design).
     #[serde(default)]
     pub banner: Option<String>,
     /// Availability monitoring values, overriding its groups' and the defaults'.
     #[serde(default)]
-    pub monitoring: Option<MonitoringVars>,
+    pub monitoring: Option<Box<MonitoringVars>>,
     /// The SSIDs a workstation was given a Wi-Fi profile for (onboarding).
     #[serde(default)]
     pub wifi: Vec<String>,
     /// A workstation's remote-access VPN peer on a gateway: the gateway's configuration
     /// gains this peer, so onboarding never rewrites the gateway's file.
     #[serde(default)]
-    pub vpn_client: Option<VpnClient>,
+    pub vpn_client: Option<Box<VpnClient>>,
     /// Retired (offboarded): kept for fleet history, no longer configured, monitored or
     /// holding an address. What it held is kept here for the record.
     #[serde(default)]
-    pub retired: Option<Retirement>,
+    pub retired: Option<Box<Retirement>>,
 }
 
 impl Asset {

@@ -79,13 +79,13 @@ impl<'a> LevelView<'a> {
     }
     fn credentials(self) -> Option<&'a Credentials> {
         match self {
-            LevelView::Asset(asset) => asset.credentials.as_ref(),
+            LevelView::Asset(asset) => asset.credentials.as_deref(),
             LevelView::Group(group) => group.credentials.as_ref(),
         }
     }
     fn snmp(self) -> Option<&'a SnmpProfile> {
         match self {
-            LevelView::Asset(asset) => asset.snmp.as_ref(),
+            LevelView::Asset(asset) => asset.snmp.as_deref(),
             LevelView::Group(group) => group.snmp.as_ref(),
         }
     }
