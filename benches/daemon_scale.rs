@@ -296,19 +296,23 @@ async fn run(config: &Config) {
     // 3. The daemon.
     let daemon_log = dir.path().join("daemon.log");
     let mut daemon = Process {
-        child: Command::new(NETPARC_BIN)
-            .args(["daemon", "-i"])
-            .arg(&daemon_root)
-            .args(["--listen", DAEMON_LISTEN])
-            .stdout(Stdio::from(fs::File::create(&daemon_log).expect("log")))
-            .stderr(Stdio::from(
-                fs::File::options()
-                    .append(true)
-                    .open(&daemon_log)
-                    .expect("log"),
-            ))
-            .spawn()
-            .expect("netparc daemon starts"),
+        // `NETPARC_SCALE_DAEMON_BIN` runs another build as the daemon (one built with
+        // `--features system-allocator`, to compare allocators' RSS on the same load).
+        child: Command::new(
+            std::env::var_os("NETPARC_SCALE_DAEMON_BIN").unwrap_or_else(|| NETPARC_BIN.into()),
+        )
+        .args(["daemon", "-i"])
+        .arg(&daemon_root)
+        .args(["--listen", DAEMON_LISTEN])
+        .stdout(Stdio::from(fs::File::create(&daemon_log).expect("log")))
+        .stderr(Stdio::from(
+            fs::File::options()
+                .append(true)
+                .open(&daemon_log)
+                .expect("log"),
+        ))
+        .spawn()
+        .expect("netparc daemon starts"),
         what: "netparc daemon",
     };
     let daemon_started = Instant::now();

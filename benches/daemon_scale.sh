@@ -20,5 +20,5 @@ if ! command -v prometheus-blackbox-exporter >/dev/null || ! command -v promethe
         prometheus-blackbox-exporter prometheus-snmp-exporter
 fi
 # Each twin holds about three descriptors (SSH listener, SNMP socket, ...).
-ulimit -n 65536
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 exec cargo bench --bench daemon_scale
