@@ -123,6 +123,35 @@ fn unchanged_configuration_is_a_no_op_returning_its_revision() {
 }
 
 #[test]
+fn a_writer_whose_remembered_tip_is_stale_loses_nothing() {
+    // Two stores on one inventory: two writers, each remembering the tip it last wrote,
+    // as two netparc processes would.
+    let (root, first) = store();
+    let second = BackupStore::open(root.path()).expect("open");
+    first.save("sw1", &config("sw1", 1), "a").expect("save");
+    second.save("sw1", &config("sw1", 2), "b").expect("save");
+    // `first` still remembers sw1 at version 1, but the branch holds version 2: saving
+    // version 1 again is a change, not a no-op.
+    let again = first.save("sw1", &config("sw1", 1), "c").expect("save");
+    assert!(again.changed);
+    assert_eq!(commits(&first), 3);
+    // A commit from a stale tip is refused by the branch's compare-and-swap and rebuilt on
+    // the new one: the other writer's commit stays in the history.
+    let other = second.save("sw2", &config("sw2", 1), "d").expect("save");
+    let mine = first.save("sw3", &config("sw3", 1), "e").expect("save");
+    assert_eq!(commits(&first), 5);
+    let history = git(&first, &["rev-list", "refs/heads/main"]);
+    assert!(
+        history.contains(&other.id) && history.contains(&mine.id),
+        "{history}"
+    );
+    assert_eq!(
+        git(&first, &["ls-tree", "--name-only", "refs/heads/main"]),
+        "sw1.cfg\nsw2.cfg\nsw3.cfg"
+    );
+}
+
+#[test]
 fn a_change_makes_one_commit_touching_only_that_asset() {
     let (_root, store) = store();
     store.save("sw1", "hostname sw1\n", "a").expect("save");

@@ -135,10 +135,21 @@ impl Writer {
                     tickets,
                     results: None,
                 };
-                leader.results = Some(match self.commit_batch(&jobs) {
+                let results: Vec<Result<Revision, BackupError>> = match self.commit_batch(&jobs) {
                     Ok(revisions) => revisions.into_iter().map(Ok).collect(),
                     Err(error) => jobs.iter().map(|_| Err(error.clone())).collect(),
-                });
+                };
+                let committed = results
+                    .iter()
+                    .any(|result| result.as_ref().is_ok_and(|revision| revision.changed));
+                leader.results = Some(results);
+                // The callers have their backups and go on changing their devices; the
+                // housekeeping runs after, still as this process's writer so no batch
+                // races it.
+                leader.answer();
+                if committed {
+                    self.gc_auto();
+                }
                 drop(leader);
                 queue = lock(&self.queue);
                 continue;
@@ -155,8 +166,14 @@ impl Writer {
     fn commit_batch(&self, jobs: &[Job]) -> Result<Vec<Revision>, BackupError> {
         let _lock = FileLock::acquire(&self.lock_path, LOCK_TIMEOUT)?;
         let mut cache = lock(&self.cache);
-        for _ in 0..CAS_ATTEMPTS {
-            let tip = self.read_tip()?;
+        for attempt in 0..CAS_ATTEMPTS {
+            // Under the lock, the tip this process last wrote is the branch's unless git was
+            // used behind netparc's back: a commit catches that (the branch moves by
+            // compare-and-swap), so only a batch that commits nothing asks git first.
+            let (tip, asked) = match (&cache.tip, attempt) {
+                (Some(tip), 0) => (Some(tip.clone()), false),
+                _ => (self.read_tip()?, true),
+            };
             if cache.tip != tip {
                 *cache = Cache {
                     tree: match &tip {
@@ -169,6 +186,10 @@ impl Writer {
             }
             let plan = self.plan(jobs, &cache.tree, tip.as_deref());
             if plan.commits == 0 {
+                if !asked && self.read_tip()? != tip {
+                    cache.tip = None;
+                    continue;
+                }
                 self.mirror(jobs, &plan.outcomes);
                 return self.resolve(jobs, &plan.outcomes, &[], &mut cache);
             }
@@ -187,7 +208,6 @@ impl Writer {
                     .insert(path.clone(), ids[*mark - 1].clone());
             }
             self.mirror(jobs, &plan.outcomes);
-            self.gc_auto();
             return self.resolve(jobs, &plan.outcomes, &ids, &mut cache);
         }
         Err(BackupError::Contended {
@@ -473,8 +493,12 @@ impl Writer {
     }
 
     /// Let git pack loose objects when it judges it useful (thousands of saves make thousands
-    /// of objects). Foreground, under the lock: a detached gc would race the next batch.
+    /// of objects). Foreground, under the lock: a detached gc would race the next batch. Run
+    /// once a batch's callers have their answers, so none of them waits for it.
     fn gc_auto(&self) {
+        let Ok(_lock) = FileLock::acquire(&self.lock_path, LOCK_TIMEOUT) else {
+            return;
+        };
         let mut command = self.git.command();
         command
             .args(["-c", "gc.autoDetach=false", "gc", "--auto", "--quiet"])
@@ -517,16 +541,25 @@ struct Leader<'a> {
     results: Option<Vec<Result<Revision, BackupError>>>,
 }
 
-impl Drop for Leader<'_> {
-    fn drop(&mut self) {
+impl Leader<'_> {
+    /// Hand every job of the batch its result (an error for each the writer did not
+    /// answer), and wake the callers; this process stays the writer until dropped.
+    fn answer(&mut self) {
         let mut results = self.results.take().unwrap_or_default().into_iter();
         let mut queue = lock(&self.writer.queue);
-        for ticket in &self.tickets {
+        for ticket in std::mem::take(&mut self.tickets) {
             let result = results.next().unwrap_or(Err(BackupError::WriterFailed));
-            queue.done.insert(*ticket, result);
+            queue.done.insert(ticket, result);
         }
-        queue.writing = false;
         drop(queue);
+        self.writer.wake.notify_all();
+    }
+}
+
+impl Drop for Leader<'_> {
+    fn drop(&mut self) {
+        self.answer();
+        lock(&self.writer.queue).writing = false;
         self.writer.wake.notify_all();
     }
 }
