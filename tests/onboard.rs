@@ -13,11 +13,11 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-fn quiet() -> EventSink {
+pub(crate) fn quiet() -> EventSink {
     Arc::new(|_| {})
 }
 
-fn lab() -> Options {
+pub(crate) fn lab() -> Options {
     Options {
         lab: true,
         ..Options::default()
@@ -45,7 +45,7 @@ fn request(name: &str, mac: &str) -> Request {
 /// DHCP configurations and what the twins saved. Run logs, transcripts, backups, caches
 /// and locks are history, not state; the secrets store is compared by its entries (age
 /// encrypts with fresh randomness each time).
-fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+pub(crate) fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
@@ -101,7 +101,7 @@ fn history(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 }
 
 /// The paths whose content differs between two snapshots (readable in a failure).
-fn differences(
+pub(crate) fn differences(
     before: &BTreeMap<PathBuf, Vec<u8>>,
     after: &BTreeMap<PathBuf, Vec<u8>>,
 ) -> Vec<String> {
@@ -115,7 +115,7 @@ fn differences(
         .collect()
 }
 
-fn vault_names(root: &Path) -> Vec<String> {
+pub(crate) fn vault_names(root: &Path) -> Vec<String> {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_netparc"))
         .args(["secrets", "-i"])
         .arg(root)
@@ -181,7 +181,7 @@ fn interface_block<'a>(config: &'a str, name: &str) -> &'a str {
     &rest[..end]
 }
 
-async fn onboard(hq: &Hq, request: &Request, options: &Options) -> Report {
+pub(crate) async fn onboard(hq: &Hq, request: &Request, options: &Options) -> Report {
     workflow::onboard(&hq.root(), request, options, quiet())
         .await
         .unwrap_or_else(|found| panic!("onboarding refused: {found:?}"))

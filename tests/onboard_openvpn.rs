@@ -7,27 +7,15 @@
 //! vault, refuses before any change. Plus the PKI the gateway and the profile load,
 //! checked with OpenSSL.
 
+use crate::onboard::{differences, lab, onboard, quiet, snapshot, vault_names};
 use crate::playbook::Hq;
 use netparc::onboard::request::Request;
 use netparc::onboard::workflow::{self, Options, Outcome, Report};
-use netparc::playbook::engine::EventSink;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 
 const GATEWAY: &str = "vpn-lyon-01";
-
-fn quiet() -> EventSink {
-    Arc::new(|_| {})
-}
-
-fn lab() -> Options {
-    Options {
-        lab: true,
-        ..Options::default()
-    }
-}
 
 fn request(name: &str, mac: &str, port: Option<&str>) -> Request {
     Request {
@@ -46,53 +34,6 @@ fn request(name: &str, mac: &str, port: Option<&str>) -> Request {
     }
 }
 
-/// Every file that is state (not history), by path (see `onboard::snapshot`).
-fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            let relative = path.strip_prefix(root).unwrap().to_path_buf();
-            let text = relative.to_string_lossy().to_string();
-            let history = [
-                "state/runs",
-                "state/transcripts",
-                "state/backups",
-                "state/cache",
-                "state/assets",
-                "state/lab/boots",
-                "state/lab/known_hosts",
-                "state/lab/host-keys",
-                "secrets.age",
-            ];
-            if history.iter().any(|h| text.starts_with(h)) || text.ends_with(".lock") {
-                continue;
-            }
-            if path.is_dir() {
-                walk(root, &path, out);
-            } else {
-                out.insert(relative, std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(root, root, &mut out);
-    out
-}
-
-fn differences(
-    before: &BTreeMap<PathBuf, Vec<u8>>,
-    after: &BTreeMap<PathBuf, Vec<u8>>,
-) -> Vec<String> {
-    let mut paths: Vec<&PathBuf> = before.keys().chain(after.keys()).collect();
-    paths.sort();
-    paths.dedup();
-    paths
-        .into_iter()
-        .filter(|p| before.get(*p) != after.get(*p))
-        .map(|p| p.display().to_string())
-        .collect()
-}
-
 fn netparc(root: &Path, args: &[&str]) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_netparc"))
         .args(["secrets", "-i"])
@@ -102,13 +43,6 @@ fn netparc(root: &Path, args: &[&str]) -> String {
         .unwrap();
     assert!(output.status.success(), "{output:?}");
     String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn vault_names(root: &Path) -> Vec<String> {
-    netparc(root, &["list"])
-        .lines()
-        .map(str::to_string)
-        .collect()
 }
 
 fn secret(root: &Path, name: &str) -> String {
@@ -138,12 +72,6 @@ fn twin_files(root: &Path, device: &str) -> BTreeMap<String, String> {
 
 fn ccd(name: &str) -> String {
     format!("{}/openvpn/server/{GATEWAY}/ccd/{name}", "\u{2f}etc")
-}
-
-async fn onboard(hq: &Hq, request: &Request, options: &Options) -> Report {
-    workflow::onboard(&hq.root(), request, options, quiet())
-        .await
-        .unwrap_or_else(|found| panic!("onboarding refused: {found:?}"))
 }
 
 /// The index the gateway's tunnel interface had before and after the change.

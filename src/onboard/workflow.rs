@@ -1404,15 +1404,15 @@ fn file_stem(text: &str) -> String {
         .collect()
 }
 
-/// The client's WireGuard profile, from `templates/vpn/wireguard-client.tera`.
-fn wireguard_profile(
+/// A VPN client profile rendered from `template` with the gateway's site and variables,
+/// the inventory's name, and the `peer` and `gateway` objects the template documents.
+fn client_profile(
     inventory: &Inventory,
     gateway: &Located<Asset>,
-    service: &crate::inventory::model::VpnService,
+    template: &str,
     name: &str,
-    address: IpAddr,
-    pair: &super::wgkeys::WgKeyPair,
-    psk: &Secret,
+    peer: serde_json::Value,
+    gateway_fields: serde_json::Value,
 ) -> Result<String, String> {
     let templates = crate::check::load_templates(inventory).map_err(|found| {
         found
@@ -1434,23 +1434,43 @@ fn wireguard_profile(
         },
         "site": site,
         "vars": vars,
-        "peer": {
+        "peer": peer,
+        "gateway": gateway_fields,
+    });
+    templates
+        .render(template, name, &context)
+        .map_err(|d| d.message)
+}
+
+/// The client's WireGuard profile, from `templates/vpn/wireguard-client.tera`.
+fn wireguard_profile(
+    inventory: &Inventory,
+    gateway: &Located<Asset>,
+    service: &crate::inventory::model::VpnService,
+    name: &str,
+    address: IpAddr,
+    pair: &super::wgkeys::WgKeyPair,
+    psk: &Secret,
+) -> Result<String, String> {
+    client_profile(
+        inventory,
+        gateway,
+        "vpn/wireguard-client.tera",
+        name,
+        serde_json::json!({
             "name": name,
             "address": address,
             "private_key": pair.private_key().expose(),
             "preshared_key": psk.expose(),
-        },
-        "gateway": {
+        }),
+        serde_json::json!({
             "name": gateway.value.name,
             "endpoint": service.endpoint,
             "public_key": service.public_key,
             "tunnel_address": service.tunnel_address,
             "routes": service.routes,
-        },
-    });
-    templates
-        .render("vpn/wireguard-client.tera", name, &context)
-        .map_err(|d| d.message)
+        }),
+    )
 }
 
 /// The client's inline OpenVPN profile (`.ovpn`), from `templates/vpn/openvpn-client.tera`.
@@ -1462,49 +1482,31 @@ fn openvpn_profile(
     client: &OpenVpnClient,
     tls_crypt: Option<&Secret>,
 ) -> Result<String, String> {
-    let templates = crate::check::load_templates(inventory).map_err(|found| {
-        found
-            .iter()
-            .map(|d| d.message.clone())
-            .collect::<Vec<_>>()
-            .join("; ")
-    })?;
-    let site = inventory
-        .site(&gateway.value.site)
-        .map(|s| serde_json::to_value(&s.value).unwrap_or_default())
-        .unwrap_or_default();
-    let vars = serde_json::to_value(crate::inventory::vars::merged_vars(inventory, gateway))
-        .unwrap_or_default();
     let endpoint = service.endpoint.clone().ok_or_else(|| {
         format!(
             "`{}` has no vpn.endpoint for clients to dial",
             gateway.value.name
         )
     })?;
-    let context = serde_json::json!({
-        "inventory": {
-            "name": inventory.settings.value.name,
-            "description": inventory.settings.value.description,
-        },
-        "site": site,
-        "vars": vars,
-        "peer": {
+    client_profile(
+        inventory,
+        gateway,
+        "vpn/openvpn-client.tera",
+        name,
+        serde_json::json!({
             "name": name,
             "cert": client.issued.cert_pem,
             "key": client.issued.key_pem.expose(),
-        },
-        "gateway": {
+        }),
+        serde_json::json!({
             "name": gateway.value.name,
             "endpoint": endpoint,
             "proto": service.proto,
             "ca": client.ca.cert_pem,
             "tls_crypt": tls_crypt.map(Secret::expose),
             "routes": service.routes,
-        },
-    });
-    templates
-        .render("vpn/openvpn-client.tera", name, &context)
-        .map_err(|d| d.message)
+        }),
+    )
 }
 
 /// Where retired assets are archived.
