@@ -604,6 +604,24 @@ fn openvpn_gateway_mistakes_are_reported_with_their_place() {
         ),
         "{text}"
     );
+    // A CRL a few days from its next update: OpenVPN would soon refuse every client.
+    let hq = Hq::new();
+    let root = hq.root();
+    let ca = std::fs::read_to_string(root.join("pki/vpn-lyon-01-ca.crt")).unwrap();
+    let key = netparc::secrets::Secret::new(secret(&root, "vpn/lyon-ca-key").trim_end());
+    let today = netparc::inventory::date::Date::today();
+    let issued = netparc::inventory::date::Date::from_days_since_epoch(
+        today.days_since_epoch() - netparc::pki::CRL_DAYS + 10,
+    );
+    let expiring = netparc::pki::sign_crl(&ca, &key, &[], 7, issued).unwrap();
+    std::fs::write(root.join("pki/vpn-lyon-01-crl.pem"), expiring).unwrap();
+    let (ok, text) = check(&root);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("warning[inventory.openvpn-crl-expiring]: the CRL pki/vpn-lyon-01-crl.pem of OpenVPN gateway `vpn-lyon-01` expires on ")
+            && text.contains("after that OpenVPN refuses every client"),
+        "{text}"
+    );
     // A workstation on the OpenVPN gateway without a certificate.
     let hq = Hq::new();
     let root = hq.root();

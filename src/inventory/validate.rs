@@ -6,6 +6,9 @@ use crate::diag::{Diagnostic, Diagnostics, did_you_mean};
 use crate::ypath;
 use std::collections::HashMap;
 
+/// A CRL this close to its next update is reported: past it, OpenVPN refuses every client.
+const CRL_EXPIRY_WARNING_DAYS: i64 = 30;
+
 /// Platforms netparc has (or will have) a driver for.
 pub const PLATFORMS: [&str; 2] = ["ios", "linux"];
 
@@ -185,8 +188,8 @@ pub fn check_openvpn_gateway(
     };
     match (read(&crl), &ca_pem) {
         (Ok(pem), Some(ca)) => {
-            if let Err(problem) = crate::pki::read_crl(&pem, ca) {
-                diagnostics.push(
+            match crate::pki::read_crl(&pem, ca) {
+                Err(problem) => diagnostics.push(
                     Diagnostic::error(
                         "inventory.openvpn-bad-crl",
                         format!("the CRL {crl} of OpenVPN gateway `{}`: {problem}", a.name),
@@ -194,7 +197,29 @@ pub fn check_openvpn_gateway(
                     .at(crl_at)
                     .asset(&a.name)
                     .field("vpn.crl"),
-                );
+                ),
+                // OpenVPN refuses every client once the CRL it checks is past its next
+                // update: the whole VPN stops, not one user.
+                Ok(info) => {
+                    if let Some(next) = info.next_update
+                        && crate::inventory::date::Date::today().days_until(next)
+                            < CRL_EXPIRY_WARNING_DAYS
+                    {
+                        diagnostics.push(
+                            Diagnostic::warning(
+                                "inventory.openvpn-crl-expiring",
+                                format!(
+                                    "the CRL {crl} of OpenVPN gateway `{}` expires on {next}: after that OpenVPN refuses every client",
+                                    a.name
+                                ),
+                            )
+                            .at(crl_at)
+                            .asset(&a.name)
+                            .field("vpn.crl")
+                            .hint("the next onboarding or offboarding at this gateway signs a new CRL, valid ten years"),
+                        );
+                    }
+                }
             }
         }
         (Err(_), _) => diagnostics.push(
