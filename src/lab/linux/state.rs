@@ -946,6 +946,21 @@ impl LinuxState {
         })
     }
 
+    /// A unit whose main process exited with an error while starting: marked failed, the
+    /// journal says so as systemd would, and the caller gets `job_failed`'s message.
+    fn start_failed(&mut self, name: &str, desc: &str, lines: &[String]) -> Outcome {
+        self.unit_entry(name).state = UnitState::Failed;
+        self.log(
+            name,
+            "systemd",
+            1,
+            &format!(
+                "{name}: Main process exited, code=exited, status=1/FAILURE\n{name}: Failed with result 'exit-code'.\nFailed to start {desc}."
+            ),
+        );
+        self.job_failed(name, lines)
+    }
+
     fn job_failed(&self, name: &str, detail: &[String]) -> Outcome {
         let mut err = format!(
             "Job for {name} failed because the control process exited with error code.\nSee \"systemctl status {name}\" and \"journalctl -xeu {name}\" for details.\n"
@@ -1034,16 +1049,7 @@ impl LinuxState {
                             pid,
                             &format!("{message}\nExiting due to fatal error"),
                         );
-                        self.unit_entry(&name).state = UnitState::Failed;
-                        self.log(
-                            &name,
-                            "systemd",
-                            1,
-                            &format!(
-                                "{name}: Main process exited, code=exited, status=1/FAILURE\n{name}: Failed with result 'exit-code'.\nFailed to start {desc}."
-                            ),
-                        );
-                        self.job_failed(&name, &lines)
+                        self.start_failed(&name, &desc, &lines)
                     }
                 }
             }
@@ -1064,16 +1070,7 @@ impl LinuxState {
                     self.log(&name, "systemd", 1, &format!("Finished {desc}."));
                     Outcome::default()
                 } else {
-                    self.unit_entry(&name).state = UnitState::Failed;
-                    self.log(
-                        &name,
-                        "systemd",
-                        1,
-                        &format!(
-                            "{name}: Main process exited, code=exited, status=1/FAILURE\n{name}: Failed with result 'exit-code'.\nFailed to start {desc}."
-                        ),
-                    );
-                    self.job_failed(&name, &lines)
+                    self.start_failed(&name, &desc, &lines)
                 }
             }
             UnitKind::Hostapd => {
