@@ -39,6 +39,12 @@ const DURABLE: &str = "core.fsync=committed";
 /// ten single-device commits otherwise costs thirty fsyncs.
 const DURABLE_BATCH: &str = "core.fsyncMethod=batch";
 
+/// How long the writer waits without a new save before it commits (see `Writer::linger`).
+const LINGER_QUIET: Duration = Duration::from_millis(3);
+
+/// The longest the writer lingers before committing what it has.
+const LINGER_MAX: Duration = Duration::from_millis(30);
+
 /// Attempts at moving the branch when something else moved it meanwhile.
 const CAS_ATTEMPTS: usize = 3;
 
@@ -86,6 +92,8 @@ pub(super) struct Writer {
     identity: String,
     queue: Mutex<Queue>,
     wake: Condvar,
+    /// Signalled when a save joins the queue.
+    arrived: Condvar,
     cache: Mutex<Cache>,
 }
 
@@ -111,6 +119,7 @@ impl Writer {
             identity,
             queue: Mutex::default(),
             wake: Condvar::new(),
+            arrived: Condvar::new(),
             cache: Mutex::default(),
         }
     }
@@ -121,12 +130,15 @@ impl Writer {
         let ticket = queue.next;
         queue.next += 1;
         queue.pending.push((ticket, job));
+        // A leader lingering for company hears of each arrival.
+        self.arrived.notify_all();
         loop {
             if let Some(result) = queue.done.remove(&ticket) {
                 return result;
             }
             if !queue.writing {
                 queue.writing = true;
+                queue = self.linger(queue);
                 let batch = std::mem::take(&mut queue.pending);
                 drop(queue);
                 let (tickets, jobs): (Vec<u64>, Vec<Job>) = batch.into_iter().unzip();
@@ -135,6 +147,7 @@ impl Writer {
                     tickets,
                     results: None,
                 };
+                let started = Instant::now();
                 let results: Vec<Result<Revision, BackupError>> = match self.commit_batch(&jobs) {
                     Ok(revisions) => revisions.into_iter().map(Ok).collect(),
                     Err(error) => jobs.iter().map(|_| Err(error.clone())).collect(),
@@ -142,6 +155,11 @@ impl Writer {
                 let committed = results
                     .iter()
                     .any(|result| result.as_ref().is_ok_and(|revision| revision.changed));
+                tracing::debug!(
+                    saves = jobs.len(),
+                    ms = started.elapsed().as_millis() as u64,
+                    "backup batch committed"
+                );
                 leader.results = Some(results);
                 // The callers have their backups and go on changing their devices; the
                 // housekeeping runs after, still as this process's writer so no batch
@@ -158,6 +176,28 @@ impl Writer {
                 .wake
                 .wait(queue)
                 .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// Wait, as the writer about to commit, while saves keep arriving: devices of a run reach
+    /// their backup within milliseconds of each other, and each commit costs its fsyncs
+    /// (≈ 10–20 ms), so a first device committed alone makes all the others wait for two.
+    /// Stops after a quiet `LINGER_QUIET` or `LINGER_MAX` in all.
+    fn linger<'q>(&self, mut queue: MutexGuard<'q, Queue>) -> MutexGuard<'q, Queue> {
+        let start = Instant::now();
+        loop {
+            let before = queue.pending.len();
+            let Some(left) = LINGER_MAX.checked_sub(start.elapsed()) else {
+                return queue;
+            };
+            let (guard, _) = self
+                .arrived
+                .wait_timeout(queue, LINGER_QUIET.min(left))
+                .unwrap_or_else(PoisonError::into_inner);
+            queue = guard;
+            if queue.pending.len() == before {
+                return queue;
+            }
         }
     }
 
