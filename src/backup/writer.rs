@@ -1,9 +1,9 @@
 //! The write path: one writer per process and one per repository across processes.
 //!
 //! `save` calls from any number of threads join a queue; the first caller that finds no
-//! writer at work becomes the writer for everything queued so far (group commit), so 1,000
-//! concurrent saves cost a handful of git processes, while each device still gets its own
-//! commit. The writer holds `state/backups.lock` (`flock`) while it commits, so a daemon and
+//! writer at work becomes the writer, lingers while saves keep arriving (a few
+//! milliseconds), then commits everything queued (group commit), so 1,000 concurrent saves
+//! cost a handful of git processes, while each device still gets its own commit. The writer holds `state/backups.lock` (`flock`) while it commits, so a daemon and
 //! a technician's run never interleave; the branch is moved by one `update-ref`
 //! transaction that names the tip it started from (compare-and-swap), so a commit made
 //! behind netparc's back is never lost either.
