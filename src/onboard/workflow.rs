@@ -1286,14 +1286,7 @@ fn issue_files(
     let mut qr_terminal = None;
     if let (Some((gateway_name, address)), Some(VpnKeys::OpenVpn(client))) = (&placement.vpn, keys)
     {
-        let gateway = inventory
-            .asset(gateway_name)
-            .ok_or_else(|| format!("no gateway `{gateway_name}`"))?;
-        let service = gateway
-            .value
-            .vpn
-            .as_ref()
-            .ok_or_else(|| format!("`{gateway_name}` has no vpn section"))?;
+        let (gateway, service) = gateway_service(inventory, gateway_name)?;
         let tls_crypt = match &service.tls_crypt {
             Some(reference) => Some(resolver.resolve(reference).map_err(|e| e.to_string())?),
             None => None,
@@ -1320,14 +1313,7 @@ fn issue_files(
     if let (Some((gateway_name, address)), Some(VpnKeys::WireGuard(pair, psk))) =
         (&placement.vpn, keys)
     {
-        let gateway = inventory
-            .asset(gateway_name)
-            .ok_or_else(|| format!("no gateway `{gateway_name}`"))?;
-        let service = gateway
-            .value
-            .vpn
-            .as_ref()
-            .ok_or_else(|| format!("`{gateway_name}` has no vpn section"))?;
+        let (gateway, service) = gateway_service(inventory, gateway_name)?;
         let conf = wireguard_profile(
             inventory,
             gateway,
@@ -1402,6 +1388,22 @@ fn file_stem(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect()
+}
+
+/// The VPN gateway `name` and its `vpn` section.
+fn gateway_service<'a>(
+    inventory: &'a Inventory,
+    name: &str,
+) -> Result<(&'a Located<Asset>, &'a crate::inventory::model::VpnService), String> {
+    let gateway = inventory
+        .asset(name)
+        .ok_or_else(|| format!("no gateway `{name}`"))?;
+    let service = gateway
+        .value
+        .vpn
+        .as_deref()
+        .ok_or_else(|| format!("`{name}` has no vpn section"))?;
+    Ok((gateway, service))
 }
 
 /// A VPN client profile rendered from `template` with the gateway's site and variables,
