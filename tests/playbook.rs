@@ -321,6 +321,43 @@ async fn check_mode_leaves_running_and_startup_byte_identical() {
     bench.access.close().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_that_cannot_be_stored_stops_the_push_before_any_change() {
+    let hq = Hq::new();
+    let bench = Bench::start(&hq, "sw-hq-02", true).await;
+    // A first push creates the store (with the factory configuration) and provisions the
+    // device, whose running configuration is then no backup yet; then git can no longer
+    // write a pack into the store.
+    let playbook = hq.write_playbook("push.yml", &small_playbook("  - push: {}\n"));
+    let first = bench.run(&playbook, RunOptions::default()).await;
+    assert_eq!(status_of(&first, "sw-hq-02"), Status::Changed, "{first:#?}");
+    let template = hq.dir.path().join("templates/ios/access-switch.tera");
+    let text = std::fs::read_to_string(&template).unwrap();
+    std::fs::write(
+        &template,
+        text.replace("no ip routing\n", "no ip routing\nvlan 3999\n"),
+    )
+    .unwrap();
+    let packs = hq.root().join("state/backups/.git/objects/pack");
+    std::fs::remove_dir_all(&packs).unwrap();
+    std::fs::write(&packs, "not a folder\n").unwrap();
+    let before = bench.ios_configs("sw-hq-02");
+    let report = bench.run(&playbook, RunOptions::default()).await;
+    assert_eq!(
+        status_of(&report, "sw-hq-02"),
+        Status::Failed,
+        "{report:#?}"
+    );
+    let reason = reason_of(&report, "sw-hq-02");
+    assert!(reason.contains("cannot store the backup"), "{reason}");
+    assert_eq!(
+        bench.ios_configs("sw-hq-02"),
+        before,
+        "the device changed without a stored backup"
+    );
+    bench.access.close().await;
+}
+
 fn small_playbook(steps: &str) -> String {
     format!(
         "name: test\ntargets: \"sw-hq-02\"\nchange:\n  requested_by: a\n  reason: b\n  expected_return: c\n  risks: d\n  resources: e\n  responsible: f\n  relations: []\nsteps:\n{steps}"
