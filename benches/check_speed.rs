@@ -48,6 +48,8 @@
 //! Figures are printed (as Markdown rows, for docs/benchmarks.md); nothing is asserted on
 //! time. `NETPARC_BENCH_KEEP=1` keeps the generated inventory for profiling.
 
+#[path = "common/knobs.rs"]
+mod knobs;
 use netparc::check::{check, load_templates, open_resolver};
 use netparc::intent::{CachedResolver, ContextBase, asset_context, render_selected, template_name};
 use netparc::inventory::cache::cache_file;
@@ -310,13 +312,7 @@ struct Config {
 
 impl Config {
     fn from_env() -> Config {
-        let number = |name: &str, default: usize| {
-            std::env::var(name)
-                .ok()
-                .and_then(|v| v.trim().replace('_', "").parse().ok())
-                .filter(|n: &usize| *n > 0)
-                .unwrap_or(default)
-        };
+        let number = knobs::positive;
         let mix = match std::env::var("NETPARC_BENCH_MIX").as_deref() {
             Err(_) | Ok("" | "heavy") => Mix::Heavy,
             Ok("fleet") => Mix::Fleet,

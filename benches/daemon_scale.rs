@@ -31,6 +31,8 @@
 #[path = "common/inventory.rs"]
 mod inventory;
 
+#[path = "common/knobs.rs"]
+mod knobs;
 use inventory::{Mix, generate};
 use std::collections::BTreeMap;
 use std::fs;
@@ -61,12 +63,7 @@ struct Config {
 
 impl Config {
     fn from_env() -> Config {
-        let number = |name: &str, default: usize| {
-            std::env::var(name)
-                .ok()
-                .and_then(|v| v.trim().replace('_', "").parse().ok())
-                .unwrap_or(default)
-        };
+        let number = |name: &str, default: usize| knobs::count(name).unwrap_or(default);
         Config {
             assets: number("NETPARC_SCALE_ASSETS", 10_000).max(20),
             interval: number("NETPARC_SCALE_INTERVAL", 30).max(1) as u64,

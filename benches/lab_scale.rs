@@ -45,6 +45,8 @@
 #[path = "common/inventory.rs"]
 mod inventory;
 
+#[path = "common/knobs.rs"]
+mod knobs;
 use async_snmp::{Client, MasterKeys, Retry, UsmConfig, Value};
 use inventory::{Mix, Rng, generate};
 use netparc::check::open_resolver;
@@ -134,13 +136,7 @@ struct Config {
 
 impl Config {
     fn from_env() -> Config {
-        let number = |name: &str, default: usize| {
-            std::env::var(name)
-                .ok()
-                .and_then(|v| v.trim().replace('_', "").parse().ok())
-                .filter(|n: &usize| *n > 0)
-                .unwrap_or(default)
-        };
+        let number = knobs::positive;
         let sample = number("NETPARC_LAB_SSH_SAMPLE", 50);
         Config {
             assets: number("NETPARC_LAB_ASSETS", 1_000).max(20),

@@ -23,6 +23,8 @@
 //! Markdown for docs/benchmarks.md. Run with `benches/probe_speed.sh` (installs fping and
 //! pysnmp, builds in release).
 
+#[path = "common/knobs.rs"]
+mod knobs;
 use async_snmp::{Auth, Client, Oid, Retry};
 use netparc::check::open_resolver;
 use netparc::inventory::{Inventory, Selector};
@@ -47,13 +49,7 @@ const SYSTEM_GROUP: [[u32; 9]; 6] = [
     [1, 3, 6, 1, 2, 1, 1, 6, 0],
 ];
 
-fn number(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.trim().replace('_', "").parse().ok())
-        .filter(|n: &usize| *n > 0)
-        .unwrap_or(default)
-}
+use knobs::positive as number;
 
 struct Timing {
     min: Duration,

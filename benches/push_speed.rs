@@ -66,6 +66,8 @@
 #[path = "common/inventory.rs"]
 mod inventory;
 
+#[path = "common/knobs.rs"]
+mod knobs;
 use inventory::{Mix, generate};
 use netparc::access::{Access, AccessOptions};
 use netparc::check::{load_templates, open_resolver};
@@ -179,13 +181,7 @@ struct Config {
 
 impl Config {
     fn from_env() -> Config {
-        let number = |name: &str, default: usize| {
-            std::env::var(name)
-                .ok()
-                .and_then(|v| v.trim().replace('_', "").parse().ok())
-                .filter(|n: &usize| *n > 0)
-                .unwrap_or(default)
-        };
+        let number = knobs::positive;
         let flag = |name: &str, default: bool| {
             std::env::var(name).map_or(default, |v| !matches!(v.trim(), "0" | "" | "no"))
         };
