@@ -79,24 +79,35 @@ pub(crate) fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 
 /// What `snapshot` leaves out as history: run reports, transcripts, recorded states.
 fn history(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let out: Vec<(PathBuf, Vec<u8>)> = ["state/runs", "state/transcripts", "state/assets"]
+        .iter()
+        .flat_map(|folder| all_files(&root.join(folder)))
+        .map(|path| {
+            let bytes = std::fs::read(&path).unwrap();
+            (path, bytes)
+        })
+        .collect();
+    assert!(!out.is_empty(), "no run report or transcript was written");
+    out
+}
+
+/// Every file under `dir`, recursively.
+pub(crate) fn all_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    for folder in ["state/runs", "state/transcripts", "state/assets"] {
-        let mut stack = vec![root.join(folder)];
-        while let Some(dir) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else {
-                continue;
-            };
-            for entry in entries {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    stack.push(path);
-                } else {
-                    out.push((path.clone(), std::fs::read(&path).unwrap()));
-                }
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
             }
         }
     }
-    assert!(!out.is_empty(), "no run report or transcript was written");
     out
 }
 

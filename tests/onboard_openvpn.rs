@@ -7,12 +7,12 @@
 //! vault, refuses before any change. Plus the PKI the gateway and the profile load,
 //! checked with OpenSSL.
 
-use crate::onboard::{differences, lab, onboard, quiet, snapshot, vault_names};
+use crate::onboard::{all_files, differences, lab, onboard, quiet, snapshot, vault_names};
 use crate::playbook::Hq;
 use netparc::onboard::request::Request;
 use netparc::onboard::workflow::{self, Options, Outcome, Report};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 const GATEWAY: &str = "vpn-lyon-01";
@@ -114,26 +114,6 @@ fn inline(text: &str, tag: &str) -> String {
         + 3;
     let end = text.find(&format!("</{tag}>")).unwrap();
     text[start..end].to_string()
-}
-
-/// Every file under `dir`, recursively.
-fn all_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                out.push(path);
-            }
-        }
-    }
-    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
