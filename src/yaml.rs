@@ -207,44 +207,54 @@ impl PositionIndex {
 pub struct SourceFile {
     /// Path as shown to the user.
     pub path: PathBuf,
-    /// The text, kept to build the index on demand; None once released.
-    text: std::sync::Mutex<Option<String>>,
-    /// `content_hash` of the text, to recognise it when read again.
-    hash: u64,
+    /// The text, kept to build the index on demand, or what recognises it once released.
+    text: std::sync::Mutex<Kept>,
     /// Positions of keys and scalars, built on first use.
     index: std::sync::OnceLock<PositionIndex>,
+}
+
+/// A source file's text, or, once released, its `content_hash` (hashed only then: a
+/// short-lived process never pays for it).
+#[derive(Debug)]
+enum Kept {
+    Text(String),
+    Released { hash: u64 },
 }
 
 impl SourceFile {
     /// A file with its text.
     pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> SourceFile {
-        let text = text.into();
         SourceFile {
             path: path.into(),
-            hash: crate::inventory::cache::content_hash(text.as_bytes()),
-            text: std::sync::Mutex::new(Some(text)),
+            text: std::sync::Mutex::new(Kept::Text(text.into())),
             index: std::sync::OnceLock::new(),
         }
     }
 
+    fn kept(&self) -> std::sync::MutexGuard<'_, Kept> {
+        // The state is replaced whole: a panic elsewhere cannot leave it half-written.
+        self.text
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// The text as parsed: kept, or read again when released and still unchanged on disk.
     pub fn text(&self) -> Option<String> {
-        let kept = match self.text.lock() {
-            Ok(guard) => guard.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
+        let hash = match &*self.kept() {
+            Kept::Text(text) => return Some(text.clone()),
+            Kept::Released { hash } => *hash,
         };
-        kept.or_else(|| {
-            std::fs::read_to_string(&self.path)
-                .ok()
-                .filter(|text| crate::inventory::cache::content_hash(text.as_bytes()) == self.hash)
-        })
+        std::fs::read_to_string(&self.path)
+            .ok()
+            .filter(|text| crate::inventory::cache::content_hash(text.as_bytes()) == hash)
     }
 
     /// Drop the kept text (positions are then found by reading the file again).
     pub fn release_text(&self) {
-        match self.text.lock() {
-            Ok(mut guard) => *guard = None,
-            Err(poisoned) => *poisoned.into_inner() = None,
+        let mut kept = self.kept();
+        if let Kept::Text(text) = &*kept {
+            let hash = crate::inventory::cache::content_hash(text.as_bytes());
+            *kept = Kept::Released { hash };
         }
     }
 
@@ -252,14 +262,10 @@ impl SourceFile {
     /// and the file changed since).
     pub fn index(&self) -> &PositionIndex {
         self.index.get_or_init(|| {
-            let kept = match self.text.lock() {
-                Ok(guard) => guard.as_deref().map(PositionIndex::build),
-                Err(poisoned) => poisoned.into_inner().as_deref().map(PositionIndex::build),
-            };
-            kept.unwrap_or_else(|| match self.text() {
-                Some(text) => PositionIndex::build(&text),
-                None => PositionIndex::build(""),
-            })
+            if let Kept::Text(text) = &*self.kept() {
+                return PositionIndex::build(text);
+            }
+            PositionIndex::build(&self.text().unwrap_or_default())
         })
     }
 
@@ -276,11 +282,8 @@ impl SourceFile {
     /// text can produce one. A cheap byte scan, so the injection guard indexes only the files
     /// that need a closer look. (True for a released text: it cannot be scanned cheaply.)
     pub fn may_hold_control_characters(&self) -> bool {
-        let guard = match self.text.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        let Some(text) = guard.as_deref() else {
+        let kept = self.kept();
+        let Kept::Text(text) = &*kept else {
             return true;
         };
         let bytes = text.as_bytes();
