@@ -203,12 +203,7 @@ pub fn issue(
     server: bool,
 ) -> Result<Issued, String> {
     let issuer = issuer(ca_pem, ca_key)?;
-    let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)
-        .map_err(|e| format!("cannot generate a key pair: {e}"))?;
-    let mut params = CertificateParams::default();
-    let mut name = DistinguishedName::new();
-    name.push(DnType::CommonName, cn);
-    params.distinguished_name = name;
+    let (key, mut params) = key_and_params(cn)?;
     params.is_ca = IsCa::ExplicitNoCa;
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     params.extended_key_usages = vec![if server {
@@ -238,15 +233,21 @@ pub fn issue(
     })
 }
 
-/// A new self-signed CA (ECDSA P-256, CA:TRUE, keyCertSign + cRLSign) named `cn`: what a
-/// new OpenVPN gateway starts from. Returns the certificate PEM and the key.
-pub fn new_ca(cn: &str, days: u32, today: Date) -> Result<(String, Secret), String> {
+/// A fresh ECDSA P-256 key pair and certificate parameters whose subject is `CN=cn`.
+fn key_and_params(cn: &str) -> Result<(KeyPair, CertificateParams), String> {
     let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)
         .map_err(|e| format!("cannot generate a key pair: {e}"))?;
     let mut params = CertificateParams::default();
     let mut name = DistinguishedName::new();
     name.push(DnType::CommonName, cn);
     params.distinguished_name = name;
+    Ok((key, params))
+}
+
+/// A new self-signed CA (ECDSA P-256, CA:TRUE, keyCertSign + cRLSign) named `cn`: what a
+/// new OpenVPN gateway starts from. Returns the certificate PEM and the key.
+pub fn new_ca(cn: &str, days: u32, today: Date) -> Result<(String, Secret), String> {
+    let (key, mut params) = key_and_params(cn)?;
     params.is_ca = IsCa::Ca(rcgen::BasicConstraints::Constrained(0));
     params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     params.serial_number = Some(SerialNumber::from_slice(&random_serial()));
