@@ -1506,7 +1506,6 @@ fn openvpn_profile(
             "proto": service.proto,
             "ca": client.ca.cert_pem,
             "tls_crypt": tls_crypt.map(Secret::expose),
-            "routes": service.routes,
         }),
     )
 }
