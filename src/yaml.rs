@@ -9,6 +9,8 @@ use serde_saphyr::granit_parser::{Event, Parser};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+mod fast;
+
 /// One step of a path into a YAML document.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PathSegment {
@@ -351,12 +353,18 @@ pub fn parse<T: DeserializeOwned>(
     vocabulary: &[&str],
 ) -> Result<(Loaded<T>, Diagnostics), Diagnostics> {
     let mut unknown: Vec<YamlPath> = Vec::new();
-    let parsed = serde_saphyr::with_deserializer_from_str(text, |deserializer| {
-        serde_ignored::deserialize(deserializer, |path| unknown.push(ignored_path(&path)))
-    });
-    let value: T = match parsed {
-        Ok(value) => value,
-        Err(error) => return Err(yaml_error(&error, file).into()),
+    let value: T = match fast::parse(text, |path| unknown.push(ignored_path(&path))) {
+        Some(value) => value,
+        None => {
+            unknown.clear();
+            let parsed = serde_saphyr::with_deserializer_from_str(text, |deserializer| {
+                serde_ignored::deserialize(deserializer, |path| unknown.push(ignored_path(&path)))
+            });
+            match parsed {
+                Ok(value) => value,
+                Err(error) => return Err(yaml_error(&error, file).into()),
+            }
+        }
     };
     let loaded = Loaded {
         value,
