@@ -551,29 +551,49 @@ fn breakdown(
             .collect::<Vec<String>>()
     });
     row("load: read the YAML files", read, files.len());
-    // Typed parse as netparc::yaml::parse does it (serde-saphyr under serde_ignored), no index.
+    // Typed parse as netparc::yaml::parse does it (its fast path, serde-saphyr for what the
+    // fast path leaves), no index.
     fn typed<T: serde::de::DeserializeOwned>(text: &str) -> T {
+        netparc::yaml::parse::<T>(text, Path::new("bench.yml"), &[])
+            .expect("typed parse")
+            .0
+            .value
+    }
+    // The same with serde-saphyr for every file (what yaml::parse did before its fast path).
+    fn saphyr_only<T: serde::de::DeserializeOwned>(text: &str) -> T {
         serde_saphyr::with_deserializer_from_str(text, |d| serde_ignored::deserialize(d, |_| {}))
             .expect("typed parse")
     }
-    let (parse, _) = measure(reps, || {
-        let settings: Settings = typed(&texts[0]);
-        let defaults: GroupVars = typed(&texts[1]);
-        let groups: std::collections::BTreeMap<String, GroupVars> = typed(&texts[2]);
-        let sites: Vec<Site> = texts[3..3 + plans.len()].iter().map(|t| typed(t)).collect();
-        let mut count = 0;
-        for text in &texts[3 + plans.len()..] {
-            count += if root_is_sequence(text) {
-                typed::<Vec<Asset>>(text).len()
-            } else {
-                typed::<Asset>(text);
-                1
-            };
-        }
-        (settings, defaults, groups, sites, count)
-    });
+    macro_rules! parse_all {
+        ($parse:ident) => {
+            measure(reps, || {
+                let settings: Settings = $parse(&texts[0]);
+                let defaults: GroupVars = $parse(&texts[1]);
+                let groups: std::collections::BTreeMap<String, GroupVars> = $parse(&texts[2]);
+                let sites: Vec<Site> =
+                    texts[3..3 + plans.len()].iter().map(|t| $parse(t)).collect();
+                let mut count = 0;
+                for text in &texts[3 + plans.len()..] {
+                    count += if root_is_sequence(text) {
+                        $parse::<Vec<Asset>>(text).len()
+                    } else {
+                        $parse::<Asset>(text);
+                        1
+                    };
+                }
+                (settings, defaults, groups, sites, count)
+            })
+        };
+    }
+    let (parse, _) = parse_all!(typed);
     row(
-        "load: typed parse (serde-saphyr + serde_ignored)",
+        "load: typed parse (`yaml::parse`: fast path, serde-saphyr for the rest)",
+        parse,
+        files.len(),
+    );
+    let (parse, _) = parse_all!(saphyr_only);
+    row(
+        "load: typed parse, serde-saphyr for every file (variant: no fast path)",
         parse,
         files.len(),
     );
