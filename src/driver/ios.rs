@@ -11,16 +11,20 @@ use crate::secrets::Secret;
 use crate::transport::ssh::{Shell, SshSession};
 use crate::transport::transcript::Redactor;
 use regex::Regex;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 /// Any IOS prompt, as the last line of what was received: the hostname, an optional mode in
 /// parentheses, then `>` or `#`. Anchored at the end of the text so a line of output that
 /// merely contains `#` cannot end a read early. Used where the hostname may change (a
 /// `hostname` line in configuration mode) or is not known yet.
-static ANY_PROMPT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:^|\n)(?P<host>[A-Za-z0-9][A-Za-z0-9_.:/-]*)(?P<mode>\([A-Za-z0-9_. /-]*\))?(?P<level>[>#]) ?$")
-        .expect("valid prompt pattern")
+/// Shared, never cloned as a `Regex`: a cloned `Regex` starts with an empty cache, and
+/// rebuilding its lazy DFA on every line pushed was a measurable part of a device's time.
+static ANY_PROMPT: LazyLock<Arc<Regex>> = LazyLock::new(|| {
+    Arc::new(
+        Regex::new(r"(?:^|\n)(?P<host>[A-Za-z0-9][A-Za-z0-9_.:/-]*)(?P<mode>\([A-Za-z0-9_. /-]*\))?(?P<level>[>#]) ?$")
+            .expect("valid prompt pattern"),
+    )
 });
 
 /// The enable password question.
@@ -133,7 +137,7 @@ pub struct Ios {
     redactor: Redactor,
     /// The prompt pattern of the current hostname, compiled once per hostname (compiling
     /// it for every command was a measurable share of a push).
-    prompt_pattern: std::sync::Mutex<Option<(String, Regex)>>,
+    prompt_pattern: std::sync::Mutex<Option<(String, Arc<Regex>)>>,
 }
 
 /// Open the driver: find the prompt, become privileged, paging off.
@@ -216,7 +220,7 @@ impl Ios {
 
     /// The prompt pattern of the current hostname: safer than [`ANY_PROMPT`] for long
     /// outputs, where a line could look like a prompt by chance.
-    fn own_prompt(&self) -> Regex {
+    fn own_prompt(&self) -> Arc<Regex> {
         let mut cache = self
             .prompt_pattern
             .lock()
@@ -230,7 +234,7 @@ impl Ios {
             r"(?:^|\n){}(?:\([A-Za-z0-9_. /-]*\))?[>#] ?$",
             regex::escape(&self.prompt.host)
         ))
-        .unwrap_or_else(|_| ANY_PROMPT.clone());
+        .map_or_else(|_| ANY_PROMPT.clone(), Arc::new);
         *cache = Some((self.prompt.host.clone(), pattern.clone()));
         pattern
     }
