@@ -570,8 +570,10 @@ fn breakdown(
                 let settings: Settings = $parse(&texts[0]);
                 let defaults: GroupVars = $parse(&texts[1]);
                 let groups: std::collections::BTreeMap<String, GroupVars> = $parse(&texts[2]);
-                let sites: Vec<Site> =
-                    texts[3..3 + plans.len()].iter().map(|t| $parse(t)).collect();
+                let sites: Vec<Site> = texts[3..3 + plans.len()]
+                    .iter()
+                    .map(|t| $parse(t))
+                    .collect();
                 let mut count = 0;
                 for text in &texts[3 + plans.len()..] {
                     count += if root_is_sequence(text) {

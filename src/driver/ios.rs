@@ -39,7 +39,7 @@ static DESTINATION: LazyLock<Regex> =
 /// SNMP communities and v3 keys, Wi-Fi pre-shared keys): hidden in diffs, errors and the
 /// transcript even when the caller did not list the value. Hashed forms (`secret 9 $9$…`)
 /// are hidden too: a hash is still worth cracking.
-static SECRET_WORDS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+static SECRET_WORDS: LazyLock<Vec<Arc<Regex>>> = LazyLock::new(|| {
     // Anchored on the commands that carry them, at the start of a line (after indentation
     // and an optional diff marker), so prose such as "the secret was refused" is left alone.
     const START: &str = r"(?m)^[+\- ]?[ \t]*";
@@ -51,7 +51,7 @@ static SECRET_WORDS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         r"wpa-psk[ \t]+(?:ascii|hex)(?:[ \t]+[0-9])?[ \t]+(?P<secret>\S+)",
     ]
     .iter()
-    .map(|p| Regex::new(&format!("{START}{p}")).expect("valid secret pattern"))
+    .map(|p| Arc::new(Regex::new(&format!("{START}{p}")).expect("valid secret pattern")))
     .collect()
 });
 

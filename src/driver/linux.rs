@@ -29,24 +29,28 @@ use crate::transport::transcript::Redactor;
 use base64::Engine as _;
 use regex::Regex;
 use sha2::Digest as _;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 /// Lines whose value is a secret in the files this driver installs (also as diff lines,
 /// after their `+`/`-` marker).
-static SECRET_LINES: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?mi)^[+-]?[ \t]*(?:PrivateKey|PresharedKey|wpa_passphrase|sae_password|wpa_psk)[ \t]*=[ \t]*(?P<secret>[^\r\n]*?)[ \t]*$",
+static SECRET_LINES: LazyLock<Arc<Regex>> = LazyLock::new(|| {
+    Arc::new(
+        Regex::new(
+            r"(?mi)^[+-]?[ \t]*(?:PrivateKey|PresharedKey|wpa_passphrase|sae_password|wpa_psk)[ \t]*=[ \t]*(?P<secret>[^\r\n]*?)[ \t]*$",
+        )
+        .expect("valid pattern"),
     )
-    .expect("valid pattern")
 });
 
 /// The body of a PEM private key or OpenVPN static key (inline `<key>` / `<tls-crypt>`
 /// blocks of an OpenVPN configuration), also across the lines of a diff.
-static SECRET_BLOCKS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?s)-----BEGIN (?P<label>[A-Z0-9 ]*PRIVATE KEY|OpenVPN Static key V1)-----(?P<secret>.*?)[+-]?[ \t]*-----END ",
+static SECRET_BLOCKS: LazyLock<Arc<Regex>> = LazyLock::new(|| {
+    Arc::new(
+        Regex::new(
+            r"(?s)-----BEGIN (?P<label>[A-Z0-9 ]*PRIVATE KEY|OpenVPN Static key V1)-----(?P<secret>.*?)[+-]?[ \t]*-----END ",
+        )
+        .expect("valid pattern"),
     )
-    .expect("valid pattern")
 });
 
 /// The path separator (written so because a quoted slash does not survive some editors).

@@ -15,8 +15,9 @@ pub struct Redactor {
     /// Literal secret values, longest first (so a secret containing another is hidden whole).
     values: Vec<String>,
     /// Patterns whose `secret` group is hidden (values the caller cannot list in advance,
-    /// such as a key already on the device).
-    patterns: Vec<Regex>,
+    /// such as a key already on the device). Shared, not cloned: a cloned `Regex` starts
+    /// with an empty cache, and every device's redactor holds its platform's patterns.
+    patterns: Vec<std::sync::Arc<Regex>>,
     /// The same patterns as one automaton: a single pass tells whether any applies, so the
     /// usual text (no secret line) costs one scan and no copy instead of one per pattern.
     any_pattern: Option<std::sync::Arc<regex::RegexSet>>,
@@ -24,7 +25,7 @@ pub struct Redactor {
 
 /// Compiled pattern sets by their patterns: every device of a platform registers the same
 /// few patterns, and compiling a set costs far more than scanning a transcript chunk.
-fn pattern_set(patterns: &[Regex]) -> Option<std::sync::Arc<regex::RegexSet>> {
+fn pattern_set(patterns: &[std::sync::Arc<Regex>]) -> Option<std::sync::Arc<regex::RegexSet>> {
     use std::collections::HashMap;
     use std::sync::{Arc, Mutex, OnceLock};
     static SETS: OnceLock<Mutex<HashMap<Vec<String>, Arc<regex::RegexSet>>>> = OnceLock::new();
@@ -84,7 +85,8 @@ impl Redactor {
 
     /// Hide the `secret` named group of every match of `pattern` (a pattern without that
     /// group hides the whole match).
-    pub fn add_pattern(&mut self, pattern: Regex) {
+    pub fn add_pattern(&mut self, pattern: impl Into<std::sync::Arc<Regex>>) {
+        let pattern = pattern.into();
         if self.patterns.iter().any(|p| p.as_str() == pattern.as_str()) {
             return;
         }

@@ -109,7 +109,7 @@ impl Transcript {
 
     /// Register a secret-bearing pattern (see [`Redactor::add_pattern`]), applied to every
     /// later entry and to the entries already stored.
-    pub fn redact_pattern(&self, pattern: Regex) {
+    pub fn redact_pattern(&self, pattern: impl Into<std::sync::Arc<Regex>>) {
         let mut inner = self.lock();
         inner.redactor.add_pattern(pattern);
         let redactor = inner.redactor.clone();

@@ -238,6 +238,16 @@ fn pattern_matches(pattern: &[&str], words: &[&str]) -> bool {
             .all(|(p, w)| *p == "*" || *p == "?" || p == w)
 }
 
+/// [`SINGLE_VALUED`] split into words once: the twin compares every line pushed with its
+/// siblings, and splitting the table for each pair was most of a configuration's cost.
+static SINGLE_VALUED_WORDS: std::sync::LazyLock<Vec<(Mode, Vec<&'static str>)>> =
+    std::sync::LazyLock::new(|| {
+        SINGLE_VALUED
+            .iter()
+            .map(|(mode, pattern)| (*mode, pattern.split(' ').collect()))
+            .collect()
+    });
+
 /// True when `a` and `b` set the same single-valued setting in `mode` (so `b` replaces `a`).
 pub fn same_setting(mode: Mode, a: &[&str], b: &[&str]) -> bool {
     if a == b {
@@ -246,13 +256,12 @@ pub fn same_setting(mode: Mode, a: &[&str], b: &[&str]) -> bool {
     let mode = family(mode);
     // A secondary address is a value of its own, not the interface's address.
     let secondary = |w: &[&str]| w.last() == Some(&"secondary");
-    SINGLE_VALUED
+    SINGLE_VALUED_WORDS
         .iter()
         .filter(|(m, _)| *m == mode)
         .any(|(_, pattern)| {
-            let pattern: Vec<&str> = pattern.split(' ').collect();
-            pattern_matches(&pattern, a)
-                && pattern_matches(&pattern, b)
+            pattern_matches(pattern, a)
+                && pattern_matches(pattern, b)
                 && !(matches!(pattern[0], "ip" | "standby") && (secondary(a) || secondary(b)))
                 && pattern
                     .iter()
