@@ -27,6 +27,15 @@ static ANY_PROMPT: LazyLock<Arc<Regex>> = LazyLock::new(|| {
     )
 });
 
+/// Where the prompt of `host` ends `text`, if the text ends with it (what
+/// [`Ios::own_prompt`] matches, through [`ANY_PROMPT`]: it matches only at the end of the
+/// text, so the prompt it finds is the last line's).
+fn own_prompt_end(host: &str, text: &str) -> Option<usize> {
+    let found = ANY_PROMPT.captures(text)?;
+    let whole = found.get(0)?;
+    (found.name("host")?.as_str() == host).then_some(whole.end())
+}
+
 /// The enable password question.
 static PASSWORD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)password: ?$").expect("valid pattern"));
@@ -291,13 +300,19 @@ impl Ios {
         timeout: Duration,
         any_host: bool,
     ) -> Result<String, DriverError> {
-        let pattern = if any_host {
-            ANY_PROMPT.clone()
-        } else {
-            self.own_prompt()
-        };
         self.shell.send(&format!("{line}\n")).await?;
-        let received = self.shell.read_until(&pattern, timeout).await?;
+        let received = if any_host {
+            self.shell.read_until(&ANY_PROMPT, timeout).await?
+        } else {
+            // The own prompt is any prompt naming this host: matched through the shared
+            // pattern, where a pattern compiled per device cost its compilation and a cold
+            // cache on every device.
+            let host = self.prompt.host.clone();
+            let awaited = format!("the prompt of {host}");
+            self.shell
+                .read_until_match(&awaited, |text| own_prompt_end(&host, text), timeout)
+                .await?
+        };
         if let Some(prompt) = parse_prompt(&received) {
             self.prompt = prompt;
         }
@@ -570,6 +585,29 @@ mod tests {
             "only at the end"
         );
         assert!(parse_prompt(" description a#").is_none());
+    }
+
+    #[test]
+    fn the_own_prompt_is_the_last_line_naming_this_host() {
+        let text = "show clock\n*10:00:00 UTC\nsw-hq.01(config-if)#";
+        assert_eq!(own_prompt_end("sw-hq.01", text), Some(text.len()));
+        assert_eq!(own_prompt_end("sw-hq.01", "x\nsw-hq.01> "), Some(12));
+        assert_eq!(own_prompt_end("sw-hq.01", "sw-hq.01#"), Some(9));
+        // Another host's prompt, a prompt followed by more output, a prompt-like description:
+        // not this device's prompt (yet).
+        assert_eq!(own_prompt_end("sw-hq.01", "x\nsw-hq.02#"), None);
+        assert_eq!(own_prompt_end("sw-hq.01", "sw-hq.01#\nmore"), None);
+        assert_eq!(own_prompt_end("sw-hq.01", " description sw-hq.01#"), None);
+        assert_eq!(own_prompt_end("sw", "x\nsw-hq.01#"), None);
+        // The same verdicts as the pattern compiled for the host.
+        let own = Regex::new(r"(?:^|\n)sw-hq\.01(?:\([A-Za-z0-9_. /-]*\))?[>#] ?$").unwrap();
+        for text in ["a\nsw-hq.01(config)#", "sw-hq.01>", "sw-hq.01# \n", "x sw-hq.01#"] {
+            assert_eq!(
+                own_prompt_end("sw-hq.01", text),
+                own.find(text).map(|m| m.end()),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]

@@ -650,12 +650,25 @@ impl Shell {
         pattern: &Regex,
         timeout: Duration,
     ) -> Result<String, TransportError> {
+        self.read_until_match(pattern, |text| pattern.find(text).map(|m| m.end()), timeout)
+            .await
+    }
+
+    /// Read until `end_of` finds, in the text received (ANSI and `\r` stripped), where what
+    /// is awaited ends; returns the text up to there and consumes it. `awaited` names it in
+    /// the transcript when the channel closes or the timeout passes first.
+    pub async fn read_until_match(
+        &mut self,
+        awaited: &(dyn std::fmt::Display + Sync),
+        end_of: impl Fn(&str) -> Option<usize> + Send,
+        timeout: Duration,
+    ) -> Result<String, TransportError> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let text = strip_ansi(&String::from_utf8_lossy(&self.buffer));
-            if let Some(found) = pattern.find(&text) {
-                let consumed = text[..found.end()].to_string();
-                let rest = text[found.end()..].to_string();
+            if let Some(end) = end_of(&text) {
+                let consumed = text[..end].to_string();
+                let rest = text[end..].to_string();
                 self.buffer = rest.into_bytes();
                 self.log_received(true);
                 return Ok(consumed);
@@ -665,7 +678,7 @@ impl Shell {
                 // The pattern goes to the transcript (for whoever debugs the driver); the
                 // message says it in a technician's words.
                 self.note(&format!(
-                    "channel closed by the device while waiting for {pattern}"
+                    "channel closed by the device while waiting for {awaited}"
                 ));
                 return Err(TransportError::Disconnected {
                     target: self.target.clone(),
@@ -676,7 +689,7 @@ impl Shell {
                 Err(_) => {
                     self.log_received(true);
                     self.note(&format!(
-                        "timed out after {:.1} s waiting for {pattern}",
+                        "timed out after {:.1} s waiting for {awaited}",
                         timeout.as_secs_f64()
                     ));
                     return Err(TransportError::Timeout {
