@@ -601,7 +601,12 @@ mod tests {
         assert_eq!(own_prompt_end("sw", "x\nsw-hq.01#"), None);
         // The same verdicts as the pattern compiled for the host.
         let own = Regex::new(r"(?:^|\n)sw-hq\.01(?:\([A-Za-z0-9_. /-]*\))?[>#] ?$").unwrap();
-        for text in ["a\nsw-hq.01(config)#", "sw-hq.01>", "sw-hq.01# \n", "x sw-hq.01#"] {
+        for text in [
+            "a\nsw-hq.01(config)#",
+            "sw-hq.01>",
+            "sw-hq.01# \n",
+            "x sw-hq.01#",
+        ] {
             assert_eq!(
                 own_prompt_end("sw-hq.01", text),
                 own.find(text).map(|m| m.end()),

@@ -50,8 +50,15 @@ impl ConfigNode {
 
     /// True when the line's words start with `prefix`.
     pub fn starts_with_words(&self, prefix: &[&str]) -> bool {
-        let words = self.words();
-        words.len() >= prefix.len() && words.iter().zip(prefix).all(|(a, b)| a == b)
+        // Word by word, without collecting them: the twin asks this of every sibling of
+        // every line it is sent.
+        let mut words = self.text.split_whitespace();
+        prefix.iter().all(|p| words.next() == Some(*p))
+    }
+
+    /// The first word of the line (`""` for a blank line).
+    pub fn first_word(&self) -> &str {
+        self.text.split_whitespace().next().unwrap_or("")
     }
 
     /// The first child line whose words start with `prefix`.

@@ -339,20 +339,26 @@ fn set_line(
         return;
     }
     lines.retain(|n| {
+        if n.first_word() != "no" {
+            return true;
+        }
         let nw = n.words();
-        !(nw.first() == Some(&"no") && nw.len() > 1 && words.starts_with(&nw[1..]))
+        !(nw.len() > 1 && words.starts_with(&nw[1..]))
     });
     if rules::positive_hidden(mode, &words) {
         return;
     }
-    if let Some(at) = lines
-        .iter()
-        .position(|n| rules::same_setting(mode, &n.words(), &words))
-    {
+    // Two lines set the same setting only if they start with the same word (no pattern of
+    // the single-valued table starts with a wildcard): most siblings are told apart there,
+    // before their words are collected.
+    let first = words.first().copied().unwrap_or("");
+    let same =
+        |n: &ConfigNode| n.first_word() == first && rules::same_setting(mode, &n.words(), &words);
+    if let Some(at) = lines.iter().position(same) {
         lines[at].text = text.to_string();
         let mut index = 0;
         lines.retain(|n| {
-            let keep = index <= at || !rules::same_setting(mode, &n.words(), &words);
+            let keep = index <= at || !same(n);
             index += 1;
             keep
         });

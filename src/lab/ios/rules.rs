@@ -424,6 +424,14 @@ mod tests {
     }
 
     #[test]
+    fn no_single_valued_pattern_starts_with_a_wildcard() {
+        // engine::set_line compares first words before calling same_setting.
+        for (_, pattern) in SINGLE_VALUED {
+            assert!(!pattern.starts_with(['*', '?']), "{pattern}");
+        }
+    }
+
+    #[test]
     fn single_valued_settings() {
         let m = Mode::Interface;
         assert!(same_setting(m, &w("description a"), &w("description b c")));
