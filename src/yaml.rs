@@ -1,7 +1,9 @@
 //! YAML loading with positions: every human-owned file goes through here, so every error
 //! names file, line and column. It owns three things serde alone does not give: unknown keys
 //! reported all at once with "did you mean", a path → position index for the checks that run
-//! after parsing, and the injection guard over every scalar of the file.
+//! after parsing, and the injection guard over every scalar of the file. A file is read by
+//! the fast path of `fast.rs` when it is plain block YAML, else (and for every error) by
+//! serde-saphyr, which reports what is wrong.
 
 use crate::diag::{Diagnostic, Diagnostics, SourceLocation, did_you_mean};
 use serde::de::DeserializeOwned;
