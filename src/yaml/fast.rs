@@ -761,25 +761,24 @@ impl<'e, 'de> Deserializer<'e, 'de> {
     }
 
     fn map<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
+        self.collection(|entries| visitor.visit_map(entries))
+    }
+
+    fn seq<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
+        self.collection(|items| visitor.visit_seq(items))
+    }
+
+    /// Visit the mapping or sequence just opened; the visitor must read it to its end.
+    fn collection<T>(
+        &mut self,
+        visit: impl FnOnce(&mut Entries<'_, 'e, 'de>) -> Result<T>,
+    ) -> Result<T> {
         let mut entries = Entries {
             deserializer: self,
             finished: false,
         };
-        let value = visitor.visit_map(&mut entries)?;
+        let value = visit(&mut entries)?;
         if entries.finished {
-            Ok(value)
-        } else {
-            Err(Unsupported)
-        }
-    }
-
-    fn seq<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
-        let mut items = Entries {
-            deserializer: self,
-            finished: false,
-        };
-        let value = visitor.visit_seq(&mut items)?;
-        if items.finished {
             Ok(value)
         } else {
             Err(Unsupported)
