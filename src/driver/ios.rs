@@ -27,9 +27,11 @@ static ANY_PROMPT: LazyLock<Arc<Regex>> = LazyLock::new(|| {
     )
 });
 
-/// Where the prompt of `host` ends `text`, if the text ends with it (what
-/// [`Ios::own_prompt`] matches, through [`ANY_PROMPT`]: it matches only at the end of the
-/// text, so the prompt it finds is the last line's).
+/// Where the prompt of `host` ends `text`, if the text ends with it: safer than any prompt
+/// for long outputs, where a line could look like a prompt by chance. Matched through the
+/// shared [`ANY_PROMPT`] (a pattern compiled per device cost its compilation and a cold
+/// cache on every device); it matches only at the end of the text, so the prompt it finds is
+/// the last line's.
 fn own_prompt_end(host: &str, text: &str) -> Option<usize> {
     let found = ANY_PROMPT.captures(text)?;
     let whole = found.get(0)?;
@@ -144,9 +146,6 @@ pub struct Ios {
     prompt: Prompt,
     timeouts: Timeouts,
     redactor: Redactor,
-    /// The prompt pattern of the current hostname, compiled once per hostname (compiling
-    /// it for every command was a measurable share of a push).
-    prompt_pattern: std::sync::Mutex<Option<(String, Arc<Regex>)>>,
 }
 
 /// Open the driver: find the prompt, become privileged, paging off.
@@ -177,7 +176,6 @@ pub async fn open(opening: Opening) -> Result<Box<dyn Driver>, DriverError> {
         prompt,
         timeouts,
         redactor,
-        prompt_pattern: std::sync::Mutex::new(None),
     };
     if !driver.prompt.privileged {
         driver.enable(options.enable.as_ref()).await?;
@@ -225,27 +223,6 @@ impl Ios {
             line: self.redactor.apply(line.trim()),
             message: self.redactor.apply(message),
         }
-    }
-
-    /// The prompt pattern of the current hostname: safer than [`ANY_PROMPT`] for long
-    /// outputs, where a line could look like a prompt by chance.
-    fn own_prompt(&self) -> Arc<Regex> {
-        let mut cache = self
-            .prompt_pattern
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some((host, pattern)) = cache.as_ref()
-            && *host == self.prompt.host
-        {
-            return pattern.clone();
-        }
-        let pattern = Regex::new(&format!(
-            r"(?:^|\n){}(?:\([A-Za-z0-9_. /-]*\))?[>#] ?$",
-            regex::escape(&self.prompt.host)
-        ))
-        .map_or_else(|_| ANY_PROMPT.clone(), Arc::new);
-        *cache = Some((self.prompt.host.clone(), pattern.clone()));
-        pattern
     }
 
     /// `enable`, answering the password question with the enable secret.
@@ -304,9 +281,6 @@ impl Ios {
         let received = if any_host {
             self.shell.read_until(&ANY_PROMPT, timeout).await?
         } else {
-            // The own prompt is any prompt naming this host: matched through the shared
-            // pattern, where a pattern compiled per device cost its compilation and a cold
-            // cache on every device.
             let host = self.prompt.host.clone();
             let awaited = format!("the prompt of {host}");
             self.shell
@@ -501,24 +475,33 @@ impl Driver for Ios {
             return Err(self.failed(format!("`write memory` did not confirm: {}", output.trim())));
         }
         // Platforms without `write memory`: the copy, with its question answered.
-        let either = Regex::new(&format!(
-            "(?:{})|(?:{})",
-            DESTINATION.as_str(),
-            self.own_prompt().as_str()
-        ))
-        .map_err(|e| self.failed(e.to_string()))?;
+        let host = self.prompt.host.clone();
+        let own_prompt = format!("the prompt of {host}");
         self.shell
             .send("copy running-config startup-config\n")
             .await?;
         let mut received = self
             .shell
-            .read_until(&either, self.timeouts.command)
+            .read_until_match(
+                &format!("the destination question or {own_prompt}"),
+                |text| {
+                    DESTINATION
+                        .find(text)
+                        .map(|m| m.end())
+                        .or_else(|| own_prompt_end(&host, text))
+                },
+                self.timeouts.command,
+            )
             .await?;
         if DESTINATION.is_match(&received) {
             self.shell.send("\n").await?;
             received = self
                 .shell
-                .read_until(&self.own_prompt(), self.timeouts.read)
+                .read_until_match(
+                    &own_prompt,
+                    |text| own_prompt_end(&host, text),
+                    self.timeouts.read,
+                )
                 .await?;
         }
         let output = body_of(&received);
