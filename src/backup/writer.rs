@@ -11,7 +11,8 @@
 //! A batch is: read the tip, compare each configuration's blob id with the tip's tree (no
 //! process: the id is hashed here), stream the changed ones to one `git fast-import` as one
 //! commit each onto a scratch ref, then move the branch and delete the scratch ref in one
-//! transaction, then mirror the changed files into the folder for people to read.
+//! transaction, answer the callers, then mirror the changed files into the folder for people
+//! to read.
 
 use super::error::BackupError;
 use super::git::{Git, ObjectFormat, parse_ls_tree, quote_path};
@@ -160,14 +161,13 @@ impl Writer {
                     ms = started.elapsed().as_millis() as u64,
                     "backup batch committed"
                 );
+                let mirrored = self.mirror_plan(&jobs, &results);
                 leader.results = Some(results);
                 // The callers have their backups and go on changing their devices; the
-                // housekeeping runs after, still as this process's writer so no batch
-                // races it.
+                // readable copies and the housekeeping come after, still as this process's
+                // writer so no batch races them.
                 leader.answer();
-                if committed {
-                    self.gc_auto();
-                }
+                self.after_batch(mirrored, committed);
                 drop(leader);
                 queue = lock(&self.queue);
                 continue;
@@ -230,7 +230,6 @@ impl Writer {
                     cache.tip = None;
                     continue;
                 }
-                self.mirror(jobs, &plan.outcomes);
                 return self.resolve(jobs, &plan.outcomes, &[], &mut cache);
             }
             let ids = self.fast_import(&plan.stream, plan.commits)?;
@@ -247,7 +246,6 @@ impl Writer {
                     .last_touch
                     .insert(path.clone(), ids[*mark - 1].clone());
             }
-            self.mirror(jobs, &plan.outcomes);
             return self.resolve(jobs, &plan.outcomes, &ids, &mut cache);
         }
         Err(BackupError::Contended {
@@ -509,36 +507,62 @@ impl Writer {
         Ok(())
     }
 
-    /// Write each changed configuration as `<asset>.cfg` (0600) for people to read and grep,
-    /// and any missing one (a failed earlier write, a repository restored without them).
-    /// Best effort: the commit is the backup; a failure is logged, and the next save of that
-    /// asset writes the file again.
-    fn mirror(&self, jobs: &[Job], outcomes: &[Outcome]) {
+    /// The readable copies a batch calls for: `<asset>.cfg` for each asset whose
+    /// configuration changed, and any missing one (a failed earlier write, a repository
+    /// restored without them), with the asset's latest content. None when the batch failed.
+    fn mirror_plan<'j>(
+        &self,
+        jobs: &'j [Job],
+        results: &[Result<Revision, BackupError>],
+    ) -> Vec<(PathBuf, &'j str)> {
         // The last job of an asset holds its latest content, changed or not.
         let mut latest: HashMap<&str, (&Job, bool)> = HashMap::new();
-        for (job, outcome) in jobs.iter().zip(outcomes) {
-            let new = matches!(outcome, Outcome::New { .. });
-            let changed = latest.get(job.asset.as_str()).is_some_and(|(_, c)| *c) || new;
+        for (job, result) in jobs.iter().zip(results) {
+            let Ok(revision) = result else {
+                return Vec::new();
+            };
+            let changed =
+                latest.get(job.asset.as_str()).is_some_and(|(_, c)| *c) || revision.changed;
             latest.insert(job.asset.as_str(), (job, changed));
         }
-        for (asset, (job, changed)) in latest {
-            let path = self.git.dir.join(format!("{asset}.cfg"));
-            if !changed && path.exists() {
-                continue;
-            }
-            if let Err(error) = write_private(&self.git.dir, &path, job.config.as_bytes()) {
+        latest
+            .into_values()
+            .map(|(job, changed)| {
+                (
+                    self.git.dir.join(format!("{}.cfg", job.asset)),
+                    job,
+                    changed,
+                )
+            })
+            .filter(|(path, _, changed)| *changed || !path.exists())
+            .map(|(path, job, _)| (path, job.config.as_str()))
+            .collect()
+    }
+
+    /// After a batch's callers have their answers: write its readable copies (0600, for
+    /// people to read and grep) and let git pack loose objects if the batch committed. Under
+    /// the lock, so copies land in commit order across processes. Best effort: the commit is
+    /// the backup; a copy not written is logged, and the next save of that asset writes it.
+    fn after_batch(&self, mirrored: Vec<(PathBuf, &str)>, committed: bool) {
+        if mirrored.is_empty() && !committed {
+            return;
+        }
+        let Ok(_lock) = FileLock::acquire(&self.lock_path, LOCK_TIMEOUT) else {
+            return;
+        };
+        for (path, config) in mirrored {
+            if let Err(error) = write_private(&self.git.dir, &path, config.as_bytes()) {
                 tracing::warn!(file = %path.display(), %error, "backup committed, but its readable copy was not written");
             }
+        }
+        if committed {
+            self.gc_auto();
         }
     }
 
     /// Let git pack loose objects when it judges it useful (thousands of saves make thousands
-    /// of objects). Foreground, under the lock: a detached gc would race the next batch. Run
-    /// once a batch's callers have their answers, so none of them waits for it.
+    /// of objects). Foreground, under the lock: a detached gc would race the next batch.
     fn gc_auto(&self) {
-        let Ok(_lock) = FileLock::acquire(&self.lock_path, LOCK_TIMEOUT) else {
-            return;
-        };
         let mut command = self.git.command();
         command
             .args(["-c", "gc.autoDetach=false", "gc", "--auto", "--quiet"])
