@@ -58,14 +58,14 @@ fn set_mode(_: &File, _: u32) -> io::Result<()> {
     Ok(())
 }
 
-/// Make a rename durable: fsync the folder holding the entry.
+/// Make a new name or a rename in `dir` durable: fsync the folder holding the entry.
 #[cfg(unix)]
-fn sync_dir(dir: &Path) -> io::Result<()> {
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
 #[cfg(not(unix))]
-fn sync_dir(_: &Path) -> io::Result<()> {
+pub fn sync_dir(_: &Path) -> io::Result<()> {
     Ok(())
 }
 

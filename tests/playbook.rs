@@ -190,6 +190,28 @@ impl Bench {
         let (_tx, cancel) = tokio::sync::watch::channel(false);
         self.run_with(playbook, options, |_| {}, cancel).await
     }
+
+    /// A run that may refuse to start: what it said then.
+    pub async fn try_run(&self, playbook: &Path) -> Result<RunReport, String> {
+        let (_tx, cancel) = tokio::sync::watch::channel(false);
+        let resolver = open_resolver(&self.inventory);
+        let options = RunOptions {
+            lab: true,
+            ..RunOptions::default()
+        };
+        let sink: EventSink = Arc::new(|_| {});
+        launch(
+            &self.inventory,
+            &resolver,
+            playbook,
+            &self.access,
+            options,
+            sink,
+            cancel,
+        )
+        .await
+        .map_err(|found| found.to_string())
+    }
 }
 
 fn status_of(report: &RunReport, asset: &str) -> Status {
@@ -326,8 +348,8 @@ async fn a_backup_that_cannot_be_stored_stops_the_push_before_any_change() {
     let hq = Hq::new();
     let bench = Bench::start(&hq, "sw-hq-02", true).await;
     // A first push creates the store (with the factory configuration) and provisions the
-    // device, whose running configuration is then no backup yet; then git can no longer
-    // write a pack into the store.
+    // device, whose running configuration is then no backup yet; then the store's journal,
+    // where a backup is durable before any change, can no longer be written.
     let playbook = hq.write_playbook("push.yml", &small_playbook("  - push: {}\n"));
     let first = bench.run(&playbook, RunOptions::default()).await;
     assert_eq!(status_of(&first, "sw-hq-02"), Status::Changed, "{first:#?}");
@@ -338,9 +360,9 @@ async fn a_backup_that_cannot_be_stored_stops_the_push_before_any_change() {
         text.replace("no ip routing\n", "no ip routing\nvlan 3999\n"),
     )
     .unwrap();
-    let packs = hq.root().join("state/backups/.git/objects/pack");
-    std::fs::remove_dir_all(&packs).unwrap();
-    std::fs::write(&packs, "not a folder\n").unwrap();
+    let journal = hq.root().join("state/backups/.git/netparc-journal");
+    std::fs::remove_file(&journal).unwrap();
+    std::fs::create_dir(&journal).unwrap();
     let before = bench.ios_configs("sw-hq-02");
     let report = bench.run(&playbook, RunOptions::default()).await;
     assert_eq!(
@@ -355,6 +377,65 @@ async fn a_backup_that_cannot_be_stored_stops_the_push_before_any_change() {
         before,
         "the device changed without a stored backup"
     );
+    bench.access.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backups_git_cannot_commit_stay_in_the_journal_and_fail_the_run() {
+    let hq = Hq::new();
+    let bench = Bench::start(&hq, "sw-hq-02", true).await;
+    let playbook = hq.write_playbook("push.yml", &small_playbook("  - push: {}\n"));
+    let first = bench.run(&playbook, RunOptions::default()).await;
+    assert_eq!(status_of(&first, "sw-hq-02"), Status::Changed, "{first:#?}");
+    let template = hq.dir.path().join("templates/ios/access-switch.tera");
+    let text = std::fs::read_to_string(&template).unwrap();
+    std::fs::write(
+        &template,
+        text.replace("no ip routing\n", "no ip routing\nvlan 3999\n"),
+    )
+    .unwrap();
+    // git can no longer write a pack: the backup is durable in the journal (so the device
+    // may change), but it cannot reach git.
+    let packs = hq.root().join("state/backups/.git/objects/pack");
+    std::fs::remove_dir_all(&packs).unwrap();
+    std::fs::write(&packs, "not a folder\n").unwrap();
+    let report = bench.run(&playbook, RunOptions::default()).await;
+    assert_eq!(
+        status_of(&report, "sw-hq-02"),
+        Status::Changed,
+        "{report:#?}"
+    );
+    assert!(!report.succeeded());
+    let stopped = report.stopped.clone().unwrap_or_default();
+    assert!(
+        stopped.contains("could not be committed to git")
+            && stopped.contains("kept in the store's journal"),
+        "{stopped}"
+    );
+    let journal = hq.root().join("state/backups/.git/netparc-journal");
+    let kept = std::fs::read_to_string(&journal).unwrap();
+    assert!(kept.contains("sw-hq-02: "), "the journal lost the backup");
+    // The next run finds the store unusable and changes nothing.
+    std::fs::write(
+        &template,
+        text.replace("no ip routing\n", "no ip routing\nvlan 3998\n"),
+    )
+    .unwrap();
+    let before = bench.ios_configs("sw-hq-02");
+    let refused = bench.try_run(&playbook).await.expect_err("refused");
+    assert!(refused.contains("backup"), "{refused}");
+    assert_eq!(
+        bench.ios_configs("sw-hq-02"),
+        before,
+        "changed without a backup in git"
+    );
+    // Once git can write again, the journaled backup lands under its announced revision.
+    std::fs::remove_file(&packs).unwrap();
+    std::fs::create_dir(&packs).unwrap();
+    let store = netparc::backup::BackupStore::open(&hq.root()).unwrap();
+    let history = store.history("sw-hq-02").unwrap();
+    assert_eq!(history.len(), 2, "{history:#?}");
+    assert_eq!(std::fs::metadata(&journal).unwrap().len(), 0);
     bench.access.close().await;
 }
 

@@ -103,6 +103,20 @@ pub enum BackupError {
         /// What git printed (never configuration text: only plumbing commands' messages).
         stderr: String,
     },
+    /// Saves reached the journal but their git commit failed: this process takes no more
+    /// backups (its devices must not be changed on a store that cannot commit).
+    #[error(
+        "{}: backups taken earlier in this run could not be committed to git ({cause}); they \
+         are kept in the store's journal and committed when it is next opened; fix the cause \
+         and run again",
+        path.display()
+    )]
+    Stalled {
+        /// The backup folder.
+        path: PathBuf,
+        /// Why the commit failed.
+        cause: Arc<BackupError>,
+    },
     /// The writer of this process stopped abnormally (a bug); the batch was not committed.
     #[error(
         "the backup writer stopped unexpectedly; nothing was committed for this asset, run the backup again"

@@ -27,24 +27,166 @@ impl ObjectFormat {
 
     /// The id git gives a blob holding `content`, so "unchanged" costs no process.
     pub(super) fn blob_id(self, content: &[u8]) -> String {
-        let header = format!("blob {}\0", content.len());
+        self.object_id("blob", &[content])
+    }
+
+    /// The id git gives the commit `git fast-import` writes for `commit` onto `parent` with
+    /// `tree`: the same bytes in the same order (fast-import.c, `parse_new_commit`), so a
+    /// backup's revision is known before git has run. Checked against fast-import's own
+    /// marks on every batch.
+    pub(super) fn commit_id(
+        self,
+        tree: &str,
+        parent: Option<&str>,
+        identity: &str,
+        time: u64,
+        message: &str,
+    ) -> String {
+        let mut body = format!("tree {tree}\n");
+        if let Some(parent) = parent {
+            body.push_str(&format!("parent {parent}\n"));
+        }
+        body.push_str(&format!(
+            "author {identity} {time} +0000\ncommitter {identity} {time} +0000\n\n{message}"
+        ));
+        self.object_id("commit", &[body.as_bytes()])
+    }
+
+    /// `<kind> <length>\0<content>`, hashed with the repository's algorithm.
+    fn object_id(self, kind: &str, parts: &[&[u8]]) -> String {
+        let length: usize = parts.iter().map(|part| part.len()).sum();
+        let header = format!("{kind} {length}\0");
         match self {
             ObjectFormat::Sha1 => {
                 use sha1::Digest;
                 let mut hasher = sha1::Sha1::new();
                 hasher.update(header.as_bytes());
-                hasher.update(content);
+                for part in parts {
+                    hasher.update(part);
+                }
                 hex(&hasher.finalize())
             }
             ObjectFormat::Sha256 => {
                 use sha2::Digest;
                 let mut hasher = sha2::Sha256::new();
                 hasher.update(header.as_bytes());
-                hasher.update(content);
+                for part in parts {
+                    hasher.update(part);
+                }
                 hex(&hasher.finalize())
             }
         }
     }
+}
+
+/// The top level of a commit's tree, as git orders it, so its id can be computed here: the
+/// backups' `<asset>.cfg` files and whatever else someone put there (folders, links, other
+/// files), kept with their modes and ids as `git ls-tree` shows them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct Tree {
+    /// By git's sort key: the name's bytes, with `/` appended for a folder
+    /// (`base_name_compare`).
+    entries: std::collections::BTreeMap<Vec<u8>, TreeEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct TreeEntry {
+    name: String,
+    /// As written in tree objects: octal without leading zero (`100644`, `40000`).
+    mode: String,
+    /// Hexadecimal object id.
+    id: String,
+}
+
+/// The mode fast-import gives a backup file.
+const FILE_MODE: &str = "100644";
+
+impl Tree {
+    /// Parse `git ls-tree -z` of one tree (not recursive).
+    pub(super) fn parse_ls_tree(bytes: &[u8]) -> Tree {
+        let mut tree = Tree::default();
+        for record in bytes.split(|&b| b == 0) {
+            let Ok(record) = std::str::from_utf8(record) else {
+                continue;
+            };
+            let Some((meta, name)) = record.split_once('\t') else {
+                continue;
+            };
+            let mut fields = meta.split(' ');
+            if let (Some(mode), Some(_kind), Some(id)) =
+                (fields.next(), fields.next(), fields.next())
+            {
+                let mode = mode.trim_start_matches('0').to_string();
+                let key = sort_key(name, &mode);
+                tree.entries.insert(
+                    key,
+                    TreeEntry {
+                        name: name.to_string(),
+                        mode,
+                        id: id.to_string(),
+                    },
+                );
+            }
+        }
+        tree
+    }
+
+    /// The blob id of `name` when it is a plain file (what a backup is).
+    pub(super) fn file(&self, name: &str) -> Option<&str> {
+        self.entries
+            .get(name.as_bytes())
+            .filter(|entry| entry.mode == FILE_MODE)
+            .map(|entry| entry.id.as_str())
+    }
+
+    /// Make `name` a plain file holding blob `id`, replacing whatever had that name, as
+    /// fast-import's `M 100644` does.
+    pub(super) fn set_file(&mut self, name: &str, id: &str) {
+        self.entries.remove(&sort_key(name, "40000"));
+        self.entries.insert(
+            name.as_bytes().to_vec(),
+            TreeEntry {
+                name: name.to_string(),
+                mode: FILE_MODE.to_string(),
+                id: id.to_string(),
+            },
+        );
+    }
+
+    /// The tree object's id: `<mode> <name>\0<raw id>` per entry, in order.
+    pub(super) fn id(&self, format: ObjectFormat) -> String {
+        let mut content = Vec::with_capacity(self.entries.len() * 64);
+        for entry in self.entries.values() {
+            content.extend_from_slice(entry.mode.as_bytes());
+            content.push(b' ');
+            content.extend_from_slice(entry.name.as_bytes());
+            content.push(0);
+            content.extend(unhex(&entry.id));
+        }
+        format.object_id("tree", &[&content])
+    }
+}
+
+/// git's order of tree entries: by name, a folder's name compared as if it ended in `/`.
+fn sort_key(name: &str, mode: &str) -> Vec<u8> {
+    let mut key = name.as_bytes().to_vec();
+    if mode == "40000" {
+        key.push(b'/');
+    }
+    key
+}
+
+/// Raw bytes of a hexadecimal id (git's output: always valid, lowercase).
+fn unhex(id: &str) -> impl Iterator<Item = u8> + '_ {
+    id.as_bytes().chunks(2).map(|pair| {
+        let digit = |c: u8| match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            b'A'..=b'F' => c - b'A' + 10,
+            _ => 0,
+        };
+        digit(pair[0]) << 4 | pair.get(1).map_or(0, |&c| digit(c))
+    })
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -207,23 +349,4 @@ pub(super) fn quote_path(path: &str) -> String {
     }
     out.push('"');
     out
-}
-
-/// Parse `git ls-tree -z`: blob path → blob id.
-pub(super) fn parse_ls_tree(bytes: &[u8]) -> std::collections::HashMap<String, String> {
-    let mut tree = std::collections::HashMap::new();
-    for record in bytes.split(|&b| b == 0) {
-        let Ok(record) = std::str::from_utf8(record) else {
-            continue;
-        };
-        let Some((meta, path)) = record.split_once('\t') else {
-            continue;
-        };
-        let mut fields = meta.split(' ');
-        if let (Some(_mode), Some("blob"), Some(id)) = (fields.next(), fields.next(), fields.next())
-        {
-            tree.insert(path.to_string(), id.to_string());
-        }
-    }
-    tree
 }

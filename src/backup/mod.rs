@@ -7,15 +7,18 @@
 //! and git's own `.git/` — a bare repository (`core.bare = true`) whose branch `main` is the
 //! backup history. The `.cfg` files are a readable copy of the latest commit for people to
 //! `cat` and `grep`, written 0600; edits to them are ignored (the commits are the backups).
-//! `state/backups.lock` serialises writers across processes. An inventory kept in git
-//! should ignore both (the backups are their own repository).
+//! `state/backups.lock` serialises writers across processes. `.git/netparc-journal` is the
+//! write-ahead journal a save is durable in before its commit lands (see `writer.rs`). An
+//! inventory kept in git should ignore both (the backups are their own repository).
 //!
 //! # Files
 //! - `mod.rs` — [`BackupStore`]: opening (and creating) the repository, validating names and
 //!   revisions, and the read side: [`BackupStore::history`], [`BackupStore::get`],
 //!   [`BackupStore::diff`].
 //! - `writer.rs` — the write side: the in-process group-commit queue, the cross-process lock,
-//!   one `git fast-import` per batch, the compare-and-swap of the branch, the readable copies.
+//!   commit ids computed ahead, the committer thread (one `git fast-import` per batch, the
+//!   compare-and-swap of the branch), the readable copies.
+//! - `journal.rs` — the write-ahead journal a save is durable in before git has run.
 //! - `git.rs` — running `git` in an isolated environment, blob ids, plumbing parsers.
 //! - `error.rs` — [`BackupError`].
 //!
@@ -36,6 +39,7 @@
 
 mod error;
 mod git;
+mod journal;
 mod writer;
 
 #[cfg(test)]
@@ -180,7 +184,8 @@ impl BackupStore {
         let branch = head_branch(&git)?;
         keep_private(&dir)?;
         let identity = identity(&git);
-        let writer = Writer::new(git.clone(), format, branch.clone(), lock_path, identity);
+        let writer = Writer::new(git.clone(), format, branch.clone(), lock_path, identity)?;
+        writer.recover()?;
         Ok(BackupStore {
             inner: Arc::new(Inner {
                 git,
@@ -197,7 +202,9 @@ impl BackupStore {
 
     /// Save `config` as the latest backup of `asset`: one commit whose message is
     /// `<asset>: <message>`. An unchanged configuration makes no commit and returns the
-    /// revision that last changed it, with `changed: false`. Blocking (see [`BackupStore`]).
+    /// revision that last changed it, with `changed: false`. Returns once the backup is
+    /// durable (flushed to the store's journal) with the revision its commit has; the commit
+    /// itself follows (see [`BackupStore::flush`]). Blocking (see [`BackupStore`]).
     pub fn save(&self, asset: &str, config: &str, message: &str) -> Result<Revision, BackupError> {
         validate_asset(asset)?;
         self.inner.writer.save(Job {
@@ -205,6 +212,14 @@ impl BackupStore {
             config: config.to_string(),
             message: clean_message(message),
         })
+    }
+
+    /// Wait until every save answered so far is committed to git (a save returns once its
+    /// backup is durable in the store's journal; git follows within milliseconds). The error
+    /// that stalled the store, if a commit failed: the saves it answered are in the journal
+    /// and reach git when the store is next opened. Blocking.
+    pub fn flush(&self) -> Result<(), BackupError> {
+        self.inner.writer.flush()
     }
 
     /// The revisions that changed `asset`, newest first (empty when never backed up).
@@ -294,6 +309,7 @@ impl BackupStore {
 
     /// `git log` of the asset's file, newest first, at most `limit` entries.
     fn log(&self, asset: &str, limit: Option<usize>) -> Result<Vec<Entry>, BackupError> {
+        self.settle();
         if self.inner.writer.read_tip()?.is_none() {
             return Ok(Vec::new());
         }
@@ -329,8 +345,15 @@ impl BackupStore {
             .collect())
     }
 
+    /// Reads see every save answered before them: wait for this process's commits in
+    /// flight. A stalled store still reads what git has.
+    fn settle(&self) {
+        let _ = self.inner.writer.flush();
+    }
+
     /// The full commit hash `revision` names in the backup history.
     fn resolve(&self, asset: &str, revision: &str) -> Result<String, BackupError> {
+        self.settle();
         let hex = revision.len() >= 4
             && revision.len() <= 64
             && revision.chars().all(|c| c.is_ascii_hexdigit());
@@ -452,11 +475,19 @@ fn create(
         ],
         None,
     )?;
+    // The journal exists from the start, so a first save does not create it (and flush a
+    // folder) while devices wait.
+    let journal = tmp.path().join(".git").join(writer::JOURNAL);
+    crate::fsutil::write_file(&journal, b"", 0o600).map_err(|e| BackupError::io(&journal, e))?;
     let built: PathBuf = tmp.keep();
     // rename(2) replaces an empty folder and fails on a non-empty one: never overwrites.
     if let Err(error) = std::fs::rename(&built, dir) {
         let _ = std::fs::remove_dir_all(&built);
         return Err(BackupError::io(dir, error));
+    }
+    // Saves are durable in the journal: its path must survive a power cut too.
+    for folder in [dir, state] {
+        crate::fsutil::sync_dir(folder).map_err(|e| BackupError::io(folder, e))?;
     }
     Ok(())
 }

@@ -14,7 +14,9 @@ fn store() -> (tempfile::TempDir, BackupStore) {
     (root, store)
 }
 
+/// git's own view, once every save answered so far has reached it.
 fn git(store: &BackupStore, args: &[&str]) -> String {
+    store.flush().expect("flush");
     let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
     let out = Git::new(store.path()).run(&args, None).expect("git");
     String::from_utf8(out).expect("utf-8").trim().to_string()
@@ -115,6 +117,8 @@ fn unchanged_configuration_is_a_no_op_returning_its_revision() {
     let copy = root.path().join("state/backups/sw1.cfg");
     std::fs::remove_file(&copy).expect("remove");
     fresh.save("sw1", &config("sw1", 1), "four").expect("save");
+    // Copies are written behind the answers, with the commits.
+    fresh.flush().expect("flush");
     assert_eq!(
         std::fs::read_to_string(&copy).expect("copy"),
         config("sw1", 1)
@@ -331,28 +335,37 @@ fn invalid_asset_names_are_refused() {
 
 #[test]
 fn fifty_threads_lose_no_commit() {
-    let (_root, store) = store();
+    // Two saves per thread, of two assets: the second ones are journaled while the first are
+    // committed, so the committer drains the journal over several rounds.
+    let (root, store) = store();
     let threads: Vec<_> = (0..50)
         .map(|i| {
             let store = store.clone();
             std::thread::spawn(move || {
-                let asset = format!("sw{i}");
-                store.save(&asset, &config(&asset, 1), "parallel")
+                let (first, second) = (format!("sw{i}"), format!("ap{i}"));
+                let first = store.save(&first, &config(&first, 1), "parallel")?;
+                let second = store.save(&second, &config(&second, 1), "parallel")?;
+                Ok::<_, BackupError>([first.id, second.id])
             })
         })
         .collect();
     let mut ids: Vec<String> = threads
         .into_iter()
-        .map(|t| t.join().expect("thread").expect("save").id)
+        .flat_map(|t| t.join().expect("thread").expect("save"))
         .collect();
     ids.sort();
     ids.dedup();
-    assert_eq!(ids.len(), 50);
-    assert_eq!(commits(&store), 50);
-    for i in 0..50 {
-        let asset = format!("sw{i}");
+    assert_eq!(ids.len(), 100);
+    assert_eq!(commits(&store), 100);
+    for asset in (0..50).flat_map(|i| [format!("sw{i}"), format!("ap{i}")]) {
         assert_eq!(store.history(&asset).expect("history").len(), 1);
         assert_eq!(store.get(&asset, None).expect("get").1, config(&asset, 1));
+        // Every readable copy is written, whichever round committed it.
+        let copy = root.path().join(format!("state/backups/{asset}.cfg"));
+        assert_eq!(
+            std::fs::read_to_string(&copy).expect("copy"),
+            config(&asset, 1)
+        );
     }
 }
 
@@ -449,6 +462,7 @@ fn corrupt_repository_is_reported_and_left_alone() {
     // A broken branch is not overwritten by the next save either.
     let (root, store) = self::store();
     store.save("sw1", "x\n", "x").expect("save");
+    store.flush().expect("flush");
     let branch = root.path().join("state/backups/.git/refs/heads/main");
     std::fs::write(&branch, "garbage\n").expect("write");
     let error = BackupStore::open(root.path()).err().expect("broken branch");
@@ -457,11 +471,17 @@ fn corrupt_repository_is_reported_and_left_alone() {
         text.contains("HEAD does not name a usable branch"),
         "{text}"
     );
-    // An already open store finds it on its next save and refuses too.
+    // An already open store finds it on its next save and refuses too, before journaling.
     let error = store.save("sw1", "y\n", "y").expect_err("broken branch");
     let text = error.to_string();
-    assert!(text.starts_with("git update-ref failed in "), "{text}");
-    assert!(text.contains("reference broken"), "{text}");
+    assert!(text.starts_with("git rev-parse failed in "), "{text}");
+    assert!(text.contains("broken ref refs/heads/main"), "{text}");
+    assert_eq!(
+        std::fs::metadata(root.path().join("state/backups/.git/netparc-journal"))
+            .expect("journal")
+            .len(),
+        0
+    );
     assert_eq!(std::fs::read_to_string(&branch).expect("read"), "garbage\n");
     // A folder holding files but no repository is not taken over either.
     let other = tempfile::tempdir().expect("tempdir");
@@ -618,4 +638,271 @@ fn thousand_saves() {
         "1,000 concurrent saves (5 KB each): {concurrent:?}; 1,000 unchanged sequential: \
          {unchanged:?}; 200 changed sequential: {sequential:?}"
     );
+}
+
+/// Commit behind netparc's back with plumbing, as a person with git could: `files` added to
+/// the branch's tree (`(name, mode, content)`, a `dir/name` entry making a sub-folder).
+fn commit_behind_netparcs_back(store: &BackupStore, files: &[(&str, &str, &str)]) -> String {
+    // While the store is idle, as a person would (not racing a commit in flight).
+    let _ = store.flush();
+    let dir = store.path();
+    let run = |args: &[&str], input: Option<&str>| {
+        let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+        let out = Git::new(dir)
+            .run(&args, input.map(|text| text.as_bytes().to_vec()))
+            .expect("git");
+        String::from_utf8(out).expect("utf-8").trim().to_string()
+    };
+    let tip = run(&["rev-parse", "refs/heads/main"], None);
+    let mut top = run(&["ls-tree", &tip], None);
+    let mut folders: std::collections::BTreeMap<&str, String> = Default::default();
+    for (name, mode, content) in files {
+        let blob = run(&["hash-object", "-w", "--stdin"], Some(content));
+        match name.split_once('/') {
+            Some((folder, file)) => {
+                folders
+                    .entry(folder)
+                    .or_default()
+                    .push_str(&format!("{mode} blob {blob}\t{file}\n"));
+            }
+            None => top.push_str(&format!("\n{mode} blob {blob}\t{name}")),
+        }
+    }
+    for (folder, entries) in folders {
+        let tree = run(&["mktree"], Some(&entries));
+        top.push_str(&format!("\n040000 tree {tree}\t{folder}"));
+    }
+    let tree = run(&["mktree"], Some(top.trim()));
+    let commit = run(
+        &[
+            "-c",
+            "user.name=Someone",
+            "-c",
+            "user.email=someone@example.org",
+            "commit-tree",
+            &tree,
+            "-p",
+            &tip,
+            "-m",
+            "by hand",
+        ],
+        None,
+    );
+    run(&["update-ref", "refs/heads/main", &commit, &tip], None);
+    commit
+}
+
+#[test]
+fn revisions_are_known_before_git_runs_and_are_gits_own() {
+    // Names fast-import must quote, folders, links and executables someone added by hand:
+    // the tree ids computed here must match git's for every shape of tree.
+    let (_root, store) = store();
+    let names = [
+        "sw 1",
+        "sw\"quoted\"",
+        "back\\slash",
+        "rtr-é-ü",
+        "a",
+        "a-b",
+        "a.b",
+        "z",
+    ];
+    let mut answered = Vec::new();
+    for (round, name) in names.iter().enumerate() {
+        answered.push(
+            store
+                .save(name, &config(name, round), "first")
+                .expect("save"),
+        );
+    }
+    commit_behind_netparcs_back(
+        &store,
+        &[
+            ("a/notes.txt", "100644", "notes\n"),
+            ("a.b/deeper", "100644", "x\n"),
+            ("run.sh", "100755", "#!/bin/sh\n"),
+            ("link", "120000", "sw 1.cfg"),
+        ],
+    );
+    // Concurrent saves: one batch, one chain of commits computed ahead.
+    let threads: Vec<_> = names
+        .iter()
+        .map(|name| {
+            let (store, name) = (store.clone(), name.to_string());
+            std::thread::spawn(move || store.save(&name, &config(&name, 99), "second"))
+        })
+        .collect();
+    for thread in threads {
+        answered.push(thread.join().expect("thread").expect("save"));
+    }
+    let history = git(&store, &["rev-list", "refs/heads/main"]);
+    for revision in &answered {
+        assert!(revision.changed);
+        assert!(history.contains(&revision.id), "{} not in git", revision.id);
+    }
+    assert_eq!(commits(&store), names.len() * 2 + 1);
+    // What was added by hand is still there.
+    let files = git(&store, &["ls-tree", "-r", "--name-only", "refs/heads/main"]);
+    assert!(
+        files.contains("a/notes.txt") && files.contains("run.sh"),
+        "{files}"
+    );
+}
+
+#[test]
+fn a_sha256_repository_gets_its_own_ids_right() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = root.path().join("state/backups");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let status = Command::new("git")
+        .args(["init", "--quiet", "--bare", "--object-format=sha256"])
+        .args(["--initial-branch=main"])
+        .arg(dir.join(".git"))
+        .env("GIT_CONFIG_GLOBAL", "https://gh.072103.xyz/dev/null")
+        .status()
+        .expect("git init");
+    assert!(status.success());
+    let store = BackupStore::open(root.path()).expect("open");
+    let first = store.save("sw1", &config("sw1", 1), "one").expect("save");
+    let second = store.save("sw1", &config("sw1", 2), "two").expect("save");
+    assert_eq!(first.id.len(), 64);
+    assert_eq!(git(&store, &["rev-parse", "refs/heads/main"]), second.id);
+    assert_eq!(git(&store, &["rev-parse", "refs/heads/main~1"]), first.id);
+}
+
+#[test]
+fn saves_journaled_by_a_process_that_died_reach_git_with_their_revisions() {
+    let (root, store) = store();
+    let before = store
+        .save("sw0", &config("sw0", 1), "earlier")
+        .expect("save");
+    store.flush().expect("flush");
+    store.inner.writer.hold_commits(true);
+    let answered: Vec<Revision> = (1..=3)
+        .map(|i| {
+            let asset = format!("sw{i}");
+            store
+                .save(&asset, &config(&asset, 1), "before change")
+                .expect("save")
+        })
+        .collect();
+    let journal = root.path().join("state/backups/.git/netparc-journal");
+    let left = std::fs::read(&journal).expect("journal");
+    assert_eq!(left.iter().filter(|&&b| b == b'\n').count(), 3);
+    // The process dies: the lock goes with it, the journal stays, git never heard of them.
+    store.inner.writer.die();
+    drop(store);
+    let tip = Git::new(&root.path().join("state/backups"))
+        .run(&["rev-parse".as_ref(), "refs/heads/main".as_ref()], None)
+        .expect("git");
+    assert_eq!(String::from_utf8_lossy(&tip).trim(), before.id);
+
+    // The next opening commits them, under the revisions their callers were given.
+    let reopened = BackupStore::open(root.path()).expect("open");
+    assert_eq!(commits(&reopened), 4);
+    let history = git(&reopened, &["rev-list", "refs/heads/main"]);
+    for revision in &answered {
+        assert!(history.contains(&revision.id), "{}", revision.id);
+    }
+    assert_eq!(std::fs::metadata(&journal).expect("journal").len(), 0);
+    let (revision, text) = reopened.get("sw2", None).expect("get");
+    assert_eq!(
+        (revision.id.as_str(), text),
+        (answered[1].id.as_str(), config("sw2", 1))
+    );
+    drop(reopened);
+
+    // A journal whose emptying was lost (power cut) holds records git already has: they
+    // are recognised, nothing is committed twice.
+    std::fs::write(&journal, &left).expect("write");
+    let again = BackupStore::open(root.path()).expect("open");
+    assert_eq!(commits(&again), 4);
+    assert_eq!(std::fs::metadata(&journal).expect("journal").len(), 0);
+}
+
+#[test]
+fn journaled_saves_go_onto_a_branch_moved_behind_netparcs_back() {
+    let (root, store) = store();
+    store
+        .save("sw0", &config("sw0", 1), "earlier")
+        .expect("save");
+    store.flush().expect("flush");
+    store.inner.writer.hold_commits(true);
+    let announced = store
+        .save("sw1", &config("sw1", 1), "journaled")
+        .expect("save");
+    store.inner.writer.die();
+    // Someone commits by hand before netparc opens the store again.
+    let by_hand = commit_behind_netparcs_back(&store, &[("notes.txt", "100644", "mine\n")]);
+    drop(store);
+    let reopened = BackupStore::open(root.path()).expect("open");
+    // Nothing lost: the hand-made commit stays, sw1's backup goes on top of it, under a new
+    // revision (its parent changed).
+    assert_eq!(commits(&reopened), 3);
+    let history = git(&reopened, &["rev-list", "refs/heads/main"]);
+    assert!(history.contains(&by_hand), "{history}");
+    assert!(!history.contains(&announced.id), "{history}");
+    let (_, text) = reopened.get("sw1", None).expect("get");
+    assert_eq!(text, config("sw1", 1));
+}
+
+#[test]
+fn a_commit_that_fails_stalls_the_store_and_keeps_the_journal() {
+    let (root, store) = store();
+    store
+        .save("sw0", &config("sw0", 1), "earlier")
+        .expect("save");
+    store.flush().expect("flush");
+    store.inner.writer.hold_commits(true);
+    store
+        .save("sw1", &config("sw1", 1), "journaled")
+        .expect("save");
+    let branch = root.path().join("state/backups/.git/refs/heads/main");
+    std::fs::write(&branch, "garbage\n").expect("write");
+    store.inner.writer.hold_commits(false);
+    let error = store.flush().expect_err("stalled");
+    let text = error.to_string();
+    assert!(
+        text.contains("could not be committed to git")
+            && text.contains("kept in the store's journal"),
+        "{text}"
+    );
+    // No more backups from this process: its devices must not be changed.
+    let error = store.save("sw2", "y\n", "y").expect_err("stalled");
+    assert!(matches!(error, BackupError::Stalled { .. }), "{error}");
+    let journal = root.path().join("state/backups/.git/netparc-journal");
+    assert!(std::fs::metadata(&journal).expect("journal").len() > 0);
+    assert_eq!(std::fs::read_to_string(&branch).expect("read"), "garbage\n");
+}
+
+#[test]
+fn the_tip_is_read_from_loose_or_packed_refs_alike() {
+    let (root, store) = store();
+    let first = store.save("sw1", &config("sw1", 1), "one").expect("save");
+    store.flush().expect("flush");
+    assert_eq!(
+        store.inner.writer.read_tip().expect("tip"),
+        Some(first.id.clone())
+    );
+    // `git gc` packs refs: the loose file goes, `packed-refs` holds the branch.
+    git(&store, &["pack-refs", "--all"]);
+    assert!(
+        !root
+            .path()
+            .join("state/backups/.git/refs/heads/main")
+            .exists()
+    );
+    let reopened = BackupStore::open(root.path()).expect("open");
+    assert_eq!(
+        reopened.inner.writer.read_tip().expect("tip"),
+        Some(first.id.clone())
+    );
+    let second = reopened
+        .save("sw1", &config("sw1", 2), "two")
+        .expect("save");
+    assert_eq!(
+        git(&reopened, &["rev-parse", "refs/heads/main~1"]),
+        first.id
+    );
+    assert_eq!(git(&reopened, &["rev-parse", "refs/heads/main"]), second.id);
 }

@@ -1,49 +1,63 @@
-//! The write path: one writer per process and one per repository across processes.
+//! The write path: one writer per process and one per repository across processes, with a
+//! write-ahead journal so a device waits for one `fdatasync`, not for git.
 //!
 //! `save` calls from any number of threads join a queue; the first caller that finds no
 //! writer at work becomes the writer, lingers while saves keep arriving (a few
-//! milliseconds), then commits everything queued (group commit), so 1,000 concurrent saves
-//! cost a handful of git processes, while each device still gets its own commit. The writer holds `state/backups.lock` (`flock`) while it commits, so a daemon and
-//! a technician's run never interleave; the branch is moved by one `update-ref`
-//! transaction that names the tip it started from (compare-and-swap), so a commit made
-//! behind netparc's back is never lost either.
+//! milliseconds), then takes everything queued (group commit). For that batch it decides,
+//! without a process, which configurations changed (blob ids hashed here) and what commit
+//! each will be (tree and commit ids hashed here, byte for byte as `git fast-import` writes
+//! them), appends one record per changed configuration to the journal
+//! (`.git/netparc-journal`, `journal.rs`), flushes it, and answers every caller: the backup
+//! is durable and its revision known. Each device is then changed while the store's
+//! committer thread streams the records to one `git fast-import` (one commit each, onto a
+//! scratch ref, with git's own fsyncs), moves the branch and deletes the scratch ref in one
+//! `update-ref` transaction that names the tip it started from (compare-and-swap), empties
+//! the journal, and writes the readable copies.
 //!
-//! A batch is: read the tip, compare each configuration's blob id with the tip's tree (no
-//! process: the id is hashed here), stream the changed ones to one `git fast-import` as one
-//! commit each onto a scratch ref, then move the branch and delete the scratch ref in one
-//! transaction, answer the callers, then mirror the changed files into the folder for people
-//! to read.
+//! The process holds `state/backups.lock` (`flock`) from the first record journaled until
+//! the journal is empty again, so a daemon and a technician's run never interleave, and what
+//! this process knows of the branch stays true meanwhile. A commit made behind netparc's back
+//! (outside the lock) makes the compare-and-swap fail: the records are then committed onto
+//! the new tip, nothing is lost, and the revisions that changed are logged. A journal found
+//! non-empty when the lock is taken (a process stopped between journal and git) is committed
+//! first, with the revisions its callers were given. A commit that fails stalls the store for
+//! this process: later saves fail (no device is changed on a store that cannot commit), and
+//! the journal keeps what was acknowledged for the next opening.
 
 use super::error::BackupError;
-use super::git::{Git, ObjectFormat, parse_ls_tree, quote_path};
+use super::git::{Git, ObjectFormat, Tree, quote_path};
+use super::journal::{Journal, Record};
 use super::{Revision, short};
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Where fast-import builds a batch before the branch moves to it in one transaction.
 const SCRATCH_REF: &str = "refs/netparc/import";
 
+/// The journal, inside the repository's own folder (git ignores files it does not know).
+pub(super) const JOURNAL: &str = "netparc-journal";
+
 /// How long a writer waits for another process's batch before giving up. A batch of 1,000
 /// devices takes seconds; minutes mean a stuck process.
 const LOCK_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// fsync objects and refs before a save returns: the caller changes the device next, and a
-/// backup lost to a power cut would leave no way back. (Git before 2.36 ignores the key.)
+/// fsync objects and refs once committed: the journal is emptied after this, so git's copy
+/// must be on the disk by then. (Git before 2.36 ignores the key.)
 const DURABLE: &str = "core.fsync=committed";
 
 /// One flush for a batch's loose objects instead of one per object (git 2.37+): a batch of
 /// ten single-device commits otherwise costs thirty fsyncs.
 const DURABLE_BATCH: &str = "core.fsyncMethod=batch";
 
-/// How long the writer waits without a new save before it commits (see `Writer::linger`).
+/// How long the writer waits without a new save before it journals (see `Core::linger`).
 const LINGER_QUIET: Duration = Duration::from_millis(3);
 
-/// The longest the writer lingers before committing what it has.
+/// The longest the writer lingers before journaling what it has.
 const LINGER_MAX: Duration = Duration::from_millis(30);
 
 /// Attempts at moving the branch when something else moved it meanwhile.
@@ -63,45 +77,93 @@ struct Queue {
     pending: Vec<(u64, Job)>,
     /// Results not yet collected by their caller, by ticket.
     done: HashMap<u64, Result<Revision, BackupError>>,
-    /// A caller is committing a batch now.
+    /// A caller is journaling a batch now.
     writing: bool,
     /// The next ticket.
     next: u64,
 }
 
-/// What the writer knows of the branch, valid while the tip is unchanged; only the writer
-/// touches it, so a batch whose tip did not move costs no `ls-tree`.
-#[derive(Default)]
+/// What this process knows of the branch, journaled records included; true while the lock
+/// is held, checked against git each time it is taken again.
 struct Cache {
-    /// The tip this cache describes (`None`: no commit yet).
+    /// The tip once every journaled record is committed (`None`: no commit yet).
     tip: Option<String>,
-    /// `<asset>.cfg` → blob id in the tip's tree.
-    tree: HashMap<String, String>,
+    /// Its tree.
+    tree: Tree,
     /// `<asset>.cfg` → the latest commit that changed it (what an unchanged save returns).
     last_touch: HashMap<String, String>,
 }
 
-/// The write half of a store.
-pub(super) struct Writer {
+/// The lock and the journal, held together.
+struct Held {
+    _lock: FileLock,
+    journal: Journal,
+}
+
+/// Everything the savers and the committer share, under one mutex.
+#[derive(Default)]
+struct State {
+    /// Taken by the first batch, released once nothing waits for git.
+    held: Option<Held>,
+    /// `None` until first read from git.
+    cache: Option<Cache>,
+    /// The tip in git: where the committer's next stream starts and history walks begin.
+    committed: Option<String>,
+    /// Journaled records not yet in git, in order.
+    pending: Vec<Record>,
+    /// Readable copies missing for unchanged saves: `(asset, configuration)`.
+    copies: Vec<(String, String)>,
+    /// The committer is working (git, then the copies).
+    committing: bool,
+    /// Why a commit failed; every later save fails with it.
+    failed: Option<Arc<BackupError>>,
+    /// The store is being dropped: the committer finishes and stops.
+    closing: bool,
+    /// Tests: the committer leaves journaled records alone, as if the process had died.
+    #[cfg(test)]
+    hold: bool,
+}
+
+impl State {
+    fn idle(&self) -> bool {
+        self.pending.is_empty() && self.copies.is_empty() && !self.committing
+    }
+}
+
+/// The shared half of a writer.
+struct Core {
     git: Git,
     format: ObjectFormat,
     /// The branch backups are committed to (`refs/heads/main`).
     branch: String,
     /// `state/backups.lock`, outside the repository so it also guards its creation.
     lock_path: PathBuf,
+    journal_path: PathBuf,
     /// `Name <email>` for author and committer.
     identity: String,
     queue: Mutex<Queue>,
     wake: Condvar,
     /// Signalled when a save joins the queue.
     arrived: Condvar,
-    cache: Mutex<Cache>,
+    state: Mutex<State>,
+    /// Signalled when records are journaled, committed, or the store closes.
+    changed: Condvar,
+}
+
+/// The write half of a store: the queue, and the committer thread.
+pub(super) struct Writer {
+    core: Arc<Core>,
+    committer: Option<std::thread::JoinHandle<()>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // The queue and cache stay consistent even if a holder panicked: a panicking writer's
+    // The queue and state stay consistent even if a holder panicked: a panicking writer's
     // jobs are answered by `Leader::drop`, and the cache is re-validated against the tip.
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn wait<'m, T>(condvar: &Condvar, guard: MutexGuard<'m, T>) -> MutexGuard<'m, T> {
+    condvar.wait(guard).unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Writer {
@@ -111,8 +173,9 @@ impl Writer {
         branch: String,
         lock_path: PathBuf,
         identity: String,
-    ) -> Writer {
-        Writer {
+    ) -> Result<Writer, BackupError> {
+        let core = Arc::new(Core {
+            journal_path: git.git_dir.join(JOURNAL),
             git,
             format,
             branch,
@@ -121,12 +184,92 @@ impl Writer {
             queue: Mutex::default(),
             wake: Condvar::new(),
             arrived: Condvar::new(),
-            cache: Mutex::default(),
+            state: Mutex::default(),
+            changed: Condvar::new(),
+        });
+        let committer = {
+            let shared = core.clone();
+            std::thread::Builder::new()
+                .name("netparc-backups".into())
+                .spawn(move || shared.commit_loop())
+                .map_err(|error| BackupError::io(&core.git.dir, error))?
+        };
+        Ok(Writer {
+            core,
+            committer: Some(committer),
+        })
+    }
+
+    /// Queue `job` and wait until it is journaled (durable, its revision known).
+    pub(super) fn save(&self, job: Job) -> Result<Revision, BackupError> {
+        self.core.save(job)
+    }
+
+    /// Commit what a stopped process left in the journal, if anything.
+    pub(super) fn recover(&self) -> Result<(), BackupError> {
+        let leftover =
+            std::fs::metadata(&self.core.journal_path).is_ok_and(|m| m.is_file() && m.len() > 0);
+        if !leftover {
+            return Ok(());
+        }
+        let mut state = lock(&self.core.state);
+        if state.held.is_none() {
+            self.core.take_lock(&mut state)?;
+            self.core.release_if_idle(&mut state);
+        }
+        Ok(())
+    }
+
+    /// Wait until every save answered so far is in git; the error that stalled the store,
+    /// if one did.
+    pub(super) fn flush(&self) -> Result<(), BackupError> {
+        let mut state = lock(&self.core.state);
+        while !state.idle() {
+            state = wait(&self.core.changed, state);
+        }
+        match &state.failed {
+            Some(cause) => Err(self.core.stalled(cause)),
+            None => Ok(()),
         }
     }
 
-    /// Queue `job` and wait for its commit, becoming the writer if none is at work.
-    pub(super) fn save(&self, job: Job) -> Result<Revision, BackupError> {
+    /// The branch tip in git, `None` before the first backup.
+    pub(super) fn read_tip(&self) -> Result<Option<String>, BackupError> {
+        self.core.read_tip()
+    }
+
+    /// Tests: stop (or resume) committing journaled records.
+    #[cfg(test)]
+    pub(super) fn hold_commits(&self, hold: bool) {
+        lock(&self.core.state).hold = hold;
+        self.core.changed.notify_all();
+    }
+
+    /// Tests: what a process killed between journal and git leaves: the journal as it is,
+    /// the lock released, nothing more committed by this writer.
+    #[cfg(test)]
+    pub(super) fn die(&self) {
+        let mut state = lock(&self.core.state);
+        state.hold = true;
+        state.held = None;
+        state.pending.clear();
+        state.copies.clear();
+    }
+}
+
+impl Drop for Writer {
+    /// Records journaled by this process reach git before it goes on (or exits).
+    fn drop(&mut self) {
+        lock(&self.core.state).closing = true;
+        self.core.changed.notify_all();
+        if let Some(committer) = self.committer.take() {
+            let _ = committer.join();
+        }
+    }
+}
+
+impl Core {
+    fn save(&self, job: Job) -> Result<Revision, BackupError> {
         let mut queue = lock(&self.queue);
         let ticket = queue.next;
         queue.next += 1;
@@ -144,45 +287,32 @@ impl Writer {
                 drop(queue);
                 let (tickets, jobs): (Vec<u64>, Vec<Job>) = batch.into_iter().unzip();
                 let mut leader = Leader {
-                    writer: self,
+                    core: self,
                     tickets,
                     results: None,
                 };
                 let started = Instant::now();
-                let results: Vec<Result<Revision, BackupError>> = match self.commit_batch(&jobs) {
+                let results: Vec<Result<Revision, BackupError>> = match self.journal_batch(&jobs) {
                     Ok(revisions) => revisions.into_iter().map(Ok).collect(),
                     Err(error) => jobs.iter().map(|_| Err(error.clone())).collect(),
                 };
-                let committed = results
-                    .iter()
-                    .any(|result| result.as_ref().is_ok_and(|revision| revision.changed));
                 tracing::debug!(
                     saves = jobs.len(),
                     ms = started.elapsed().as_millis() as u64,
-                    "backup batch committed"
+                    "backup batch journaled"
                 );
-                let mirrored = self.mirror_plan(&jobs, &results);
                 leader.results = Some(results);
-                // The callers have their backups and go on changing their devices; the
-                // readable copies and the housekeeping come after, still as this process's
-                // writer so no batch races them.
-                leader.answer();
-                self.after_batch(mirrored, committed);
                 drop(leader);
                 queue = lock(&self.queue);
                 continue;
             }
-            queue = self
-                .wake
-                .wait(queue)
-                .unwrap_or_else(PoisonError::into_inner);
+            queue = wait(&self.wake, queue);
         }
     }
 
-    /// Wait, as the writer about to commit, while saves keep arriving: devices of a run reach
-    /// their backup within milliseconds of each other, and each commit costs its fsyncs
-    /// (≈ 10–20 ms), so a first device committed alone makes all the others wait for two.
-    /// Stops after a quiet `LINGER_QUIET` or `LINGER_MAX` in all.
+    /// Wait, as the writer about to journal, while saves keep arriving: devices of a run
+    /// reach their backup within milliseconds of each other, and one flush for all of them
+    /// beats one each. Stops after a quiet `LINGER_QUIET` or `LINGER_MAX` in all.
     fn linger<'q>(&self, mut queue: MutexGuard<'q, Queue>) -> MutexGuard<'q, Queue> {
         let start = Instant::now();
         loop {
@@ -201,146 +331,92 @@ impl Writer {
         }
     }
 
-    /// Commit `jobs` in order, one commit per changed configuration. All or nothing: the
-    /// branch moves once, at the end.
-    fn commit_batch(&self, jobs: &[Job]) -> Result<Vec<Revision>, BackupError> {
-        let _lock = FileLock::acquire(&self.lock_path, LOCK_TIMEOUT)?;
-        let mut cache = lock(&self.cache);
-        for attempt in 0..CAS_ATTEMPTS {
-            // Under the lock, the tip this process last wrote is the branch's unless git was
-            // used behind netparc's back: a commit catches that (the branch moves by
-            // compare-and-swap), so only a batch that commits nothing asks git first.
-            let (tip, asked) = match (&cache.tip, attempt) {
-                (Some(tip), 0) => (Some(tip.clone()), false),
-                _ => (self.read_tip()?, true),
-            };
-            if cache.tip != tip {
-                *cache = Cache {
-                    tree: match &tip {
-                        Some(tip) => self.load_tree(tip)?,
-                        None => HashMap::new(),
-                    },
-                    tip: tip.clone(),
-                    last_touch: HashMap::new(),
-                };
-            }
-            let plan = self.plan(jobs, &cache.tree, tip.as_deref());
-            if plan.commits == 0 {
-                if !asked && self.read_tip()? != tip {
-                    cache.tip = None;
-                    continue;
-                }
-                return self.resolve(jobs, &plan.outcomes, &[], &mut cache);
-            }
-            let ids = self.fast_import(&plan.stream, plan.commits)?;
-            let new_tip = ids[plan.commits - 1].clone();
-            if !self.move_branch(tip.as_deref(), &new_tip)? {
-                // Something moved the branch outside the lock: rebuild on its new tip.
-                cache.tip = None;
-                continue;
-            }
-            cache.tip = Some(new_tip);
-            cache.tree = plan.tree;
-            for (path, mark) in &plan.touched {
-                cache
-                    .last_touch
-                    .insert(path.clone(), ids[*mark - 1].clone());
-            }
-            return self.resolve(jobs, &plan.outcomes, &ids, &mut cache);
+    /// Journal `jobs`, one record per changed configuration, and answer their revisions.
+    fn journal_batch(&self, jobs: &[Job]) -> Result<Vec<Revision>, BackupError> {
+        let mut state = lock(&self.state);
+        if let Some(cause) = &state.failed {
+            return Err(self.stalled(cause));
         }
-        Err(BackupError::Contended {
-            path: self.git.dir.clone(),
-        })
+        if state.held.is_none() {
+            self.take_lock(&mut state)?;
+        }
+        let result = self.plan_and_journal(&mut state, jobs);
+        self.release_if_idle(&mut state);
+        drop(state);
+        self.changed.notify_all();
+        result
     }
 
-    /// Decide, without a process, which jobs change their file, and write the fast-import
-    /// stream for those.
-    fn plan(&self, jobs: &[Job], tree: &HashMap<String, String>, tip: Option<&str>) -> Plan {
-        let mut plan = Plan {
-            tree: tree.clone(),
-            ..Plan::default()
-        };
+    fn plan_and_journal(
+        &self,
+        state: &mut State,
+        jobs: &[Job],
+    ) -> Result<Vec<Revision>, BackupError> {
         let time = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        let stream = &mut plan.stream;
-        stream.extend_from_slice(format!("feature done\nreset {SCRATCH_REF}\n").as_bytes());
-        for job in jobs {
-            let path = format!("{}.cfg", job.asset);
-            let id = self.format.blob_id(job.config.as_bytes());
-            if plan.tree.get(&path) == Some(&id) {
-                let mark = plan.touched.get(&path).copied();
-                plan.outcomes.push(Outcome::Same { path, mark });
-                continue;
-            }
-            plan.commits += 1;
-            let mark = plan.commits;
-            let message = format!("{}: {}\n", job.asset, job.message);
-            let who = format!("{} {time} +0000", self.identity);
-            stream.extend_from_slice(
-                format!(
-                    "commit {SCRATCH_REF}\nmark :{mark}\nauthor {who}\ncommitter {who}\ndata {}\n",
-                    message.len()
-                )
-                .as_bytes(),
-            );
-            stream.extend_from_slice(message.as_bytes());
-            if mark == 1
-                && let Some(tip) = tip
-            {
-                stream.extend_from_slice(format!("from {tip}\n").as_bytes());
-            }
-            stream.extend_from_slice(
-                format!(
-                    "M 100644 inline {}\ndata {}\n",
-                    quote_path(&path),
-                    job.config.len()
-                )
-                .as_bytes(),
-            );
-            stream.extend_from_slice(job.config.as_bytes());
-            stream.extend_from_slice(b"\n\n");
-            plan.tree.insert(path.clone(), id);
-            plan.touched.insert(path, mark);
-            plan.outcomes.push(Outcome::New { mark });
-        }
-        stream.extend_from_slice(b"done\n");
-        plan
-    }
-
-    /// The revisions answered to each job.
-    fn resolve(
-        &self,
-        jobs: &[Job],
-        outcomes: &[Outcome],
-        ids: &[String],
-        cache: &mut Cache,
-    ) -> Result<Vec<Revision>, BackupError> {
-        // Unchanged files whose last commit is not known yet: one history walk for all.
-        let unknown: HashSet<String> = outcomes
+        let candidates: Vec<Record> = jobs
             .iter()
-            .filter_map(|o| match o {
-                Outcome::Same { path, mark: None } if !cache.last_touch.contains_key(path) => {
-                    Some(path.clone())
-                }
-                _ => None,
+            .map(|job| Record {
+                asset: job.asset.clone(),
+                config: job.config.clone(),
+                message: format!("{}: {}\n", job.asset, job.message),
+                identity: self.identity.clone(),
+                time,
+                id: String::new(),
             })
             .collect();
-        if let (false, Some(tip)) = (unknown.is_empty(), cache.tip.clone()) {
+        let Some(cache) = state.cache.as_mut() else {
+            return Err(BackupError::WriterFailed);
+        };
+        let chain = self.chain(cache.tip.as_deref(), cache.tree.clone(), &candidates);
+        let records: Vec<Record> = candidates
+            .into_iter()
+            .zip(&chain.ids)
+            .filter_map(|(mut record, id)| {
+                record.id = id.clone()?;
+                Some(record)
+            })
+            .collect();
+        if !records.is_empty() {
+            let Some(held) = state.held.as_mut() else {
+                return Err(BackupError::WriterFailed);
+            };
+            held.journal
+                .append(&records)
+                .map_err(|error| BackupError::io(held.journal.path(), error))?;
+        }
+        cache.tip = chain.tip;
+        cache.tree = chain.tree;
+        for record in &records {
+            cache
+                .last_touch
+                .insert(format!("{}.cfg", record.asset), record.id.clone());
+        }
+        // Unchanged files whose last commit is not known yet: one history walk for all.
+        let unknown: HashSet<String> = jobs
+            .iter()
+            .zip(&chain.ids)
+            .filter(|(_, id)| id.is_none())
+            .map(|(job, _)| format!("{}.cfg", job.asset))
+            .filter(|path| !cache.last_touch.contains_key(path))
+            .collect();
+        if let (false, Some(tip)) = (unknown.is_empty(), state.committed.clone()) {
             self.find_last_touches(&tip, unknown, &mut cache.last_touch)?;
         }
         let mut revisions = Vec::with_capacity(jobs.len());
-        for outcome in outcomes {
-            let (id, changed) = match outcome {
-                Outcome::New { mark } => (ids[*mark - 1].clone(), true),
-                Outcome::Same {
-                    mark: Some(mark), ..
-                } => (ids[*mark - 1].clone(), false),
-                Outcome::Same { path, mark: None } => {
+        for (job, id) in jobs.iter().zip(&chain.ids) {
+            let (id, changed) = match id {
+                Some(id) => (id.clone(), true),
+                None => {
+                    let path = format!("{}.cfg", job.asset);
+                    if !self.git.dir.join(&path).exists() {
+                        state.copies.push((job.asset.clone(), job.config.clone()));
+                    }
                     let id = cache
                         .last_touch
-                        .get(path)
+                        .get(&path)
                         .or(cache.tip.as_ref())
                         .cloned()
                         .unwrap_or_default();
@@ -353,11 +429,340 @@ impl Writer {
                 changed,
             });
         }
+        state.pending.extend(records);
         Ok(revisions)
+    }
+
+    /// Take the lock and open the journal; learn the branch again if it moved since this
+    /// process last held the lock; commit any record a stopped process left behind.
+    fn take_lock(&self, state: &mut State) -> Result<(), BackupError> {
+        let lock = FileLock::acquire(&self.lock_path, LOCK_TIMEOUT)?;
+        let (journal, leftovers) = Journal::open(&self.journal_path)
+            .map_err(|error| BackupError::io(&self.journal_path, error))?;
+        let tip = self.read_tip()?;
+        if state.cache.as_ref().is_none_or(|cache| cache.tip != tip) {
+            state.cache = Some(Cache {
+                tree: match &tip {
+                    Some(tip) => self.load_tree(tip)?,
+                    None => Tree::default(),
+                },
+                tip: tip.clone(),
+                last_touch: HashMap::new(),
+            });
+        }
+        state.committed = tip;
+        state.held = Some(Held {
+            _lock: lock,
+            journal,
+        });
+        if leftovers.is_empty() {
+            return Ok(());
+        }
+        tracing::warn!(
+            saves = leftovers.len(),
+            "the backup journal holds saves that are not in git yet (a netparc process stopped before committing them): committing them now"
+        );
+        let replayed = self
+            .replay(state, &leftovers)
+            .and_then(|()| self.clear_journal(state));
+        if replayed.is_err() {
+            state.held = None;
+        }
+        replayed
+    }
+
+    fn clear_journal(&self, state: &mut State) -> Result<(), BackupError> {
+        match state.held.as_mut() {
+            Some(held) => held
+                .journal
+                .clear()
+                .map_err(|error| BackupError::io(held.journal.path(), error)),
+            None => Ok(()),
+        }
+    }
+
+    /// Let other processes in once nothing waits for git.
+    fn release_if_idle(&self, state: &mut State) {
+        if state.idle() {
+            state.held = None;
+        }
+    }
+
+    fn stalled(&self, cause: &Arc<BackupError>) -> BackupError {
+        BackupError::Stalled {
+            path: self.git.dir.clone(),
+            cause: cause.clone(),
+        }
+    }
+
+    /// Commit `records` onto git's tip as it is now, under the lock: those already there (the
+    /// tip is one of them, or a descendant of the last) are skipped, the others committed,
+    /// and the cache rebuilt on the result. Used for a journal left by a stopped process and
+    /// when the branch moved behind netparc's back.
+    fn replay(&self, state: &mut State, records: &[Record]) -> Result<(), BackupError> {
+        for _ in 0..CAS_ATTEMPTS {
+            let tip = self.read_tip()?;
+            let done = match (&tip, records.last()) {
+                (Some(tip), Some(last)) => match records.iter().rposition(|r| &r.id == tip) {
+                    Some(index) => index + 1,
+                    None if self.is_ancestor(&last.id, tip)? => records.len(),
+                    None => 0,
+                },
+                _ => 0,
+            };
+            let rest = &records[done..];
+            let tree = match (&state.cache, &tip) {
+                (Some(cache), _) if cache.tip == tip => cache.tree.clone(),
+                (_, Some(tip)) => self.load_tree(tip)?,
+                (_, None) => Tree::default(),
+            };
+            let chain = self.chain(tip.as_deref(), tree, rest);
+            let committed: Vec<&String> = chain.ids.iter().flatten().collect();
+            if !committed.is_empty() {
+                let ids = self.fast_import(&chain.stream, committed.len())?;
+                if ids
+                    .iter()
+                    .zip(&committed)
+                    .any(|(made, planned)| made != *planned)
+                {
+                    tracing::error!(
+                        "git's commit ids differ from the ones netparc computed; the backups are committed, but the revisions just logged are git's"
+                    );
+                }
+                let new_tip = ids.last().cloned();
+                if !self.move_branch(tip.as_deref(), new_tip.as_deref().unwrap_or_default())? {
+                    continue;
+                }
+                for (record, id) in rest.iter().zip(&chain.ids) {
+                    if let Some(id) = id
+                        && *id != record.id
+                    {
+                        tracing::warn!(
+                            asset = %record.asset,
+                            announced = %short(&record.id),
+                            committed = %short(id),
+                            "a backup was committed under another revision than its run reported (the branch had moved)"
+                        );
+                    }
+                }
+            }
+            let mut last_touch = HashMap::new();
+            for (record, id) in rest.iter().zip(&chain.ids) {
+                if let Some(id) = id {
+                    last_touch.insert(format!("{}.cfg", record.asset), id.clone());
+                }
+            }
+            state.committed = chain.tip.clone();
+            state.cache = Some(Cache {
+                tip: chain.tip,
+                tree: chain.tree,
+                last_touch,
+            });
+            return Ok(());
+        }
+        Err(BackupError::Contended {
+            path: self.git.dir.clone(),
+        })
+    }
+
+    /// The commits `records` make onto `tip` with `tree`: one per record whose configuration
+    /// differs from the file at that point (`ids[i]` is `None` for the others), their ids, the
+    /// fast-import stream for them, and the resulting tip and tree. No process.
+    fn chain(&self, tip: Option<&str>, mut tree: Tree, records: &[Record]) -> Chain {
+        let mut ids = Vec::with_capacity(records.len());
+        let mut changed = Vec::new();
+        let mut tip = tip.map(str::to_string);
+        let base = tip.clone();
+        for record in records {
+            let path = format!("{}.cfg", record.asset);
+            let blob = self.format.blob_id(record.config.as_bytes());
+            if tree.file(&path) == Some(blob.as_str()) {
+                ids.push(None);
+                continue;
+            }
+            tree.set_file(&path, &blob);
+            let id = self.format.commit_id(
+                &tree.id(self.format),
+                tip.as_deref(),
+                &record.identity,
+                record.time,
+                &record.message,
+            );
+            tip = Some(id.clone());
+            ids.push(Some(id));
+            changed.push(record);
+        }
+        Chain {
+            stream: stream(base.as_deref(), &changed),
+            ids,
+            tip,
+            tree,
+        }
+    }
+
+    /// The committer thread: commits journaled records to git in order, empties the
+    /// journal, writes the readable copies; until the store closes.
+    fn commit_loop(&self) {
+        // Commits made since git last had a chance to pack them.
+        let mut unpacked = false;
+        let mut state = lock(&self.state);
+        loop {
+            #[cfg(test)]
+            let held_back = state.hold;
+            #[cfg(not(test))]
+            let held_back = false;
+            if held_back || (state.pending.is_empty() && state.copies.is_empty()) {
+                if state.closing {
+                    return;
+                }
+                state = wait(&self.changed, state);
+                continue;
+            }
+            let records = state.pending.clone();
+            let base = state.committed.clone();
+            state.committing = true;
+            drop(state);
+            let outcome = self.import(base.as_deref(), &records);
+            state = lock(&self.state);
+            let committed = match outcome {
+                Ok(Some(ids)) => {
+                    state.pending.drain(..records.len());
+                    state.committed = ids.last().cloned().or(base);
+                    let announced = records.iter().map(|record| &record.id);
+                    if ids.iter().ne(announced) {
+                        // Never expected: the same bytes hash the same. Rebuild what is left
+                        // on git's own tip so later commits do not name a missing parent.
+                        tracing::error!(
+                            "git's commit ids differ from the ones netparc computed; the backups are committed, later ones are rebuilt on git's tip"
+                        );
+                        let rest = std::mem::take(&mut state.pending);
+                        self.replay(&mut state, &rest)
+                    } else {
+                        Ok(())
+                    }
+                }
+                Ok(None) => {
+                    // The branch moved outside the lock: everything journaled goes onto its
+                    // new tip, the savers waiting meanwhile.
+                    let all = std::mem::take(&mut state.pending);
+                    self.replay(&mut state, &all)
+                }
+                Err(error) => Err(error),
+            };
+            if let Err(error) = committed {
+                tracing::error!(%error, "backups journaled but not committed to git; this process takes no more backups, the journal keeps them for the next opening");
+                state.failed = Some(Arc::new(error));
+                state.pending.clear();
+                state.copies.clear();
+                state.committing = false;
+                // The journal stays as it is: whoever takes the lock next commits it.
+                state.held = None;
+                self.changed.notify_all();
+                continue;
+            }
+            // Each committed configuration gets its readable copy, in commit order, once the
+            // journal is drained (records journaled meanwhile are committed first).
+            state.copies.extend(
+                records
+                    .iter()
+                    .map(|record| (record.asset.clone(), record.config.clone())),
+            );
+            unpacked |= !records.is_empty();
+            if state.pending.is_empty() {
+                if let Err(error) = self.clear_journal(&mut state) {
+                    tracing::warn!(%error, "the backup journal could not be emptied; its records are in git and will be recognised");
+                }
+                let copies = std::mem::take(&mut state.copies);
+                drop(state);
+                self.write_copies(&copies);
+                if std::mem::take(&mut unpacked) {
+                    self.gc_auto();
+                }
+                state = lock(&self.state);
+            }
+            state.committing = false;
+            self.release_if_idle(&mut state);
+            self.changed.notify_all();
+        }
+    }
+
+    /// Stream `records` (planned onto `base`) to fast-import and move the branch to the last
+    /// one: git's id of each, or `None` when the branch was no longer at `base`.
+    fn import(
+        &self,
+        base: Option<&str>,
+        records: &[Record],
+    ) -> Result<Option<Vec<String>>, BackupError> {
+        if records.is_empty() {
+            return Ok(Some(Vec::new()));
+        }
+        let all: Vec<&Record> = records.iter().collect();
+        let ids = self.fast_import(&stream(base, &all), records.len())?;
+        let tip = ids.last().cloned().unwrap_or_default();
+        Ok(self.move_branch(base, &tip)?.then_some(ids))
+    }
+
+    /// `<asset>.cfg` (0600) for people to read and grep; the last content of each asset
+    /// wins. Best effort: the commit is the backup; a copy not written is logged, and the
+    /// next save of that asset writes it.
+    fn write_copies(&self, copies: &[(String, String)]) {
+        let mut latest: HashMap<&str, &str> = HashMap::new();
+        for (asset, config) in copies {
+            latest.insert(asset, config);
+        }
+        for (asset, config) in latest {
+            let path = self.git.dir.join(format!("{asset}.cfg"));
+            if let Err(error) = write_private(&self.git.dir, &path, config.as_bytes()) {
+                tracing::warn!(file = %path.display(), %error, "backup committed, but its readable copy was not written");
+            }
+        }
+    }
+
+    /// The tip as git's files backend keeps it, without a process: the loose ref holding a
+    /// full id, or no ref at all (no loose ref, no `packed-refs`). `None` whenever git must
+    /// say: a reftable repository, packed refs, a symbolic or damaged ref file.
+    fn read_loose_tip(&self) -> Option<Option<String>> {
+        if self.git.git_dir.join("reftable").exists() {
+            return None;
+        }
+        match std::fs::read_to_string(self.git.git_dir.join(&self.branch)) {
+            Ok(text) => {
+                // git writes a ref through a lock file and a rename: never half a file.
+                let id = text.strip_suffix('\n')?;
+                let full = matches!(id.len(), 40 | 64)
+                    && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+                full.then(|| Some(id.to_string()))
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                let packed = self.git.git_dir.join("packed-refs");
+                (!packed.exists()).then_some(None)
+            }
+            Err(_) => None,
+        }
+    }
+
+    fn load_tree(&self, tip: &str) -> Result<Tree, BackupError> {
+        let out = self
+            .git
+            .run(&["ls-tree".as_ref(), "-z".as_ref(), tip.as_ref()], None)?;
+        Ok(Tree::parse_ls_tree(&out))
+    }
+
+    /// True when commit `ancestor` is in the history of `tip` (false if it does not exist).
+    fn is_ancestor(&self, ancestor: &str, tip: &str) -> Result<bool, BackupError> {
+        let mut command = self.git.command();
+        command
+            .args(["merge-base", "--is-ancestor"])
+            .arg(ancestor)
+            .arg(tip);
+        Ok(self.git.output(command, None)?.status.success())
     }
 
     /// The branch tip, `None` before the first backup.
     pub(super) fn read_tip(&self) -> Result<Option<String>, BackupError> {
+        if let Some(tip) = self.read_loose_tip() {
+            return Ok(tip);
+        }
         let args: [&OsStr; 4] = [
             "rev-parse".as_ref(),
             "-q".as_ref(),
@@ -371,17 +776,17 @@ impl Writer {
             Some(0) => Ok(Some(
                 String::from_utf8_lossy(&output.stdout).trim().to_string(),
             )),
-            // Quiet verify exits 1 without output for an unborn branch.
-            Some(1) if output.stdout.is_empty() => Ok(None),
+            // Quiet verify exits 1 without output for an unborn branch, and also for a branch
+            // file holding garbage, which only a warning tells apart: a commit's parent must
+            // never be guessed, so that one is an error.
+            Some(1)
+                if output.stdout.is_empty()
+                    && !String::from_utf8_lossy(&output.stderr).contains("broken ref") =>
+            {
+                Ok(None)
+            }
             _ => Err(self.git.failed(&args, &output)),
         }
-    }
-
-    fn load_tree(&self, tip: &str) -> Result<HashMap<String, String>, BackupError> {
-        let out = self
-            .git
-            .run(&["ls-tree".as_ref(), "-z".as_ref(), tip.as_ref()], None)?;
-        Ok(parse_ls_tree(&out))
     }
 
     /// Run the stream; the commit id of each mark, in order.
@@ -507,59 +912,6 @@ impl Writer {
         Ok(())
     }
 
-    /// The readable copies a batch calls for: `<asset>.cfg` for each asset whose
-    /// configuration changed, and any missing one (a failed earlier write, a repository
-    /// restored without them), with the asset's latest content. None when the batch failed.
-    fn mirror_plan<'j>(
-        &self,
-        jobs: &'j [Job],
-        results: &[Result<Revision, BackupError>],
-    ) -> Vec<(PathBuf, &'j str)> {
-        // The last job of an asset holds its latest content, changed or not.
-        let mut latest: HashMap<&str, (&Job, bool)> = HashMap::new();
-        for (job, result) in jobs.iter().zip(results) {
-            let Ok(revision) = result else {
-                return Vec::new();
-            };
-            let changed =
-                latest.get(job.asset.as_str()).is_some_and(|(_, c)| *c) || revision.changed;
-            latest.insert(job.asset.as_str(), (job, changed));
-        }
-        latest
-            .into_values()
-            .map(|(job, changed)| {
-                (
-                    self.git.dir.join(format!("{}.cfg", job.asset)),
-                    job,
-                    changed,
-                )
-            })
-            .filter(|(path, _, changed)| *changed || !path.exists())
-            .map(|(path, job, _)| (path, job.config.as_str()))
-            .collect()
-    }
-
-    /// After a batch's callers have their answers: write its readable copies (0600, for
-    /// people to read and grep) and let git pack loose objects if the batch committed. Under
-    /// the lock, so copies land in commit order across processes. Best effort: the commit is
-    /// the backup; a copy not written is logged, and the next save of that asset writes it.
-    fn after_batch(&self, mirrored: Vec<(PathBuf, &str)>, committed: bool) {
-        if mirrored.is_empty() && !committed {
-            return;
-        }
-        let Ok(_lock) = FileLock::acquire(&self.lock_path, LOCK_TIMEOUT) else {
-            return;
-        };
-        for (path, config) in mirrored {
-            if let Err(error) = write_private(&self.git.dir, &path, config.as_bytes()) {
-                tracing::warn!(file = %path.display(), %error, "backup committed, but its readable copy was not written");
-            }
-        }
-        if committed {
-            self.gc_auto();
-        }
-    }
-
     /// Let git pack loose objects when it judges it useful (thousands of saves make thousands
     /// of objects). Foreground, under the lock: a detached gc would race the next batch.
     fn gc_auto(&self) {
@@ -574,33 +926,58 @@ impl Writer {
     }
 }
 
-/// A batch, planned.
-#[derive(Default)]
-struct Plan {
-    /// The fast-import input.
+/// Commits planned by [`Core::chain`].
+struct Chain {
+    /// The fast-import input (empty of commits when nothing changed).
     stream: Vec<u8>,
-    /// How many commits it makes (marks are 1..=commits).
-    commits: usize,
-    /// One per job, in order.
-    outcomes: Vec<Outcome>,
-    /// The tree after the batch.
-    tree: HashMap<String, String>,
-    /// Path → the last mark that changed it in this batch.
-    touched: HashMap<String, usize>,
+    /// Per record: the commit it makes, `None` when its file is unchanged.
+    ids: Vec<Option<String>>,
+    /// The tip after them.
+    tip: Option<String>,
+    /// The tree after them.
+    tree: Tree,
 }
 
-/// What a job became.
-enum Outcome {
-    /// A new commit, by fast-import mark.
-    New { mark: usize },
-    /// No change; `mark` when an earlier job of the same batch made this content.
-    Same { path: String, mark: Option<usize> },
+/// The fast-import input committing each of `records` in order onto `base`, on the scratch
+/// ref, with the record's own identity and time (so replaying a journal gives the same ids).
+fn stream(base: Option<&str>, records: &[&Record]) -> Vec<u8> {
+    let mut stream = Vec::new();
+    stream.extend_from_slice(format!("feature done\nreset {SCRATCH_REF}\n").as_bytes());
+    for (index, record) in records.iter().enumerate() {
+        let mark = index + 1;
+        let who = format!("{} {} +0000", record.identity, record.time);
+        stream.extend_from_slice(
+            format!(
+                "commit {SCRATCH_REF}\nmark :{mark}\nauthor {who}\ncommitter {who}\ndata {}\n",
+                record.message.len()
+            )
+            .as_bytes(),
+        );
+        stream.extend_from_slice(record.message.as_bytes());
+        if mark == 1
+            && let Some(base) = base
+        {
+            stream.extend_from_slice(format!("from {base}\n").as_bytes());
+        }
+        stream.extend_from_slice(
+            format!(
+                "M 100644 inline {}\ndata {}\n",
+                quote_path(&format!("{}.cfg", record.asset)),
+                record.config.len()
+            )
+            .as_bytes(),
+        );
+        stream.extend_from_slice(record.config.as_bytes());
+        stream.extend_from_slice(b"\n\n");
+    }
+    stream.extend_from_slice(b"done\n");
+    stream
 }
 
 /// The writer of a batch; answers every job of it when dropped, even if the writer panicked,
 /// so no caller waits forever.
 struct Leader<'a> {
-    writer: &'a Writer,
+    core: &'a Core,
     tickets: Vec<u64>,
     results: Option<Vec<Result<Revision, BackupError>>>,
 }
@@ -610,21 +987,21 @@ impl Leader<'_> {
     /// answer), and wake the callers; this process stays the writer until dropped.
     fn answer(&mut self) {
         let mut results = self.results.take().unwrap_or_default().into_iter();
-        let mut queue = lock(&self.writer.queue);
+        let mut queue = lock(&self.core.queue);
         for ticket in std::mem::take(&mut self.tickets) {
             let result = results.next().unwrap_or(Err(BackupError::WriterFailed));
             queue.done.insert(ticket, result);
         }
         drop(queue);
-        self.writer.wake.notify_all();
+        self.core.wake.notify_all();
     }
 }
 
 impl Drop for Leader<'_> {
     fn drop(&mut self) {
         self.answer();
-        lock(&self.writer.queue).writing = false;
-        self.writer.wake.notify_all();
+        lock(&self.core.queue).writing = false;
+        self.core.wake.notify_all();
     }
 }
 

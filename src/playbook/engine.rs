@@ -292,6 +292,22 @@ pub async fn run(
     if interrupted {
         events(Event::Stopped(String::from("interrupted (Ctrl-C)")));
     }
+    // Backups are durable in the store's journal when a device is changed; the report names
+    // their revisions, so they are in git before it is written.
+    let mut backups_unsettled = None;
+    if let Some(store) = shared.backups.clone() {
+        let flushed = tokio::task::spawn_blocking(move || store.flush())
+            .await
+            .unwrap_or(Err(crate::backup::BackupError::WriterFailed));
+        if let Err(error) = flushed {
+            backups_unsettled = Some(error.to_string());
+        }
+    }
+    // A run whose backups did not reach git fails, whatever its devices did.
+    let stopped = match (stopped, backups_unsettled) {
+        (Some(stopped), Some(backups)) => Some(format!("{stopped}; {backups}")),
+        (stopped, backups) => stopped.or(backups),
+    };
     let mut report = RunReport {
         run: run_id,
         playbook: playbook.name.clone(),

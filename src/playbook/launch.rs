@@ -56,6 +56,12 @@ pub async fn launch(
     let limit = parse_limit(options.limit.as_deref())?;
     let (selector, assets) =
         prepare::select(inventory, &playbook, limit.as_ref()).map_err(Diagnostics::from)?;
+    // Opening the backup store runs git a few times (and creates the repository on first
+    // use): done while the intents are rendered, not before.
+    let opening = (!options.check).then(|| {
+        let root = inventory.root.clone();
+        tokio::task::spawn_blocking(move || BackupStore::open(&root))
+    });
     let needs_intent = playbook
         .steps
         .iter()
@@ -74,15 +80,19 @@ pub async fn launch(
         &assets,
         access,
     )?;
-    let backups = if options.check {
-        None
-    } else {
-        Some(BackupStore::open(&inventory.root).map_err(|error| {
-            Diagnostics::from(Diagnostic::error(
-                "backup.unavailable",
-                format!("cannot open the backup repository: {error}"),
-            ))
-        })?)
+    let backups = match opening {
+        None => None,
+        Some(opening) => {
+            let opened = opening
+                .await
+                .unwrap_or(Err(crate::backup::BackupError::WriterFailed));
+            Some(opened.map_err(|error| {
+                Diagnostics::from(Diagnostic::error(
+                    "backup.unavailable",
+                    format!("cannot open the backup repository: {error}"),
+                ))
+            })?)
+        }
     };
     let mut options = options;
     if options.verifier.is_none() && playbook.steps.iter().any(|s| s.verify.is_some()) {
