@@ -906,3 +906,41 @@ fn the_tip_is_read_from_loose_or_packed_refs_alike() {
     );
     assert_eq!(git(&reopened, &["rev-parse", "refs/heads/main"]), second.id);
 }
+
+#[test]
+fn many_packs_are_consolidated_after_a_commit() {
+    // git gc --auto repacks past 50 packs; the committer only asks git near that point.
+    let (root, store) = store();
+    store.save("sw1", &config("sw1", 1), "one").expect("save");
+    let pack_dir = root.path().join("state/backups/.git/objects/pack");
+    for i in 0..52 {
+        let blob = {
+            let args: Vec<&OsStr> = ["hash-object", "-w", "--stdin"].map(OsStr::new).to_vec();
+            let out = Git::new(store.path())
+                .run(&args, Some(format!("filler {i}\n").into_bytes()))
+                .expect("hash-object");
+            String::from_utf8(out).expect("utf-8")
+        };
+        let base = pack_dir.join("pack");
+        let args: Vec<&OsStr> = ["pack-objects", "-q"]
+            .map(OsStr::new)
+            .into_iter()
+            .chain([base.as_os_str()])
+            .collect();
+        Git::new(store.path())
+            .run(&args, Some(blob.into_bytes()))
+            .expect("pack-objects");
+    }
+    let packs = |dir: &std::path::Path| {
+        std::fs::read_dir(dir)
+            .expect("packs")
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".pack"))
+            .count()
+    };
+    assert!(packs(&pack_dir) > 50);
+    store.save("sw1", &config("sw1", 2), "two").expect("save");
+    store.flush().expect("flush");
+    assert!(packs(&pack_dir) < 5, "{} packs left", packs(&pack_dir));
+    assert_eq!(commits(&store), 2);
+}

@@ -57,6 +57,9 @@ const DURABLE_BATCH: &str = "core.fsyncMethod=batch";
 /// How long the writer waits without a new save before it journals (see `Core::linger`).
 const LINGER_QUIET: Duration = Duration::from_millis(3);
 
+/// The shortest such wait, for saves arriving in a dense burst.
+const LINGER_QUIET_MIN: Duration = Duration::from_micros(500);
+
 /// The longest the writer lingers before journaling what it has.
 const LINGER_MAX: Duration = Duration::from_millis(30);
 
@@ -312,17 +315,26 @@ impl Core {
 
     /// Wait, as the writer about to journal, while saves keep arriving: devices of a run
     /// reach their backup within milliseconds of each other, and one flush for all of them
-    /// beats one each. Stops after a quiet `LINGER_QUIET` or `LINGER_MAX` in all.
+    /// beats one each. Stops once no save came for a few times the usual spacing of this
+    /// burst (`LINGER_QUIET_MIN` to `LINGER_QUIET`; `LINGER_QUIET` before a second save),
+    /// or after `LINGER_MAX` in all: every device of the batch waits for the quiet period.
     fn linger<'q>(&self, mut queue: MutexGuard<'q, Queue>) -> MutexGuard<'q, Queue> {
         let start = Instant::now();
+        let first = queue.pending.len();
         loop {
             let before = queue.pending.len();
             let Some(left) = LINGER_MAX.checked_sub(start.elapsed()) else {
                 return queue;
             };
+            let quiet = match u32::try_from(before - first) {
+                Ok(0) | Err(_) => LINGER_QUIET,
+                Ok(arrived) => {
+                    (start.elapsed() / arrived * 4).clamp(LINGER_QUIET_MIN, LINGER_QUIET)
+                }
+            };
             let (guard, _) = self
                 .arrived
-                .wait_timeout(queue, LINGER_QUIET.min(left))
+                .wait_timeout(queue, quiet.min(left))
                 .unwrap_or_else(PoisonError::into_inner);
             queue = guard;
             if queue.pending.len() == before {
@@ -913,8 +925,24 @@ impl Core {
     }
 
     /// Let git pack loose objects when it judges it useful (thousands of saves make thousands
-    /// of objects). Foreground, under the lock: a detached gc would race the next batch.
+    /// of objects). Foreground, under the lock: a detached gc would race the next batch. Only
+    /// asked when the repository nears half of `git gc --auto`'s own thresholds (git-gc(1):
+    /// about 6,700 loose objects, estimated from `objects/17`, or 50 packs), so most batches
+    /// cost no process for it.
     fn gc_auto(&self) {
+        let count = |folder: &str, wanted: fn(&str) -> bool| {
+            std::fs::read_dir(self.git.git_dir.join(folder)).map_or(0, |entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .filter(|entry| wanted(&entry.file_name().to_string_lossy()))
+                    .count()
+            })
+        };
+        let loose = count("objects/17", |_| true);
+        let packs = count("objects/pack", |name| name.ends_with(".pack"));
+        if loose < 6_700 / 256 / 2 && packs < 50 / 2 {
+            return;
+        }
         let mut command = self.git.command();
         command
             .args(["-c", "gc.autoDetach=false", "gc", "--auto", "--quiet"])
