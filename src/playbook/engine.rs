@@ -137,11 +137,6 @@ struct Shared {
     run: String,
     events: EventSink,
     cancel: watch::Receiver<bool>,
-    /// Taken while a transcript file is created: devices finishing together would otherwise
-    /// create their files in the run's folder at once, and the kernel serialises creations in
-    /// one folder anyway, spinning on its lock (a profile of 100 devices finishing together
-    /// put a tenth of the run's CPU there; one at a time, a file costs tens of µs).
-    transcript_files: tokio::sync::Mutex<()>,
 }
 
 impl Shared {
@@ -197,7 +192,6 @@ pub async fn run(
         run: run_id.clone(),
         events: events.clone(),
         cancel: cancel.clone(),
-        transcript_files: tokio::sync::Mutex::new(()),
     });
     let mut reports: Vec<AssetReport> = Vec::with_capacity(targets.len());
     let mut stopped: Option<String> = None;
@@ -433,7 +427,6 @@ impl<'a> Worker<'a> {
         let path = dir.join(format!("{}.log", self.asset()));
         let transcript = self.transcript.clone();
         let target = path.clone();
-        let _turn = self.shared.transcript_files.lock().await;
         // File I/O off the runtime's workers: a thousand devices finish at once.
         let written = tokio::task::spawn_blocking(move || {
             crate::fsutil::create_private_dir(&dir).and_then(|()| transcript.write_to(&target))
