@@ -343,13 +343,11 @@ async fn check_mode_leaves_running_and_startup_byte_identical() {
     bench.access.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_backup_that_cannot_be_stored_stops_the_push_before_any_change() {
-    let hq = Hq::new();
-    let bench = Bench::start(&hq, "sw-hq-02", true).await;
-    // A first push creates the store (with the factory configuration) and provisions the
-    // device, whose running configuration is then no backup yet; then the store's journal,
-    // where a backup is durable before any change, can no longer be written.
+/// A first push creates the backup store (with the factory configuration) and provisions
+/// sw-hq-02, whose running configuration is then no backup yet; then the intent changes
+/// (a VLAN more), so the next push is a change. The playbook, the template and its text
+/// before the change.
+async fn provisioned_then_changed(hq: &Hq, bench: &Bench) -> (PathBuf, PathBuf, String) {
     let playbook = hq.write_playbook("push.yml", &small_playbook("  - push: {}\n"));
     let first = bench.run(&playbook, RunOptions::default()).await;
     assert_eq!(status_of(&first, "sw-hq-02"), Status::Changed, "{first:#?}");
@@ -360,6 +358,16 @@ async fn a_backup_that_cannot_be_stored_stops_the_push_before_any_change() {
         text.replace("no ip routing\n", "no ip routing\nvlan 3999\n"),
     )
     .unwrap();
+    (playbook, template, text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_that_cannot_be_stored_stops_the_push_before_any_change() {
+    let hq = Hq::new();
+    let bench = Bench::start(&hq, "sw-hq-02", true).await;
+    // The store's journal, where a backup is durable before any change, can no longer be
+    // written.
+    let (playbook, _, _) = provisioned_then_changed(&hq, &bench).await;
     let journal = hq.root().join("state/backups/.git/netparc-journal");
     std::fs::remove_file(&journal).unwrap();
     std::fs::create_dir(&journal).unwrap();
@@ -384,16 +392,7 @@ async fn a_backup_that_cannot_be_stored_stops_the_push_before_any_change() {
 async fn backups_git_cannot_commit_stay_in_the_journal_and_fail_the_run() {
     let hq = Hq::new();
     let bench = Bench::start(&hq, "sw-hq-02", true).await;
-    let playbook = hq.write_playbook("push.yml", &small_playbook("  - push: {}\n"));
-    let first = bench.run(&playbook, RunOptions::default()).await;
-    assert_eq!(status_of(&first, "sw-hq-02"), Status::Changed, "{first:#?}");
-    let template = hq.dir.path().join("templates/ios/access-switch.tera");
-    let text = std::fs::read_to_string(&template).unwrap();
-    std::fs::write(
-        &template,
-        text.replace("no ip routing\n", "no ip routing\nvlan 3999\n"),
-    )
-    .unwrap();
+    let (playbook, template, text) = provisioned_then_changed(&hq, &bench).await;
     // git can no longer write a pack: the backup is durable in the journal (so the device
     // may change), but it cannot reach git.
     let packs = hq.root().join("state/backups/.git/objects/pack");

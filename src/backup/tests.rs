@@ -820,17 +820,24 @@ fn saves_journaled_by_a_process_that_died_reach_git_with_their_revisions() {
     assert_eq!(std::fs::metadata(&journal).expect("journal").len(), 0);
 }
 
-#[test]
-fn journaled_saves_go_onto_a_branch_moved_behind_netparcs_back() {
-    let (root, store) = store();
+/// `sw0` committed, then `sw1` journaled and answered but held back from git (the store's
+/// committer told to wait): what a process leaves if it stops between the two. `sw1`'s
+/// revision as answered.
+fn journaled_not_committed(store: &BackupStore) -> Revision {
     store
         .save("sw0", &config("sw0", 1), "earlier")
         .expect("save");
     store.flush().expect("flush");
     store.inner.writer.hold_commits(true);
-    let announced = store
+    store
         .save("sw1", &config("sw1", 1), "journaled")
-        .expect("save");
+        .expect("save")
+}
+
+#[test]
+fn journaled_saves_go_onto_a_branch_moved_behind_netparcs_back() {
+    let (root, store) = store();
+    let announced = journaled_not_committed(&store);
     store.inner.writer.die();
     // Someone commits by hand before netparc opens the store again.
     let by_hand = commit_behind_netparcs_back(&store, &[("notes.txt", "100644", "mine\n")]);
@@ -849,14 +856,7 @@ fn journaled_saves_go_onto_a_branch_moved_behind_netparcs_back() {
 #[test]
 fn a_commit_that_fails_stalls_the_store_and_keeps_the_journal() {
     let (root, store) = store();
-    store
-        .save("sw0", &config("sw0", 1), "earlier")
-        .expect("save");
-    store.flush().expect("flush");
-    store.inner.writer.hold_commits(true);
-    store
-        .save("sw1", &config("sw1", 1), "journaled")
-        .expect("save");
+    journaled_not_committed(&store);
     let branch = root.path().join("state/backups/.git/refs/heads/main");
     std::fs::write(&branch, "garbage\n").expect("write");
     store.inner.writer.hold_commits(false);
