@@ -138,6 +138,42 @@ fn lines(text: &[&str]) -> Vec<String> {
 }
 
 #[tokio::test]
+async fn ios_saves_with_copy_where_write_memory_is_unknown() {
+    let running = start("drv-ios-copy").await;
+    running.fault("sw1", "no-write-memory", true);
+    let mut ios = running.ios(enable()).await;
+    // The twin refuses `write memory` as IOS refuses a word it does not know.
+    let refused = ios
+        .command("write memory")
+        .await
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        refused.contains("write memory") && refused.contains("% Invalid input detected"),
+        "{refused}"
+    );
+    let backup = ios.running_config().await.unwrap();
+    let intended = format!("{backup}vlan 51\n name saved-by-copy\n");
+    let plan = ios.plan(&intended, &backup, Mode::Merge).unwrap();
+    ios.apply(&plan).await.unwrap();
+    let changed = ios.running_config().await.unwrap();
+    // Saving falls back to `copy running-config startup-config`, answering its question.
+    ios.save().await.unwrap();
+    let startup = ios.command("show startup-config").await.unwrap().text;
+    let startup: String = startup
+        .lines()
+        .filter(|l| !l.starts_with("Using "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(
+        netparc::driver::ios::clean_running_config(&startup),
+        changed,
+        "show startup-config after the copy"
+    );
+    ios.close().await;
+}
+
+#[tokio::test]
 async fn ios_reads_applies_saves_and_restores_the_exact_backup() {
     let running = start("drv-ios").await;
     let mut ios = running.ios(enable()).await;

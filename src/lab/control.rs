@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// The faults `netparc lab fault` knows, for help and "did you mean".
-pub const FAULTS: [&str; 11] = [
+pub const FAULTS: [&str; 12] = [
     "down",
     "ssh-refused",
     "auth-failure",
@@ -17,6 +17,7 @@ pub const FAULTS: [&str; 11] = [
     "snmp-timeout",
     "wrong-sysname",
     "interface-down",
+    "no-write-memory",
     "reboot",
     "clear",
 ];
@@ -72,6 +73,7 @@ pub fn apply(
         "ssh-refused" => device.set_faults(|f| f.ssh_refused = on),
         "auth-failure" => device.set_faults(|f| f.auth_failure = on),
         "snmp-timeout" => device.set_faults(|f| f.snmp_timeout = on),
+        "no-write-memory" => device.set_faults(|f| f.no_write_memory = on),
         "slow-cli" => {
             let millis = number(500)?;
             device.set_faults(|f| f.slow_cli = on.then(|| Duration::from_millis(millis)));

@@ -115,6 +115,9 @@ pub struct Faults {
     pub wrong_sysname: Option<String>,
     /// These interfaces are operationally down whatever their configuration.
     pub interfaces_down: Vec<String>,
+    /// `write memory` is refused as an unknown command, as on platforms that only know
+    /// `copy running-config startup-config`.
+    pub no_write_memory: bool,
 }
 
 /// Facts every platform exposes, for its SNMP agent and for verification.

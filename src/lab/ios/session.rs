@@ -327,6 +327,11 @@ impl IosSession {
             Ok(action) => action.unwrap_or(Exec::Noop),
             Err(error) => return failed(error.render(prompt_width, line)),
         };
+        if action == Exec::WriteMemory && device.faults().no_write_memory {
+            // The caret under `memory`, as for any word the platform does not know.
+            let col = tokens.get(skip + 1).map_or(0, |t| t.col);
+            return failed(ParseError::Invalid { col }.render(prompt_width, line));
+        }
         let output_filter = match pipe {
             None => None,
             Some(at) => {
