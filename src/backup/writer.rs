@@ -194,7 +194,20 @@ impl Writer {
             let shared = core.clone();
             std::thread::Builder::new()
                 .name("netparc-backups".into())
-                .spawn(move || shared.commit_loop())
+                .spawn(move || {
+                    let run = std::panic::AssertUnwindSafe(|| shared.commit_loop());
+                    if std::panic::catch_unwind(run).is_err() {
+                        // A bug: stall the store rather than leave flush() waiting forever.
+                        let mut state = lock(&shared.state);
+                        state.failed = Some(Arc::new(BackupError::WriterFailed));
+                        state.pending.clear();
+                        state.copies.clear();
+                        state.committing = false;
+                        state.held = None;
+                        drop(state);
+                        shared.changed.notify_all();
+                    }
+                })
                 .map_err(|error| BackupError::io(&core.git.dir, error))?
         };
         Ok(Writer {
@@ -406,6 +419,8 @@ impl Core {
                 .last_touch
                 .insert(format!("{}.cfg", record.asset), record.id.clone());
         }
+        // Journaled means committed, whatever happens to the answers below.
+        state.pending.extend(records);
         // Unchanged files whose last commit is not known yet: one history walk for all.
         let unknown: HashSet<String> = jobs
             .iter()
@@ -441,7 +456,6 @@ impl Core {
                 changed,
             });
         }
-        state.pending.extend(records);
         Ok(revisions)
     }
 
