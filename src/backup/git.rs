@@ -91,11 +91,25 @@ pub(super) struct Tree {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct TreeEntry {
-    name: String,
     /// As written in tree objects: octal without leading zero (`100644`, `40000`).
     mode: String,
     /// Hexadecimal object id.
     id: String,
+    /// The entry as the tree object holds it, `<mode> <name>\0<raw id>`, encoded once: a
+    /// batch of N backups hashes N trees of up to N entries.
+    encoded: Vec<u8>,
+}
+
+impl TreeEntry {
+    fn new(name: &str, mode: String, id: String) -> TreeEntry {
+        let mut encoded = Vec::with_capacity(mode.len() + name.len() + 2 + id.len() / 2);
+        encoded.extend_from_slice(mode.as_bytes());
+        encoded.push(b' ');
+        encoded.extend_from_slice(name.as_bytes());
+        encoded.push(0);
+        encoded.extend(unhex(&id));
+        TreeEntry { mode, id, encoded }
+    }
 }
 
 /// The mode fast-import gives a backup file.
@@ -118,14 +132,8 @@ impl Tree {
             {
                 let mode = mode.trim_start_matches('0').to_string();
                 let key = sort_key(name, &mode);
-                tree.entries.insert(
-                    key,
-                    TreeEntry {
-                        name: name.to_string(),
-                        mode,
-                        id: id.to_string(),
-                    },
-                );
+                tree.entries
+                    .insert(key, TreeEntry::new(name, mode, id.to_string()));
             }
         }
         tree
@@ -145,25 +153,18 @@ impl Tree {
         self.entries.remove(&sort_key(name, "40000"));
         self.entries.insert(
             name.as_bytes().to_vec(),
-            TreeEntry {
-                name: name.to_string(),
-                mode: FILE_MODE.to_string(),
-                id: id.to_string(),
-            },
+            TreeEntry::new(name, FILE_MODE.to_string(), id.to_string()),
         );
     }
 
     /// The tree object's id: `<mode> <name>\0<raw id>` per entry, in order.
     pub(super) fn id(&self, format: ObjectFormat) -> String {
-        let mut content = Vec::with_capacity(self.entries.len() * 64);
-        for entry in self.entries.values() {
-            content.extend_from_slice(entry.mode.as_bytes());
-            content.push(b' ');
-            content.extend_from_slice(entry.name.as_bytes());
-            content.push(0);
-            content.extend(unhex(&entry.id));
-        }
-        format.object_id("tree", &[&content])
+        let parts: Vec<&[u8]> = self
+            .entries
+            .values()
+            .map(|entry| entry.encoded.as_slice())
+            .collect();
+        format.object_id("tree", &parts)
     }
 }
 
