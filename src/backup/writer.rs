@@ -82,6 +82,8 @@ struct Queue {
     done: HashMap<u64, Result<Revision, BackupError>>,
     /// A caller is journaling a batch now.
     writing: bool,
+    /// The last batch was a single save: saves are coming one after another, not together.
+    last_alone: bool,
     /// The next ticket.
     next: u64,
 }
@@ -300,6 +302,7 @@ impl Core {
                 queue.writing = true;
                 queue = self.linger(queue);
                 let batch = std::mem::take(&mut queue.pending);
+                queue.last_alone = batch.len() == 1;
                 drop(queue);
                 let (tickets, jobs): (Vec<u64>, Vec<Job>) = batch.into_iter().unzip();
                 let mut leader = Leader {
@@ -329,8 +332,9 @@ impl Core {
     /// Wait, as the writer about to journal, while saves keep arriving: devices of a run
     /// reach their backup within milliseconds of each other, and one flush for all of them
     /// beats one each. Stops once no save came for a few times the usual spacing of this
-    /// burst (`LINGER_QUIET_MIN` to `LINGER_QUIET`; `LINGER_QUIET` before a second save),
-    /// or after `LINGER_MAX` in all: every device of the batch waits for the quiet period.
+    /// burst (`LINGER_QUIET_MIN` to `LINGER_QUIET`; before a second save, `LINGER_QUIET`, or
+    /// `LINGER_QUIET_MIN` when the last batch was a lone save too), or after `LINGER_MAX` in
+    /// all: every device of the batch waits for the quiet period.
     fn linger<'q>(&self, mut queue: MutexGuard<'q, Queue>) -> MutexGuard<'q, Queue> {
         let start = Instant::now();
         let first = queue.pending.len();
@@ -340,6 +344,8 @@ impl Core {
                 return queue;
             };
             let quiet = match u32::try_from(before - first) {
+                // Saves arriving one by one (a restore, a script) wait for nobody long.
+                Ok(0) if queue.last_alone => LINGER_QUIET_MIN,
                 Ok(0) | Err(_) => LINGER_QUIET,
                 Ok(arrived) => {
                     (start.elapsed() / arrived * 4).clamp(LINGER_QUIET_MIN, LINGER_QUIET)
