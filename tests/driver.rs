@@ -133,6 +133,18 @@ fn enable() -> DriverOptions {
     }
 }
 
+/// The startup configuration as `show startup-config` prints it, cleaned as the driver
+/// cleans a running configuration (comparable with `running_config`).
+async fn startup_config(ios: &mut dyn Driver) -> String {
+    let startup = ios.command("show startup-config").await.unwrap().text;
+    let startup: String = startup
+        .lines()
+        .filter(|l| !l.starts_with("Using "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    netparc::driver::ios::clean_running_config(&startup)
+}
+
 fn lines(text: &[&str]) -> Vec<String> {
     text.iter().map(|s| s.to_string()).collect()
 }
@@ -159,14 +171,8 @@ async fn ios_saves_with_copy_where_write_memory_is_unknown() {
     let changed = ios.running_config().await.unwrap();
     // Saving falls back to `copy running-config startup-config`, answering its question.
     ios.save().await.unwrap();
-    let startup = ios.command("show startup-config").await.unwrap().text;
-    let startup: String = startup
-        .lines()
-        .filter(|l| !l.starts_with("Using "))
-        .map(|l| format!("{l}\n"))
-        .collect();
     assert_eq!(
-        netparc::driver::ios::clean_running_config(&startup),
+        startup_config(ios.as_mut()).await,
         changed,
         "show startup-config after the copy"
     );
@@ -222,14 +228,8 @@ async fn ios_reads_applies_saves_and_restores_the_exact_backup() {
     );
     // save: startup equals running
     ios.save().await.unwrap();
-    let startup = ios.command("show startup-config").await.unwrap().text;
-    let startup: String = startup
-        .lines()
-        .filter(|l| !l.starts_with("Using "))
-        .map(|l| format!("{l}\n"))
-        .collect();
     assert_eq!(
-        netparc::driver::ios::clean_running_config(&startup),
+        startup_config(ios.as_mut()).await,
         changed,
         "show startup-config after save"
     );
