@@ -190,7 +190,7 @@ fn unhex(id: &str) -> impl Iterator<Item = u8> + '_ {
     })
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(super) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
     let mut out = String::with_capacity(bytes.len() * 2);
     for byte in bytes {

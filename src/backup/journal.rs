@@ -119,8 +119,7 @@ impl Journal {
 
 fn checksum(bytes: &[u8]) -> String {
     use sha2::Digest;
-    let digest = sha2::Sha256::digest(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    super::git::hex(&sha2::Sha256::digest(bytes))
 }
 
 /// The whole records at the start of `bytes`, and how many bytes they take.

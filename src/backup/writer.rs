@@ -30,7 +30,7 @@ use super::journal::{Journal, Record};
 use super::{Revision, short};
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -551,7 +551,12 @@ impl Core {
             let chain = self.chain(tip.as_deref(), tree, rest);
             let committed: Vec<&String> = chain.ids.iter().flatten().collect();
             if !committed.is_empty() {
-                let ids = self.fast_import(&chain.stream, committed.len())?;
+                let changed: Vec<&Record> = rest
+                    .iter()
+                    .zip(&chain.ids)
+                    .filter_map(|(record, id)| id.as_ref().map(|_| record))
+                    .collect();
+                let ids = self.fast_import(&stream(tip.as_deref(), &changed), committed.len())?;
                 if ids
                     .iter()
                     .zip(&committed)
@@ -598,13 +603,11 @@ impl Core {
     }
 
     /// The commits `records` make onto `tip` with `tree`: one per record whose configuration
-    /// differs from the file at that point (`ids[i]` is `None` for the others), their ids, the
-    /// fast-import stream for them, and the resulting tip and tree. No process.
+    /// differs from the file at that point (`ids[i]` is `None` for the others), their ids, and
+    /// the resulting tip and tree. No process.
     fn chain(&self, tip: Option<&str>, mut tree: Tree, records: &[Record]) -> Chain {
         let mut ids = Vec::with_capacity(records.len());
-        let mut changed = Vec::new();
         let mut tip = tip.map(str::to_string);
-        let base = tip.clone();
         for record in records {
             let path = format!("{}.cfg", record.asset);
             let blob = self.format.blob_id(record.config.as_bytes());
@@ -622,14 +625,8 @@ impl Core {
             );
             tip = Some(id.clone());
             ids.push(Some(id));
-            changed.push(record);
         }
-        Chain {
-            stream: stream(base.as_deref(), &changed),
-            ids,
-            tip,
-            tree,
-        }
+        Chain { ids, tip, tree }
     }
 
     /// The committer thread: commits journaled records to git in order, empties the
@@ -744,7 +741,8 @@ impl Core {
         }
         for (asset, config) in latest {
             let path = self.git.dir.join(format!("{asset}.cfg"));
-            if let Err(error) = write_private(&self.git.dir, &path, config.as_bytes()) {
+            // Atomic (a reader never sees half a file), not flushed: git holds the durable copy.
+            if let Err(error) = crate::fsutil::write_file_quick(&path, config.as_bytes(), 0o600) {
                 tracing::warn!(file = %path.display(), %error, "backup committed, but its readable copy was not written");
             }
         }
@@ -976,8 +974,6 @@ impl Core {
 
 /// Commits planned by [`Core::chain`].
 struct Chain {
-    /// The fast-import input (empty of commits when nothing changed).
-    stream: Vec<u8>,
     /// Per record: the commit it makes, `None` when its file is unchanged.
     ids: Vec<Option<String>>,
     /// The tip after them.
@@ -1073,17 +1069,4 @@ impl FileLock {
             Err(error) => Err(BackupError::io(path, error)),
         }
     }
-}
-
-/// Replace `path` with `content`, mode 0600, through a tempfile and a rename so a reader
-/// never sees half a file. No fsync: git holds the durable copy.
-fn write_private(dir: &Path, path: &Path, content: &[u8]) -> std::io::Result<()> {
-    // tempfile creates files 0600, which the rename keeps.
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".netparc-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
-    tmp.write_all(content)?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }
