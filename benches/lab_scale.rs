@@ -633,6 +633,7 @@ async fn ssh_smoke(
                 auth_timeout: Duration::from_secs(10),
                 keepalive: None,
                 lab_mode: true,
+                algorithms: Default::default(),
             };
             async move {
                 let (command, expect) = match target.platform {

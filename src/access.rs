@@ -143,7 +143,10 @@ impl Access {
         let (username, credential, enable) = login(inventory, asset, resolver)?;
         let address = match &self.lab {
             Some(lab) => lab.twin(name).and_then(|t| t.ssh),
-            None => asset.value.address.map(|ip| SocketAddr::new(ip, 22)),
+            None => {
+                let port = vars::ssh_port(inventory, asset);
+                asset.value.address.map(|ip| SocketAddr::new(ip, port))
+            }
         };
         let mut secrets: Vec<Secret> = Vec::new();
         if let Credential::Password(password) = &credential {
@@ -172,6 +175,9 @@ impl Access {
                 auth_timeout: Duration::from_secs(10),
                 keepalive: Some(Duration::from_secs(15)),
                 lab_mode: self.lab.is_some(),
+                algorithms: vars::ssh_algorithms(inventory, asset)
+                    .map(|sourced| *sourced.value)
+                    .unwrap_or_default(),
             },
             enable,
             secrets,

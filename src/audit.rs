@@ -9,7 +9,8 @@
 //! - ANSSI, *Recommandations pour la sécurisation des sites web* and *Recommandations de
 //!   sécurité relatives aux réseaux Wi-Fi* (ANSSI-PA-013): WPA3 or 802.1X, no open networks.
 //! - ANSSI, *Recommandations pour un usage sécurisé d'(Open)SSH* (ANSSI-PA-093 companion,
-//!   DAT-NT-007): SSH only for administration, never telnet.
+//!   DAT-NT-007): SSH only for administration, never telnet; no SHA-1 or CBC algorithms
+//!   (an asset allowed `ssh.algorithms: legacy` is flagged).
 //!
 //! Each finding names the asset and the field; severities are overridable per code in
 //! `netparc.yml` (`policy.severity`).
@@ -17,7 +18,8 @@
 use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::intent::{CachedResolver, Intent, secret_fields};
 use crate::inventory::{
-    Inventory, Selector, SnmpAuthProtocol, SnmpPrivProtocol, SnmpVersion, WifiSecurity, vars,
+    Inventory, Selector, SnmpAuthProtocol, SnmpPrivProtocol, SnmpVersion, SshAlgorithms,
+    WifiSecurity, vars,
 };
 use crate::secrets::strength::{SecretClass, Strength, assess};
 use crate::ypath;
@@ -39,6 +41,8 @@ pub fn audit(
         (crate::secrets::SecretRef, SecretClass),
         crate::secrets::Assessment,
     > = std::collections::HashMap::new();
+    // `ssh.algorithms: legacy` set on a group: one finding per place, like the secrets.
+    let mut legacy_ssh: BTreeMap<(String, String), (Diagnostic, usize)> = BTreeMap::new();
     for asset in inventory
         .assets
         .iter()
@@ -144,7 +148,29 @@ pub fn audit(
         }
         audit_snmp(inventory, asset, &mut diagnostics);
         audit_wifi(inventory, asset, &mut diagnostics);
+        if let Some(algorithms) = vars::ssh_algorithms(inventory, asset)
+            && *algorithms.value == SshAlgorithms::Legacy
+        {
+            let location = algorithms.locate(&[]);
+            let entry = legacy_ssh
+                .entry((String::from("ssh.algorithms"), location.to_string()))
+                .or_insert_with(|| {
+                    (
+                        Diagnostic::warning(
+                            "audit.ssh-legacy-algorithms",
+                            "SSH may fall back to SHA-1 key exchange and signatures, CBC ciphers and HMAC-SHA1",
+                        )
+                        .at(location)
+                        .asset(&a.name)
+                        .field("ssh.algorithms")
+                        .hint("for firmware that offers nothing stronger only; upgrade it, then remove the setting"),
+                        0,
+                    )
+                });
+            entry.1 += 1;
+        }
     }
+    secret_findings.extend(legacy_ssh);
     for (_, (mut diagnostic, count)) in secret_findings {
         if count > 1
             && let Some(asset) = &diagnostic.asset

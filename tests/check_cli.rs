@@ -223,6 +223,42 @@ fn policy_rules_snmp_wifi_and_telnet() {
 }
 
 #[test]
+fn legacy_ssh_algorithms_are_flagged_once_where_they_are_set() {
+    let f = Fixture::new();
+    assert!(
+        !f.check()
+            .diagnostics
+            .iter()
+            .any(|d| d.code == "audit.ssh-legacy-algorithms")
+    );
+    f.edit(
+        "defaults.yml",
+        "credentials:",
+        "ssh:\n  algorithms: legacy\ncredentials:",
+    );
+    let d = f.check().diagnostics;
+    let found: Vec<_> = d
+        .iter()
+        .filter(|d| d.code == "audit.ssh-legacy-algorithms")
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "one finding for the place, not per asset: {d}"
+    );
+    let e = expect(
+        &d,
+        "audit.ssh-legacy-algorithms",
+        "SHA-1 key exchange and signatures, CBC ciphers and HMAC-SHA1",
+        "defaults.yml:2:15",
+    );
+    assert!(
+        e.asset.as_deref().is_some_and(|a| a.contains("more")),
+        "{e:?}"
+    );
+}
+
+#[test]
 fn severities_are_configurable_per_code() {
     let f = Fixture::new();
     f.write_secret("secrets/wifi-staff", "bonjourbonjou");

@@ -70,6 +70,7 @@ impl Running {
             auth_timeout: Duration::from_secs(5),
             keepalive: None,
             lab_mode: true,
+            algorithms: Default::default(),
         }
     }
 
@@ -748,6 +749,7 @@ async fn linux_installs_the_rendered_example_gateway_through_its_own_header() {
         auth_timeout: Duration::from_secs(5),
         keepalive: Some(Duration::from_secs(15)),
         lab_mode: true,
+        algorithms: Default::default(),
     };
     let address = lab.twin("vpn-hq-01").and_then(|t| t.ssh).unwrap();
     let mut linux = driver::connect(

@@ -286,6 +286,64 @@ fn precedence_asset_then_groups_in_order_then_defaults() {
 }
 
 #[test]
+fn ssh_settings_resolve_field_by_field() {
+    use netparc::inventory::SshAlgorithms;
+    let f = Fixture::new();
+    f.edit(
+        "groups.yml",
+        "  description: every switch",
+        "  description: every switch\n  ssh:\n    algorithms: legacy\n    port: 2222",
+    );
+    f.edit(
+        "assets/sw1.yml",
+        "groups: [switches]",
+        "groups: [switches]\nssh:\n  port: 8022",
+    );
+    let (inventory, d) = f.load();
+    assert!(!d.has_errors(), "{d}");
+    let inventory = inventory.unwrap();
+    let sw1 = inventory.asset("sw1").unwrap();
+    assert_eq!(
+        vars::ssh_port(&inventory, sw1),
+        8022,
+        "the asset's port wins"
+    );
+    let algorithms = vars::ssh_algorithms(&inventory, sw1).unwrap();
+    assert_eq!(*algorithms.value, SshAlgorithms::Legacy, "from its group");
+    assert!(algorithms.locate(&[]).file.ends_with("groups.yml"));
+    let ap1 = inventory.asset("ap1").unwrap();
+    assert_eq!(vars::ssh_port(&inventory, ap1), 22);
+    assert!(vars::ssh_algorithms(&inventory, ap1).is_none());
+}
+
+#[test]
+fn bad_ssh_settings_are_refused_at_their_place() {
+    let f = Fixture::new();
+    f.edit(
+        "assets/sw1.yml",
+        "groups: [switches]",
+        "groups: [switches]\nssh:\n  port: 0",
+    );
+    let (inventory, d) = f.load();
+    assert!(inventory.is_none());
+    expect(
+        &d,
+        "yaml.invalid",
+        "invalid value: integer `0`, expected a nonzero u16",
+        "assets/sw1.yml:10:3",
+    );
+    f.edit("assets/sw1.yml", "port: 0", "algorithms: weak");
+    let (inventory, d) = f.load();
+    assert!(inventory.is_none());
+    expect(
+        &d,
+        "yaml.invalid",
+        "unknown variant `weak`, expected one of modern, legacy",
+        "assets/sw1.yml:10:15",
+    );
+}
+
+#[test]
 fn one_asset_per_file_or_a_list_and_new_files_are_picked_up() {
     let f = Fixture::new();
     f.write(

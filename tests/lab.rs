@@ -74,6 +74,7 @@ fn ssh_options(running: &Running) -> SshOptions {
         auth_timeout: Duration::from_secs(5),
         keepalive: None,
         lab_mode: true,
+        algorithms: Default::default(),
     }
 }
 
@@ -443,6 +444,40 @@ async fn openssh_client_logs_in_with_the_inventory_key() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(String::from_utf8_lossy(&output.stdout).contains("FOC0001"));
+    // What an IOS twin offers, as OpenSSH sees it: IOS XE 17.16's key exchanges, no SHA-1.
+    let with_kex = |kex: &str| -> Vec<String> {
+        let mut args = args("show clock");
+        args.splice(0..0, ["-o".to_string(), format!("KexAlgorithms={kex}")]);
+        args
+    };
+    let output = openssh(with_kex("diffie-hellman-group14-sha1")).await;
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("no matching key exchange method found. Their offer: curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521,diffie-hellman-group14-sha256,diffie-hellman-group16-sha512"),
+        "{stderr}"
+    );
+    let output = openssh(with_kex("ecdh-sha2-nistp256")).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // With `legacy-ssh`, the twin offers only what IOS 15 does.
+    let device = lab.twin("sw1").unwrap().device.clone();
+    device.set_faults(|f| f.legacy_ssh = true);
+    let output = openssh(with_kex("diffie-hellman-group14-sha1")).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let output = openssh(args("show clock")).await;
+    assert!(
+        !output.status.success(),
+        "OpenSSH 9 offers no SHA-1 key exchange by default"
+    );
+    device.set_faults(|f| f.legacy_ssh = false);
     lab.stop().await;
 }
 

@@ -71,6 +71,7 @@ fn down_twins_and_unplugged_workstations_do_not_answer_ping() {
             auth_timeout: Duration::from_secs(5),
             keepalive: None,
             lab_mode: true,
+            algorithms: Default::default(),
         };
         let session = SshSession::connect("sw1", lab.twin("sw1").unwrap().ssh.unwrap(), &options)
             .await

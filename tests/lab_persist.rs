@@ -69,6 +69,7 @@ impl Bed {
             auth_timeout: Duration::from_secs(5),
             keepalive: None,
             lab_mode: true,
+            algorithms: Default::default(),
         }
     }
 

@@ -9,7 +9,9 @@ use netparc::lab::device::{
 };
 use netparc::lab::ssh::{SshTwin, bind};
 use netparc::secrets::Secret;
-use netparc::transport::ssh::{Credential, HostKeyPolicy, SshOptions, SshSession, TransportError};
+use netparc::transport::ssh::{
+    Credential, HostKeyPolicy, SshAlgorithms, SshOptions, SshSession, TransportError,
+};
 use regex::Regex;
 use russh::keys::{Algorithm, PrivateKey};
 use std::net::SocketAddr;
@@ -144,6 +146,7 @@ fn options(running: &Running, password: &str, accept_new: bool) -> SshOptions {
         auth_timeout: Duration::from_secs(5),
         keepalive: None,
         lab_mode: true,
+        algorithms: Default::default(),
     }
 }
 
@@ -414,6 +417,50 @@ async fn faults_refused_down_auth_slow_and_dropped() {
     );
     let state = running.device.state();
     assert_eq!(state.boots, 2);
+}
+
+#[tokio::test]
+async fn an_old_firmware_needs_legacy_algorithms_and_says_which_it_offers() {
+    let running = start("sw8", "127.91.0.8", |_| {}).await;
+    running.device.set_faults(|f| f.legacy_ssh = true);
+    let modern = options(&running, PASSWORD, true);
+    let error = SshSession::connect("sw8", running.address, &modern)
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(
+            error,
+            TransportError::NoCommonAlgorithm {
+                kind: "key exchange",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "sw8 ({}): no common key exchange algorithm: the device offers diffie-hellman-group14-sha1, diffie-hellman-group1-sha1 (SHA-1 or CBC only); netparc offers modern algorithms unless told otherwise: set `ssh: {{ algorithms: legacy }}` on this asset or its group to allow them, and plan the firmware upgrade",
+            running.address
+        )
+    );
+    let legacy = SshOptions {
+        algorithms: SshAlgorithms::Legacy,
+        ..modern.clone()
+    };
+    let session = SshSession::connect("sw8", running.address, &legacy)
+        .await
+        .unwrap();
+    let result = session.exec("hello", Duration::from_secs(5)).await.unwrap();
+    assert_eq!(String::from_utf8_lossy(&result.stdout), "you said: hello\n");
+    session.close().await;
+    // legacy puts the strong algorithms first: a modern device still negotiates them
+    running.device.set_faults(|f| f.legacy_ssh = false);
+    let session = SshSession::connect("sw8", running.address, &legacy)
+        .await
+        .unwrap();
+    session.close().await;
 }
 
 #[tokio::test]

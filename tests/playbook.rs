@@ -550,6 +550,38 @@ async fn wrong_password_and_changed_host_key_are_unreachable() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_old_switch_is_unreachable_until_its_asset_allows_legacy_algorithms() {
+    let hq = Hq::new();
+    let bench = Bench::start(&hq, "sw-hq-02", true).await;
+    let playbook = hq.write_playbook(
+        "read.yml",
+        "name: read\ntargets: \"sw-hq-02\"\nsteps:\n  - command: {run: show clock}\n",
+    );
+    bench.fault("sw-hq-02", "legacy-ssh", true);
+    let report = bench.run(&playbook, RunOptions::default()).await;
+    assert_eq!(status_of(&report, "sw-hq-02"), Status::Unreachable);
+    let reason = reason_of(&report, "sw-hq-02");
+    assert!(
+        reason.contains(
+            "no common key exchange algorithm: the device offers diffie-hellman-group14-sha1, diffie-hellman-group1-sha1 (SHA-1 or CBC only)"
+        ) && reason.contains("set `ssh: { algorithms: legacy }` on this asset or its group"),
+        "{reason}"
+    );
+    // The technician allows the fallback for this switch only.
+    let file = hq.root().join("assets/switches/sw-hq-02.yml");
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str("ssh:\n  algorithms: legacy\n");
+    std::fs::write(&file, text).unwrap();
+    let bench = Bench {
+        inventory: hq.inventory(),
+        ..bench
+    };
+    let report = bench.run(&playbook, RunOptions::default()).await;
+    assert_eq!(status_of(&report, "sw-hq-02"), Status::Ok, "{report:#?}");
+    bench.access.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_host_key_is_refused_without_accept_new() {
     let hq = Hq::new();
     let bench = Bench::start(&hq, "sw-hq-02", false).await;

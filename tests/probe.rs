@@ -164,6 +164,7 @@ async fn snmp_v3_facts_of_a_twin_meet_the_inventory() {
         auth_timeout: Duration::from_secs(5),
         keepalive: None,
         lab_mode: true,
+        algorithms: Default::default(),
     };
     let twin_ssh = running.lab.twin("sw1").and_then(|t| t.ssh).unwrap();
     let (session, mut shell) = crate::util::privileged_shell("sw1", twin_ssh, &ssh).await;

@@ -22,5 +22,6 @@ mod plan;
 mod playbook;
 mod probe;
 mod secrets;
+mod sshd;
 mod state;
 mod verify;

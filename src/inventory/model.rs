@@ -14,6 +14,7 @@
 
 pub use super::monitoring::{MonitoringSettings, MonitoringVars};
 use crate::secrets::SecretRef;
+pub use crate::transport::ssh::SshAlgorithms;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -367,6 +368,9 @@ pub struct GroupVars {
     /// SNMP profile.
     #[serde(default)]
     pub snmp: Option<SnmpProfile>,
+    /// How netparc reaches the devices over SSH (port, algorithms).
+    #[serde(default)]
+    pub ssh: Option<SshSettings>,
     /// Named secrets templates need (RADIUS keys, NTP keys…), as references; a template
     /// sees them as `secrets.<name>`. Merged key by key like `vars`.
     #[serde(default)]
@@ -487,6 +491,9 @@ pub struct Asset {
     /// SNMP profile.
     #[serde(default)]
     pub snmp: Option<Box<SnmpProfile>>,
+    /// How netparc reaches it over SSH, overriding its groups' and the defaults' (per field).
+    #[serde(default)]
+    pub ssh: Option<Box<SshSettings>>,
     /// Template variables (highest precedence).
     #[serde(default)]
     pub vars: BTreeMap<String, serde_json::Value>,
@@ -649,6 +656,19 @@ pub struct Credentials {
     /// public half. A key, not a password: never rendered into templates.
     #[serde(default)]
     pub ssh_key: Option<SecretRef>,
+}
+
+/// How netparc reaches a device over SSH. Each field is taken from the first level that sets
+/// it (asset, groups, defaults).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct SshSettings {
+    /// TCP port (default 22).
+    #[serde(default)]
+    pub port: Option<std::num::NonZeroU16>,
+    /// Algorithms offered: `modern` (default) or `legacy` (adds SHA-1 and CBC for old
+    /// firmware; the audit flags it).
+    #[serde(default)]
+    pub algorithms: Option<SshAlgorithms>,
 }
 
 /// SNMP versions.
@@ -971,6 +991,7 @@ pub fn vocabulary() -> Vec<&'static str> {
         struct_fields::<Support>(),
         struct_fields::<Credentials>(),
         struct_fields::<SnmpProfile>(),
+        struct_fields::<SshSettings>(),
         struct_fields::<Interface>(),
         struct_fields::<Ssid>(),
         struct_fields::<VpnService>(),

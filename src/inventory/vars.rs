@@ -1,9 +1,10 @@
 //! Precedence in one place, as Nornir does it: an asset's own value, then its groups in the
 //! order it lists them (first wins), then the defaults. Variables merge key by key; the
-//! credentials and the SNMP profile are taken whole from the first level that has one.
+//! credentials and the SNMP profile are taken whole from the first level that has one; the
+//! SSH settings field by field.
 
 use super::load::{Inventory, Located, Origin};
-use super::model::{Asset, Credentials, GroupVars, SnmpProfile};
+use super::model::{Asset, Credentials, GroupVars, SnmpProfile, SshAlgorithms, SshSettings};
 use crate::secrets::SecretRef;
 use crate::yaml::{PathSegment, YamlPath};
 use std::collections::BTreeMap;
@@ -83,6 +84,12 @@ impl<'a> LevelView<'a> {
             LevelView::Group(group) => group.credentials.as_ref(),
         }
     }
+    fn ssh(self) -> Option<&'a SshSettings> {
+        match self {
+            LevelView::Asset(asset) => asset.ssh.as_deref(),
+            LevelView::Group(group) => group.ssh.as_ref(),
+        }
+    }
     fn snmp(self) -> Option<&'a SnmpProfile> {
         match self {
             LevelView::Asset(asset) => asset.snmp.as_deref(),
@@ -134,6 +141,37 @@ pub fn snmp<'a>(
                 origin,
                 field: vec![PathSegment::Key(String::from("snmp"))],
             })
+        })
+}
+
+/// The SSH port that applies (22 unless a level sets one).
+pub fn ssh_port(inventory: &Inventory, asset: &Located<Asset>) -> u16 {
+    levels(inventory, asset)
+        .into_iter()
+        .find_map(|(_, level)| level.ssh().and_then(|ssh| ssh.port))
+        .map_or(22, |port| port.get())
+}
+
+/// The SSH algorithm set that applies, and where it was written (None: the default,
+/// `modern`).
+pub fn ssh_algorithms<'a>(
+    inventory: &'a Inventory,
+    asset: &'a Located<Asset>,
+) -> Option<Sourced<'a, SshAlgorithms>> {
+    levels(inventory, asset)
+        .into_iter()
+        .find_map(|(origin, level)| {
+            level
+                .ssh()
+                .and_then(|ssh| ssh.algorithms.as_ref())
+                .map(|value| Sourced {
+                    value,
+                    origin,
+                    field: vec![
+                        PathSegment::Key(String::from("ssh")),
+                        PathSegment::Key(String::from("algorithms")),
+                    ],
+                })
         })
 }
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// The faults `netparc lab fault` knows, for help and "did you mean".
-pub const FAULTS: [&str; 12] = [
+pub const FAULTS: [&str; 13] = [
     "down",
     "ssh-refused",
     "auth-failure",
@@ -18,6 +18,7 @@ pub const FAULTS: [&str; 12] = [
     "wrong-sysname",
     "interface-down",
     "no-write-memory",
+    "legacy-ssh",
     "reboot",
     "clear",
 ];
@@ -74,6 +75,7 @@ pub fn apply(
         "auth-failure" => device.set_faults(|f| f.auth_failure = on),
         "snmp-timeout" => device.set_faults(|f| f.snmp_timeout = on),
         "no-write-memory" => device.set_faults(|f| f.no_write_memory = on),
+        "legacy-ssh" => device.set_faults(|f| f.legacy_ssh = on),
         "slow-cli" => {
             let millis = number(500)?;
             device.set_faults(|f| f.slow_cli = on.then(|| Duration::from_millis(millis)));

@@ -118,6 +118,8 @@ pub struct Faults {
     /// `write memory` is refused as an unknown command, as on platforms that only know
     /// `copy running-config startup-config`.
     pub no_write_memory: bool,
+    /// The SSH server offers only what IOS 15 offers (SHA-1 Diffie-Hellman, CBC, HMAC-SHA1).
+    pub legacy_ssh: bool,
 }
 
 /// Facts every platform exposes, for its SNMP agent and for verification.

@@ -31,16 +31,82 @@ pub struct SshTwin {
 }
 
 /// Server settings shared by every twin: Nagle off (CRATE-NOTES: 27–32 ms per round trip
-/// otherwise), quick rejections (a twin has no brute-force to slow down).
-fn config(host_key: PrivateKey) -> russh::server::Config {
+/// otherwise), quick rejections (a twin has no brute-force to slow down), and the algorithms
+/// its platform offers.
+fn config(host_key: PrivateKey, offered: russh::Preferred) -> russh::server::Config {
     russh::server::Config {
         server_id: russh::SshId::Standard(String::from("SSH-2.0-Cisco-1.25").into()),
         keys: vec![host_key],
+        preferred: offered,
         nodelay: true,
         auth_rejection_time: Duration::from_millis(20),
         auth_rejection_time_initial: Some(Duration::ZERO),
         inactivity_timeout: Some(Duration::from_secs(3600)),
         ..Default::default()
+    }
+}
+
+/// The algorithms a twin offers in the handshake, as its real counterpart does:
+/// - IOS: what `show ip ssh` lists on IOS XE 17.16 (curve25519, NIST-curve ECDH and SHA-2
+///   Diffie-Hellman key exchanges, no post-quantum one; ChaCha20, AES-GCM and AES-CTR; SHA-2
+///   ETM MACs). A client meets the same negotiation as against the real switch.
+/// - Linux: russh's defaults, close to OpenSSH 10's (post-quantum key exchange first).
+/// - With the `legacy-ssh` fault, any platform offers only what IOS 15 offers: SHA-1
+///   Diffie-Hellman, AES-CTR and AES-CBC, HMAC-SHA1.
+///
+/// The host key type stays the twin's own (Ed25519).
+fn offered_algorithms(platform: super::device::Platform, legacy: bool) -> russh::Preferred {
+    use russh::{cipher, kex, mac};
+    use std::borrow::Cow;
+    const MARKERS: [kex::Name; 2] = [
+        kex::EXTENSION_SUPPORT_AS_SERVER,
+        kex::EXTENSION_OPENSSH_STRICT_KEX_AS_SERVER,
+    ];
+    let defaults = russh::Preferred::default();
+    if legacy {
+        return russh::Preferred {
+            kex: Cow::Owned([&[kex::DH_G14_SHA1, kex::DH_G1_SHA1][..], &MARKERS].concat()),
+            cipher: Cow::Borrowed(&[
+                cipher::AES_128_CTR,
+                cipher::AES_192_CTR,
+                cipher::AES_256_CTR,
+                cipher::AES_128_CBC,
+                cipher::AES_192_CBC,
+                cipher::AES_256_CBC,
+            ]),
+            mac: Cow::Borrowed(&[mac::HMAC_SHA1]),
+            ..defaults
+        };
+    }
+    match platform {
+        super::device::Platform::Ios => russh::Preferred {
+            kex: Cow::Owned(
+                [
+                    &[
+                        kex::CURVE25519,
+                        kex::CURVE25519_PRE_RFC_8731,
+                        kex::ECDH_SHA2_NISTP256,
+                        kex::ECDH_SHA2_NISTP384,
+                        kex::ECDH_SHA2_NISTP521,
+                        kex::DH_G14_SHA256,
+                        kex::DH_G16_SHA512,
+                    ][..],
+                    &MARKERS,
+                ]
+                .concat(),
+            ),
+            cipher: Cow::Borrowed(&[
+                cipher::CHACHA20_POLY1305,
+                cipher::AES_128_GCM,
+                cipher::AES_256_GCM,
+                cipher::AES_128_CTR,
+                cipher::AES_192_CTR,
+                cipher::AES_256_CTR,
+            ]),
+            mac: Cow::Borrowed(&[mac::HMAC_SHA256_ETM, mac::HMAC_SHA512_ETM]),
+            ..defaults
+        },
+        super::device::Platform::Linux | super::device::Platform::Host => defaults,
     }
 }
 
@@ -71,7 +137,8 @@ pub async fn bind(
                 Ok(key) => key.clone(),
                 Err(poisoned) => poisoned.into_inner().clone(),
             };
-            let config = Arc::new(config(key));
+            let offered = offered_algorithms(twin.device.spec.platform, faults.legacy_ssh);
+            let config = Arc::new(config(key, offered));
             let handler = Connection {
                 twin: twin.clone(),
                 channels: HashMap::new(),

@@ -50,6 +50,80 @@ pub struct HostKeyPolicy {
     pub accept_new: bool,
 }
 
+/// Which SSH algorithms netparc offers a device.
+///
+/// `modern` is russh's safe set plus the NIST-curve key exchanges (ecdh-sha2-nistp256/384/521)
+/// that IOS XE 16 offers beside SHA-1 Diffie-Hellman only, and without the SHA-1 `ssh-rsa`
+/// host-key signature. `legacy` adds, after all of those, what old firmware still needs:
+/// SHA-1 Diffie-Hellman (group14, group-exchange, group1), `ssh-rsa` signatures, CBC ciphers
+/// and HMAC-SHA1. Stronger algorithms always come first, so `legacy` on a modern device still
+/// negotiates a modern set; the audit flags every asset allowed to fall back.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SshAlgorithms {
+    /// Only algorithms without known weaknesses (the default).
+    #[default]
+    Modern,
+    /// The modern set, then SHA-1 and CBC algorithms for old firmware.
+    Legacy,
+}
+
+impl SshAlgorithms {
+    /// What the client proposes, strongest first.
+    pub fn preferred(self) -> russh::Preferred {
+        use russh::keys::Algorithm;
+        use russh::{cipher, kex, mac};
+        use std::borrow::Cow;
+        const MODERN_KEX: &[kex::Name] = &[
+            kex::MLKEM768X25519_SHA256,
+            kex::CURVE25519,
+            kex::CURVE25519_PRE_RFC_8731,
+            kex::ECDH_SHA2_NISTP256,
+            kex::ECDH_SHA2_NISTP384,
+            kex::ECDH_SHA2_NISTP521,
+            kex::DH_GEX_SHA256,
+            kex::DH_G18_SHA512,
+            kex::DH_G17_SHA512,
+            kex::DH_G16_SHA512,
+            kex::DH_G15_SHA512,
+            kex::DH_G14_SHA256,
+            kex::EXTENSION_SUPPORT_AS_CLIENT,
+            kex::EXTENSION_OPENSSH_STRICT_KEX_AS_CLIENT,
+        ];
+        const LEGACY_KEX: &[kex::Name] = &[kex::DH_G14_SHA1, kex::DH_GEX_SHA1, kex::DH_G1_SHA1];
+        const LEGACY_CIPHERS: &[cipher::Name] = &[
+            cipher::AES_256_CBC,
+            cipher::AES_192_CBC,
+            cipher::AES_128_CBC,
+        ];
+        const LEGACY_MACS: &[mac::Name] = &[mac::HMAC_SHA1_ETM, mac::HMAC_SHA1];
+        let defaults = russh::Preferred::default();
+        let mut kex = MODERN_KEX.to_vec();
+        let mut key: Vec<Algorithm> = defaults
+            .key
+            .iter()
+            .filter(|algorithm| **algorithm != Algorithm::Rsa { hash: None })
+            .cloned()
+            .collect();
+        let mut cipher = defaults.cipher.to_vec();
+        let mut mac = defaults.mac.to_vec();
+        if self == SshAlgorithms::Legacy {
+            // The extension names stay last: they are markers, not algorithms.
+            kex.splice(kex.len() - 2..kex.len() - 2, LEGACY_KEX.iter().cloned());
+            key.push(Algorithm::Rsa { hash: None });
+            cipher.extend_from_slice(LEGACY_CIPHERS);
+            mac.extend_from_slice(LEGACY_MACS);
+        }
+        russh::Preferred {
+            kex: Cow::Owned(kex),
+            key: Cow::Owned(key),
+            cipher: Cow::Owned(cipher),
+            mac: Cow::Owned(mac),
+            ..defaults
+        }
+    }
+}
+
 /// Everything a connection needs.
 #[derive(Clone)]
 pub struct SshOptions {
@@ -67,6 +141,8 @@ pub struct SshOptions {
     pub keepalive: Option<Duration>,
     /// Refuse any destination outside loopback (the twin lab).
     pub lab_mode: bool,
+    /// The algorithms offered.
+    pub algorithms: SshAlgorithms,
 }
 
 /// Why a transport operation failed. Messages never contain secrets.
@@ -144,6 +220,18 @@ pub enum TransportError {
         target: String,
         /// What went wrong with the agent.
         reason: String,
+    },
+    /// The device and netparc share no algorithm of one kind.
+    #[error("{target}: no common {kind} algorithm: the device offers {offered}{hint}")]
+    NoCommonAlgorithm {
+        /// Device name and address.
+        target: String,
+        /// Which negotiation (key exchange, host key, cipher, MAC, compression).
+        kind: &'static str,
+        /// What the device offered, comma-separated.
+        offered: String,
+        /// What to do about it, when netparc knows.
+        hint: String,
     },
     /// Anything else the SSH layer reported.
     #[error("{target}: SSH error: {reason}")]
@@ -258,6 +346,7 @@ impl SshSession {
                 .map_err(TransportError::LabDestination)?;
         }
         let config = Arc::new(client::Config {
+            preferred: options.algorithms.preferred(),
             nodelay: true,
             inactivity_timeout: None,
             keepalive_interval: options.keepalive,
@@ -301,7 +390,10 @@ impl SshSession {
                         known_hosts: options.host_keys.known_hosts.display().to_string(),
                     },
                     Some(Verdict::Failed(reason)) => TransportError::Protocol { target, reason },
-                    None => classify(target, &error),
+                    None => match no_common_algorithm(&target, &error, options.algorithms) {
+                        Some(refusal) => refusal,
+                        None => classify(target, &error),
+                    },
                 });
             }
         };
@@ -559,6 +651,69 @@ async fn authenticate_with_agent(
         }
     }
     last.ok_or_else(|| agent_error(String::from("the agent signed with none of its keys")))
+}
+
+/// A failed negotiation in words a technician can act on: what the device offered, and
+/// whether `legacy` algorithms would have met it.
+fn no_common_algorithm(
+    target: &str,
+    error: &russh::Error,
+    algorithms: SshAlgorithms,
+) -> Option<TransportError> {
+    let russh::Error::NoCommonAlgo { kind, theirs, .. } = error else {
+        return None;
+    };
+    let legacy = SshAlgorithms::Legacy.preferred();
+    let (kind, legacy_names): (&'static str, Vec<String>) = match kind {
+        russh::AlgorithmKind::Kex => (
+            "key exchange",
+            legacy.kex.iter().map(|n| n.as_ref().to_owned()).collect(),
+        ),
+        russh::AlgorithmKind::Key => (
+            "host key",
+            legacy.key.iter().map(|a| a.to_string()).collect(),
+        ),
+        russh::AlgorithmKind::Cipher => (
+            "cipher",
+            legacy
+                .cipher
+                .iter()
+                .map(|n| n.as_ref().to_owned())
+                .collect(),
+        ),
+        russh::AlgorithmKind::Mac => (
+            "MAC",
+            legacy.mac.iter().map(|n| n.as_ref().to_owned()).collect(),
+        ),
+        russh::AlgorithmKind::Compression => (
+            "compression",
+            legacy
+                .compression
+                .iter()
+                .map(|n| n.as_ref().to_owned())
+                .collect(),
+        ),
+    };
+    let legacy_would_do = theirs.iter().any(|name| legacy_names.contains(name));
+    let hint = if algorithms == SshAlgorithms::Modern && legacy_would_do {
+        String::from(
+            " (SHA-1 or CBC only); netparc offers modern algorithms unless told otherwise: set `ssh: { algorithms: legacy }` on this asset or its group to allow them, and plan the firmware upgrade",
+        )
+    } else {
+        String::new()
+    };
+    // The extension markers of a key exchange list are not algorithms anyone can choose.
+    let offered: Vec<&str> = theirs
+        .iter()
+        .map(String::as_str)
+        .filter(|name| !name.starts_with("ext-info-") && !name.starts_with("kex-strict-"))
+        .collect();
+    Some(TransportError::NoCommonAlgorithm {
+        target: target.to_owned(),
+        kind,
+        offered: offered.join(", "),
+        hint,
+    })
 }
 
 fn classify(target: String, error: &russh::Error) -> TransportError {

@@ -1,0 +1,230 @@
+//! Interop: netparc's SSH client (`transport::ssh`) against OpenSSH's own server, started by
+//! hand on a loopback address with a private configuration, host key and authorized key.
+//! Key exchange lists are set as real devices set them: IOS XE 16 offers NIST-curve ECDH and
+//! SHA-1 Diffie-Hellman only, IOS 15 SHA-1 Diffie-Hellman only. A missing sshd fails the test
+//! with how to install it: `.ci/run` installs openssh-server without starting its service.
+
+use netparc::transport::ssh::{
+    Credential, HostKeyPolicy, SshAlgorithms, SshOptions, SshSession, TransportError,
+};
+use russh::keys::{Algorithm, PrivateKey};
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+const SSHD: &str = "/usr/sbin/sshd";
+
+/// One OpenSSH server, killed when dropped.
+struct Sshd {
+    child: Child,
+    address: SocketAddr,
+    client_key: Arc<PrivateKey>,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn write_key(key: &PrivateKey, path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let text = key
+        .to_openssh(russh::keys::ssh_key::LineEnding::LF)
+        .unwrap();
+    std::fs::write(path, text.as_bytes()).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+fn user() -> String {
+    let output = Command::new("id").arg("-un").output().unwrap();
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+impl Sshd {
+    /// Start sshd on `ip` offering only the key exchanges `kex` (comma-separated; None: its
+    /// defaults), and wait until it says it listens.
+    fn start(ip: &str, kex: Option<&str>) -> Sshd {
+        assert!(
+            Path::new(SSHD).exists(),
+            "OpenSSH's server is not installed at {SSHD}: install openssh-server (as .ci/run \
+             does, with its service kept stopped)"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let host_key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).unwrap();
+        write_key(&host_key, &dir.path().join("host_key"));
+        let client_key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).unwrap();
+        std::fs::write(
+            dir.path().join("authorized_keys"),
+            client_key.public_key().to_openssh().unwrap() + "\n",
+        )
+        .unwrap();
+        // A free port on this loopback address; sshd binds it right after.
+        let port = std::net::TcpListener::bind(format!("{ip}:0"))
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let config = format!(
+            "ListenAddress {ip}:{port}\n\
+             HostKey {dir}/host_key\n\
+             PidFile none\n\
+             AuthorizedKeysFile {dir}/authorized_keys\n\
+             StrictModes no\n\
+             UsePAM no\n\
+             PasswordAuthentication no\n\
+             KbdInteractiveAuthentication no\n\
+             PermitRootLogin prohibit-password\n\
+             LogLevel VERBOSE\n",
+            dir = dir.path().display()
+        );
+        let config = match kex {
+            Some(kex) => format!("{config}KexAlgorithms {kex}\n"),
+            None => config,
+        };
+        let config_path = dir.path().join("sshd_config");
+        std::fs::write(&config_path, config).unwrap();
+        // As root, sshd wants its privilege separation directory.
+        let _ = std::fs::create_dir_all("/run/sshd");
+        let mut child = Command::new(SSHD)
+            .arg("-D")
+            .arg("-e")
+            .arg("-f")
+            .arg(&config_path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let mut lines = BufReader::new(stderr).lines();
+        let mut said = Vec::new();
+        loop {
+            match lines.next() {
+                Some(Ok(line)) => {
+                    let listening = line.contains("Server listening on");
+                    said.push(line);
+                    if listening {
+                        break;
+                    }
+                }
+                _ => panic!("sshd stopped before listening:\n{}", said.join("\n")),
+            }
+        }
+        // Keep draining its log so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Sshd {
+            child,
+            address: format!("{ip}:{port}").parse().unwrap(),
+            client_key: Arc::new(client_key),
+            dir,
+        }
+    }
+
+    fn options(&self, algorithms: SshAlgorithms) -> SshOptions {
+        SshOptions {
+            username: user(),
+            credential: Credential::Key(self.client_key.clone()),
+            host_keys: HostKeyPolicy {
+                known_hosts: self.known_hosts(),
+                accept_new: true,
+            },
+            connect_timeout: Duration::from_secs(10),
+            auth_timeout: Duration::from_secs(10),
+            keepalive: None,
+            lab_mode: true,
+            algorithms,
+        }
+    }
+
+    fn known_hosts(&self) -> PathBuf {
+        self.dir.path().join("known_hosts")
+    }
+}
+
+#[tokio::test]
+async fn runs_commands_on_openssh_with_exit_status_and_known_hosts() {
+    let sshd = Sshd::start("127.94.0.1", None);
+    let session = SshSession::connect("gw1", sshd.address, &sshd.options(SshAlgorithms::Modern))
+        .await
+        .unwrap();
+    let result = session
+        .exec("echo out; echo err >&2; exit 3", Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&result.stdout), "out\n");
+    assert_eq!(String::from_utf8_lossy(&result.stderr), "err\n");
+    assert_eq!(result.status, Some(3));
+    session.close().await;
+    // the key was recorded on first contact: a second session needs no accept-new
+    let known = std::fs::read_to_string(sshd.known_hosts()).unwrap();
+    assert!(known.contains("ssh-ed25519"), "{known}");
+    let mut strict = sshd.options(SshAlgorithms::Modern);
+    strict.host_keys.accept_new = false;
+    let session = SshSession::connect("gw1", sshd.address, &strict)
+        .await
+        .unwrap();
+    session.close().await;
+}
+
+#[tokio::test]
+async fn an_ios_xe_16_key_exchange_list_is_met_with_nist_curves() {
+    // russh's own default list has no NIST-curve key exchange: this server would refuse it.
+    let sshd = Sshd::start(
+        "127.94.0.2",
+        Some(
+            "ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521,diffie-hellman-group14-sha1",
+        ),
+    );
+    let session = SshSession::connect("sw-old", sshd.address, &sshd.options(SshAlgorithms::Modern))
+        .await
+        .unwrap();
+    let result = session
+        .exec("echo reached", Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&result.stdout), "reached\n");
+    session.close().await;
+}
+
+#[tokio::test]
+async fn a_sha1_only_server_is_refused_by_modern_and_reached_by_legacy() {
+    let sshd = Sshd::start("127.94.0.3", Some("diffie-hellman-group14-sha1"));
+    let error = SshSession::connect(
+        "sw-ancient",
+        sshd.address,
+        &sshd.options(SshAlgorithms::Modern),
+    )
+    .await
+    .err()
+    .unwrap();
+    assert!(
+        matches!(error, TransportError::NoCommonAlgorithm { .. }),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().starts_with(&format!(
+            "sw-ancient ({}): no common key exchange algorithm: the device offers diffie-hellman-group14-sha1 (SHA-1 or CBC only); netparc offers modern algorithms unless told otherwise: set `ssh: {{ algorithms: legacy }}`",
+            sshd.address
+        )),
+        "{error}"
+    );
+    let session = SshSession::connect(
+        "sw-ancient",
+        sshd.address,
+        &sshd.options(SshAlgorithms::Legacy),
+    )
+    .await
+    .unwrap();
+    let result = session
+        .exec("echo reached", Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&result.stdout), "reached\n");
+    session.close().await;
+}
