@@ -190,28 +190,6 @@ impl Bench {
         let (_tx, cancel) = tokio::sync::watch::channel(false);
         self.run_with(playbook, options, |_| {}, cancel).await
     }
-
-    /// A run that may refuse to start: what it said then.
-    pub async fn try_run(&self, playbook: &Path) -> Result<RunReport, String> {
-        let (_tx, cancel) = tokio::sync::watch::channel(false);
-        let resolver = open_resolver(&self.inventory);
-        let options = RunOptions {
-            lab: true,
-            ..RunOptions::default()
-        };
-        let sink: EventSink = Arc::new(|_| {});
-        launch(
-            &self.inventory,
-            &resolver,
-            playbook,
-            &self.access,
-            options,
-            sink,
-            cancel,
-        )
-        .await
-        .map_err(|found| found.to_string())
-    }
 }
 
 fn status_of(report: &RunReport, asset: &str) -> Status {
@@ -389,6 +367,47 @@ async fn a_backup_that_cannot_be_stored_stops_the_push_before_any_change() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_folder_that_is_no_repository_fails_the_run_before_any_change() {
+    let hq = Hq::new();
+    let bench = Bench::start(&hq, "sw-hq-02", true).await;
+    let playbook = hq.write_playbook("push.yml", &small_playbook("  - push: {}\n"));
+    // Someone kept their own notes where the backups go: netparc never writes over them.
+    let folder = hq.root().join("state/backups");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("notes.txt"), "mine\n").unwrap();
+    let before = bench.ios_configs("sw-hq-02");
+    let report = bench.run(&playbook, RunOptions::default()).await;
+    assert!(!report.succeeded());
+    let reason = reason_of(&report, "sw-hq-02");
+    assert_eq!(
+        status_of(&report, "sw-hq-02"),
+        Status::Failed,
+        "{report:#?}"
+    );
+    assert!(
+        reason.starts_with("cannot open the backup repository: ")
+            && reason.contains("the folder exists but holds no git repository"),
+        "{reason}"
+    );
+    assert_eq!(
+        bench.ios_configs("sw-hq-02"),
+        before,
+        "the device changed without a stored backup"
+    );
+    let stopped = report.stopped.as_deref().unwrap_or_default();
+    assert!(
+        stopped.contains("cannot open the backup repository"),
+        "{report:#?}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&folder).unwrap().count(),
+        1,
+        "the folder was written to"
+    );
+    bench.access.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backups_git_cannot_commit_stay_in_the_journal_and_fail_the_run() {
     let hq = Hq::new();
     let bench = Bench::start(&hq, "sw-hq-02", true).await;
@@ -421,8 +440,13 @@ async fn backups_git_cannot_commit_stay_in_the_journal_and_fail_the_run() {
     )
     .unwrap();
     let before = bench.ios_configs("sw-hq-02");
-    let refused = bench.try_run(&playbook).await.expect_err("refused");
-    assert!(refused.contains("backup"), "{refused}");
+    let refused = bench.run(&playbook, RunOptions::default()).await;
+    assert_eq!(status_of(&refused, "sw-hq-02"), Status::Failed);
+    let reason = reason_of(&refused, "sw-hq-02");
+    assert!(
+        reason.starts_with("cannot open the backup repository: git fast-import failed"),
+        "{reason}"
+    );
     assert_eq!(
         bench.ios_configs("sw-hq-02"),
         before,

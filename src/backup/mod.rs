@@ -472,6 +472,9 @@ fn create(
             "--shared=0600".as_ref(),
             "--object-format=sha1".as_ref(),
             "--initial-branch=main".as_ref(),
+            // No template: no sample hooks, description or info/exclude, nothing a backup
+            // repository uses (a third of the files a default init creates).
+            "--template=".as_ref(),
         ],
         None,
     )?;

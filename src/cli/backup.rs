@@ -173,7 +173,7 @@ async fn backup_async(args: BackupArgs) -> Result<ExitCode> {
         &inventory.root,
         targets,
         options,
-        Some(store),
+        Some(store.into()),
         sink,
         cancel_rx,
     )

@@ -129,10 +129,51 @@ pub const DEFAULT_FORKS: usize = 20;
 /// Receives the events.
 pub type EventSink = Arc<dyn Fn(Event) + Send + Sync>;
 
+/// The run's backup store, possibly still opening: opening runs git a few times and creates
+/// the repository on first use, while devices are connecting and reading their configuration
+/// anyway. A device's first save waits for it; a store that cannot be opened fails each
+/// device before any change, and the run. Cloning shares it.
+#[derive(Clone)]
+pub struct Backups {
+    opened: watch::Receiver<Option<Result<BackupStore, String>>>,
+}
+
+impl Backups {
+    /// Open the store of the inventory at `inventory_root` in the background.
+    pub fn open(inventory_root: PathBuf) -> Backups {
+        let (sender, opened) = watch::channel(None);
+        tokio::task::spawn_blocking(move || {
+            let result = BackupStore::open(&inventory_root).map_err(|error| error.to_string());
+            let _ = sender.send(Some(result));
+        });
+        Backups { opened }
+    }
+
+    /// The store, once open (or why it could not be).
+    async fn store(&self) -> Result<BackupStore, String> {
+        let mut opened = self.opened.clone();
+        let result = match opened.wait_for(Option::is_some).await {
+            Ok(result) => result.clone(),
+            // The opener's sender is gone without an answer: its thread panicked.
+            Err(_) => None,
+        };
+        result
+            .unwrap_or_else(|| Err(crate::backup::BackupError::WriterFailed.to_string()))
+            .map_err(|error| format!("cannot open the backup repository: {error}"))
+    }
+}
+
+impl From<BackupStore> for Backups {
+    fn from(store: BackupStore) -> Backups {
+        let (_, opened) = watch::channel(Some(Ok(store)));
+        Backups { opened }
+    }
+}
+
 struct Shared {
     playbook: Playbook,
     options: RunOptions,
-    backups: Option<BackupStore>,
+    backups: Option<Backups>,
     inventory_root: PathBuf,
     run: String,
     events: EventSink,
@@ -153,7 +194,7 @@ pub async fn run(
     inventory_root: &std::path::Path,
     targets: Vec<Target>,
     options: RunOptions,
-    backups: Option<BackupStore>,
+    backups: Option<Backups>,
     events: EventSink,
     cancel: watch::Receiver<bool>,
 ) -> RunReport {
@@ -289,12 +330,17 @@ pub async fn run(
     // Backups are durable in the store's journal when a device is changed; the report names
     // their revisions, so they are in git before it is written.
     let mut backups_unsettled = None;
-    if let Some(store) = shared.backups.clone() {
-        let flushed = tokio::task::spawn_blocking(move || store.flush())
-            .await
-            .unwrap_or(Err(crate::backup::BackupError::WriterFailed));
-        if let Err(error) = flushed {
-            backups_unsettled = Some(error.to_string());
+    if let Some(backups) = shared.backups.clone() {
+        match backups.store().await {
+            Ok(store) => {
+                let flushed = tokio::task::spawn_blocking(move || store.flush())
+                    .await
+                    .unwrap_or(Err(crate::backup::BackupError::WriterFailed));
+                if let Err(error) = flushed {
+                    backups_unsettled = Some(error.to_string());
+                }
+            }
+            Err(error) => backups_unsettled = Some(error),
         }
     }
     // A run whose backups did not reach git fails, whatever its devices did.
@@ -716,12 +762,16 @@ impl<'a> Worker<'a> {
         }
         self.running = Some(running.clone());
         let lines = running.lines().count();
-        let Some(store) = &self.shared.backups else {
+        let Some(backups) = &self.shared.backups else {
             return Ok(format!("read {lines} lines (check mode: not stored)"));
+        };
+        let store = match backups.store().await {
+            Ok(store) => store,
+            Err(reason) => return Err(self.fail(reason).await),
         };
         let message = format!("{}: {message} (run {})", self.asset(), self.shared.run);
         // The store runs git: a blocking call, kept off the runtime's workers.
-        let (store, asset, text) = (store.clone(), self.asset().to_string(), running.clone());
+        let (asset, text) = (self.asset().to_string(), running.clone());
         let saved = tokio::task::spawn_blocking(move || store.save(&asset, &text, &message))
             .await
             .unwrap_or(Err(crate::backup::BackupError::WriterFailed));

@@ -7,7 +7,6 @@ use super::engine::{self, EventSink, RunOptions};
 use super::report::RunReport;
 use super::{load_playbook, prepare, validate_playbook};
 use crate::access::Access;
-use crate::backup::BackupStore;
 use crate::check::load_templates;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::inventory::{Inventory, Selector};
@@ -57,11 +56,8 @@ pub async fn launch(
     let (selector, assets) =
         prepare::select(inventory, &playbook, limit.as_ref()).map_err(Diagnostics::from)?;
     // Opening the backup store runs git a few times (and creates the repository on first
-    // use): done while the intents are rendered, not before.
-    let opening = (!options.check).then(|| {
-        let root = inventory.root.clone();
-        tokio::task::spawn_blocking(move || BackupStore::open(&root))
-    });
+    // use): done while the intents are rendered and devices connect, not before.
+    let backups = (!options.check).then(|| engine::Backups::open(inventory.root.clone()));
     let needs_intent = playbook
         .steps
         .iter()
@@ -80,20 +76,6 @@ pub async fn launch(
         &assets,
         access,
     )?;
-    let backups = match opening {
-        None => None,
-        Some(opening) => {
-            let opened = opening
-                .await
-                .unwrap_or(Err(crate::backup::BackupError::WriterFailed));
-            Some(opened.map_err(|error| {
-                Diagnostics::from(Diagnostic::error(
-                    "backup.unavailable",
-                    format!("cannot open the backup repository: {error}"),
-                ))
-            })?)
-        }
-    };
     let mut options = options;
     if options.verifier.is_none() && playbook.steps.iter().any(|s| s.verify.is_some()) {
         options.verifier = Some(verifier(inventory, access));
