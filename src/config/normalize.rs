@@ -713,67 +713,104 @@ const SINGLE_VALUED: &[(Context, &str)] = &[
     (Context::Other, "vlan"),
 ];
 
+/// The first word of a key after any `no`: two lines can only set the same setting when
+/// theirs are equal.
+fn setting_keyword(key: &str) -> &str {
+    let key = key.strip_prefix("no ").unwrap_or(key);
+    key.split(' ').next().unwrap_or("")
+}
+
 /// True when `a` and `b` (keys, in `context`) set the same single-valued setting, so `b`
 /// replaces `a` in place. A `no X` line is the same setting as any `X …` line.
 pub fn same_setting(context: Context, a: &str, b: &str) -> bool {
     // Every rule below needs both lines to start with the same keyword (after a `no`), and
     // no pattern starts with a wildcard: most pairs a configuration's siblings form are
-    // told apart here, without allocating (this runs for every pair of sibling lines).
-    fn keyword(line: &str) -> &str {
-        let line = line.strip_prefix("no ").unwrap_or(line);
-        line.split(' ').next().unwrap_or("")
-    }
-    if keyword(a) != keyword(b) {
+    // told apart here. Nothing allocates: this runs for every pair of sibling lines that
+    // share a keyword (keys are words joined by single spaces).
+    if setting_keyword(a) != setting_keyword(b) {
         return false;
     }
-    let aw: Vec<&str> = a.split(' ').collect();
-    let bw: Vec<&str> = b.split(' ').collect();
-    let positive = |w: &[&str]| -> Vec<String> {
-        match w.split_first() {
-            Some((&"no", rest)) => rest.iter().map(|s| s.to_string()).collect(),
-            _ => Vec::new(),
-        }
-    };
-    for (negated, other) in [(&aw, &bw), (&bw, &aw)] {
-        let p = positive(negated);
-        if !p.is_empty()
-            && other.first() != Some(&"no")
-            && other.starts_with(&p.iter().map(String::as_str).collect::<Vec<_>>())
+    for (negated, other) in [(a, b), (b, a)] {
+        if let Some(positive) = negated.strip_prefix("no ")
+            && !other.starts_with("no ")
+            && other != "no"
+            && starts_with_words(other, positive)
         {
             return true;
         }
     }
     // A secondary address is a value of its own.
-    if aw.last() == Some(&"secondary") || bw.last() == Some(&"secondary") {
+    let secondary = |key: &str| key == "secondary" || key.ends_with(" secondary");
+    if secondary(a) || secondary(b) {
         return false;
     }
     if context == Context::Interface
-        && aw.starts_with(&["ip", "address"])
-        && bw.starts_with(&["ip", "address"])
+        && starts_with_words(a, "ip address")
+        && starts_with_words(b, "ip address")
     {
         return true;
     }
+    let (aw, bw) = (FirstWords::of(a), FirstWords::of(b));
     SINGLE_VALUED_WORDS
         .iter()
         .filter(|(c, _)| *c == context)
         .any(|(_, p)| {
-            let fits = |w: &[&str]| {
-                w.len() >= p.len()
-                    && p.iter()
-                        .zip(w)
-                        .all(|(p, w)| *p == "*" || *p == "?" || p == w)
-            };
-            fits(&aw)
-                && fits(&bw)
+            aw.fits(p)
+                && bw.fits(p)
                 && p.iter()
                     .enumerate()
-                    .all(|(i, x)| *x != "*" || aw[i] == bw[i])
+                    .all(|(i, x)| *x != "*" || aw.words[i] == bw.words[i])
         })
+}
+
+/// True when `key`'s words begin with `prefix`'s.
+fn starts_with_words(key: &str, prefix: &str) -> bool {
+    key.strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(' '))
+}
+
+/// Room for the longest single-valued pattern (checked by a test).
+const PATTERN_WORDS: usize = 12;
+
+/// The first words of a key, on the stack, and how many it has in all.
+struct FirstWords<'a> {
+    words: [&'a str; PATTERN_WORDS],
+    count: usize,
+}
+
+impl<'a> FirstWords<'a> {
+    fn of(key: &'a str) -> FirstWords<'a> {
+        let mut words = [""; PATTERN_WORDS];
+        let mut count = 0;
+        for word in key.split(' ') {
+            if let Some(slot) = words.get_mut(count) {
+                *slot = word;
+            }
+            count += 1;
+        }
+        FirstWords { words, count }
+    }
+
+    /// The key matches `pattern` (`*` and `?`: any word) and may say more after it.
+    fn fits(&self, pattern: &[&str]) -> bool {
+        self.count >= pattern.len()
+            && pattern
+                .iter()
+                .zip(&self.words)
+                .all(|(p, w)| *p == "*" || *p == "?" || p == w)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_single_valued_pattern_fits_the_words_kept() {
+        for (_, pattern) in SINGLE_VALUED_WORDS.iter() {
+            assert!(pattern.len() <= PATTERN_WORDS, "{pattern:?}");
+        }
+    }
 
     #[test]
     fn interface_names_expand() {
