@@ -9,6 +9,7 @@
 //! remediation into the twin, so two independent descriptions of IOS check each other.
 
 use super::tree::Node;
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 /// The placeholder a secret value becomes in a key: the device keeps a salted hash, so two
@@ -209,19 +210,19 @@ fn is_secret_type(word: &str) -> bool {
 
 /// Replace `[TYPE] VALUE` at `words[at..]` by [`SECRET`] (the value runs to the end of the
 /// line: IOS takes the rest of the line as the secret).
-fn mask_rest(words: &mut Vec<String>, at: usize) {
+fn mask_rest(words: &mut Vec<Cow<'_, str>>, at: usize) {
     words.truncate(at);
-    words.push(SECRET.to_string());
+    words.push(Cow::Borrowed(SECRET));
 }
 
 /// Secrets: the key keeps everything but the value (and the hash algorithm chosen, which IOS
 /// shows as the resulting type). Returns true when the line is write-only.
-fn mask_secrets(words: &mut Vec<String>, context: Context) -> bool {
-    let w: Vec<&str> = words.iter().map(String::as_str).collect();
+fn mask_secrets(words: &mut Vec<Cow<'_, str>>, context: Context) -> bool {
+    let w: Vec<&str> = words.iter().map(|word| word.as_ref()).collect();
     match w.as_slice() {
         ["enable", ..] if context == Context::Global => {
             // `enable [algorithm-type X] secret|password [level N] [TYPE] VALUE`.
-            let mut out = vec!["enable".to_string()];
+            let mut out = vec![String::from("enable")];
             let mut i = 1;
             if w.get(i) == Some(&"algorithm-type") {
                 i += 2;
@@ -234,7 +235,7 @@ fn mask_secrets(words: &mut Vec<String>, context: Context) -> bool {
                 out.extend(w.iter().skip(i).take(2).map(|s| s.to_string()));
             }
             out.push(SECRET.to_string());
-            *words = out;
+            *words = out.into_iter().map(Cow::Owned).collect();
         }
         ["username", ..] => {
             let mut out: Vec<String> = Vec::new();
@@ -253,7 +254,7 @@ fn mask_secrets(words: &mut Vec<String>, context: Context) -> bool {
                     }
                 }
             }
-            *words = out;
+            *words = out.into_iter().map(Cow::Owned).collect();
         }
         ["snmp-server", "user", ..] => {
             // IOS never shows SNMPv3 users in the configuration.
@@ -329,13 +330,16 @@ fn is_hidden_default(context: Context, key: &str) -> bool {
 
 /// The key of one line in `context`, and whether it is write-only.
 pub fn key_of(text: &str, context: Context) -> (String, bool) {
-    let mut words: Vec<String> = text.split_whitespace().map(str::to_string).collect();
+    // Words are borrowed from the line; only those rewritten below are owned (this runs for
+    // every line of every configuration compared).
+    let mut words: Vec<Cow<'_, str>> = text.split_whitespace().map(Cow::Borrowed).collect();
     // An ACL entry's sequence number is where it sits, not what it is.
     if context == Context::Acl && words.len() > 1 && words[0].chars().all(|c| c.is_ascii_digit()) {
         words.remove(0);
     }
-    if is_free_text(&words.iter().map(String::as_str).collect::<Vec<_>>()) {
-        return (words.join(" "), false);
+    let plain: Vec<&str> = words.iter().map(|word| word.as_ref()).collect();
+    if is_free_text(&plain) {
+        return (plain.join(" "), false);
     }
     // Interface names: the block header, and the word after a keyword that takes one.
     let takes_interface = |previous: &str| {
@@ -346,11 +350,14 @@ pub fn key_of(text: &str, context: Context) -> (String, bool) {
     };
     for i in 1..words.len() {
         if takes_interface(&words[i - 1]) {
-            words[i] = interface_name(&words[i]);
+            let name = interface_name(&words[i]);
+            if name != words[i] {
+                words[i] = Cow::Owned(name);
+            }
         }
     }
     // VLAN lists in the compact form IOS shows.
-    let plain: Vec<&str> = words.iter().map(String::as_str).collect();
+    let plain: Vec<&str> = words.iter().map(|word| word.as_ref()).collect();
     let list_at = match plain.as_slice() {
         ["switchport", "trunk", "allowed", "vlan", list, ..] if vlan_list(list).is_some() => {
             Some(4)
@@ -362,7 +369,7 @@ pub fn key_of(text: &str, context: Context) -> (String, bool) {
     if let Some(at) = list_at
         && let Some(set) = vlan_list(&words[at])
     {
-        words[at] = compact_vlans(&set);
+        words[at] = Cow::Owned(compact_vlans(&set));
     }
     let write_only = mask_secrets(&mut words, context);
     (words.join(" "), write_only)
@@ -727,7 +734,8 @@ pub fn same_setting(context: Context, a: &str, b: &str) -> bool {
     // no pattern starts with a wildcard: most pairs a configuration's siblings form are
     // told apart here. Nothing allocates: this runs for every pair of sibling lines that
     // share a keyword (keys are words joined by single spaces).
-    if setting_keyword(a) != setting_keyword(b) {
+    let keyword = setting_keyword(a);
+    if keyword != setting_keyword(b) {
         return false;
     }
     for (negated, other) in [(a, b), (b, a)] {
@@ -750,17 +758,21 @@ pub fn same_setting(context: Context, a: &str, b: &str) -> bool {
     {
         return true;
     }
-    let (aw, bw) = (FirstWords::of(a), FirstWords::of(b));
-    SINGLE_VALUED_WORDS
+    let mut patterns = SINGLE_VALUED_WORDS
         .iter()
-        .filter(|(c, _)| *c == context)
-        .any(|(_, p)| {
-            aw.fits(p)
-                && bw.fits(p)
-                && p.iter()
-                    .enumerate()
-                    .all(|(i, x)| *x != "*" || aw.words[i] == bw.words[i])
-        })
+        .filter(|(c, p)| *c == context && p.first() == Some(&keyword))
+        .peekable();
+    if patterns.peek().is_none() {
+        return false;
+    }
+    let (aw, bw) = (FirstWords::of(a), FirstWords::of(b));
+    patterns.any(|(_, p)| {
+        aw.fits(p)
+            && bw.fits(p)
+            && p.iter()
+                .enumerate()
+                .all(|(i, x)| *x != "*" || aw.words[i] == bw.words[i])
+    })
 }
 
 /// True when `key`'s words begin with `prefix`'s.
