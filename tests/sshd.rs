@@ -145,6 +145,19 @@ impl Sshd {
     fn known_hosts(&self) -> PathBuf {
         self.dir.path().join("known_hosts")
     }
+
+    /// Log in as `name` offering `algorithms`, and run a command.
+    async fn reach(&self, name: &str, algorithms: SshAlgorithms) {
+        let session = SshSession::connect(name, self.address, &self.options(algorithms))
+            .await
+            .unwrap();
+        let result = session
+            .exec("echo reached", Duration::from_secs(10))
+            .await
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&result.stdout), "reached\n");
+        session.close().await;
+    }
 }
 
 #[tokio::test]
@@ -181,15 +194,7 @@ async fn an_ios_xe_16_key_exchange_list_is_met_with_nist_curves() {
             "ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521,diffie-hellman-group14-sha1",
         ),
     );
-    let session = SshSession::connect("sw-old", sshd.address, &sshd.options(SshAlgorithms::Modern))
-        .await
-        .unwrap();
-    let result = session
-        .exec("echo reached", Duration::from_secs(10))
-        .await
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&result.stdout), "reached\n");
-    session.close().await;
+    sshd.reach("sw-old", SshAlgorithms::Modern).await;
 }
 
 #[tokio::test]
@@ -214,17 +219,5 @@ async fn a_sha1_only_server_is_refused_by_modern_and_reached_by_legacy() {
         )),
         "{error}"
     );
-    let session = SshSession::connect(
-        "sw-ancient",
-        sshd.address,
-        &sshd.options(SshAlgorithms::Legacy),
-    )
-    .await
-    .unwrap();
-    let result = session
-        .exec("echo reached", Duration::from_secs(10))
-        .await
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&result.stdout), "reached\n");
-    session.close().await;
+    sshd.reach("sw-ancient", SshAlgorithms::Legacy).await;
 }
