@@ -171,8 +171,8 @@ impl Access {
                     known_hosts: self.known_hosts.clone(),
                     accept_new: self.accept_new,
                 },
-                connect_timeout: Duration::from_secs(10),
-                auth_timeout: Duration::from_secs(10),
+                connect_timeout: vars::ssh_timeout(inventory, asset),
+                auth_timeout: vars::ssh_timeout(inventory, asset),
                 keepalive: Some(Duration::from_secs(15)),
                 lab_mode: self.lab.is_some(),
                 algorithms: vars::ssh_algorithms(inventory, asset)

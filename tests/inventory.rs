@@ -292,7 +292,7 @@ fn ssh_settings_resolve_field_by_field() {
     f.edit(
         "groups.yml",
         "  description: every switch",
-        "  description: every switch\n  ssh:\n    algorithms: legacy\n    port: 2222",
+        "  description: every switch\n  ssh:\n    algorithms: legacy\n    port: 2222\n    timeout: 45s",
     );
     f.edit(
         "assets/sw1.yml",
@@ -311,9 +311,17 @@ fn ssh_settings_resolve_field_by_field() {
     let algorithms = vars::ssh_algorithms(&inventory, sw1).unwrap();
     assert_eq!(*algorithms.value, SshAlgorithms::Legacy, "from its group");
     assert!(algorithms.locate(&[]).file.ends_with("groups.yml"));
+    assert_eq!(
+        vars::ssh_timeout(&inventory, sw1),
+        std::time::Duration::from_secs(45)
+    );
     let ap1 = inventory.asset("ap1").unwrap();
     assert_eq!(vars::ssh_port(&inventory, ap1), 22);
     assert!(vars::ssh_algorithms(&inventory, ap1).is_none());
+    assert_eq!(
+        vars::ssh_timeout(&inventory, ap1),
+        std::time::Duration::from_secs(10)
+    );
 }
 
 #[test]
@@ -340,6 +348,24 @@ fn bad_ssh_settings_are_refused_at_their_place() {
         "yaml.invalid",
         "unknown variant `weak`, expected one of modern, legacy",
         "assets/sw1.yml:10:15",
+    );
+    f.edit("assets/sw1.yml", "algorithms: weak", "timeout: 0s");
+    let (inventory, d) = f.load();
+    assert!(inventory.is_none());
+    expect(
+        &d,
+        "yaml.invalid",
+        "a timeout of 0 fails every connection: give at least 1s",
+        "assets/sw1.yml:10:12",
+    );
+    f.edit("assets/sw1.yml", "timeout: 0s", "timeout: soon");
+    let (inventory, d) = f.load();
+    assert!(inventory.is_none());
+    expect(
+        &d,
+        "yaml.invalid",
+        "`soon` is not a duration (expected e.g. 30s, 5m, 1h, 2d, 500ms)",
+        "assets/sw1.yml:10:12",
     );
 }
 

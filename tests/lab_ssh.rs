@@ -464,6 +464,43 @@ async fn an_old_firmware_needs_legacy_algorithms_and_says_which_it_offers() {
 }
 
 #[tokio::test]
+async fn a_device_that_accepts_and_never_answers_times_out_while_connecting() {
+    let running = start("sw9", "127.91.0.9", |_| {}).await;
+    running.device.set_faults(|f| f.ssh_hang = true);
+    let opts = SshOptions {
+        connect_timeout: Duration::from_millis(300),
+        ..options(&running, PASSWORD, true)
+    };
+    let error = SshSession::connect("sw9", running.address, &opts)
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(
+            error,
+            TransportError::Timeout {
+                stage: "connecting",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "sw9 ({}): timed out after 0.3 s while connecting",
+            running.address
+        )
+    );
+    // Answering again: the next connection works.
+    running.device.set_faults(|f| f.ssh_hang = false);
+    let session = SshSession::connect("sw9", running.address, &opts)
+        .await
+        .unwrap();
+    session.close().await;
+}
+
+#[tokio::test]
 async fn lab_mode_refuses_any_destination_outside_loopback() {
     let running = start("sw6", "127.91.0.6", |_| {}).await;
     let opts = options(&running, PASSWORD, true);

@@ -606,6 +606,29 @@ async fn an_old_switch_is_unreachable_until_its_asset_allows_legacy_algorithms()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_ssh_daemon_is_unreachable_after_the_assets_own_timeout() {
+    let hq = Hq::new();
+    let file = hq.root().join("assets/switches/sw-hq-02.yml");
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str("ssh:\n  timeout: 1s\n");
+    std::fs::write(&file, text).unwrap();
+    let bench = Bench::start(&hq, "sw-hq-02", true).await;
+    let playbook = hq.write_playbook(
+        "read.yml",
+        "name: read\ntargets: \"sw-hq-02\"\nsteps:\n  - command: {run: show clock}\n",
+    );
+    bench.fault("sw-hq-02", "ssh-hang", true);
+    let report = bench.run(&playbook, RunOptions::default()).await;
+    assert_eq!(status_of(&report, "sw-hq-02"), Status::Unreachable);
+    let reason = reason_of(&report, "sw-hq-02");
+    assert!(
+        reason.ends_with("timed out after 1.0 s while connecting"),
+        "{reason}"
+    );
+    bench.access.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_host_key_is_refused_without_accept_new() {
     let hq = Hq::new();
     let bench = Bench::start(&hq, "sw-hq-02", false).await;

@@ -34,9 +34,9 @@ pub struct Args {
 #[derive(Debug, clap::Subcommand)]
 enum Action {
     /// Switch a fault on or off in a running lab (`netparc lab` in another terminal).
-    /// Faults: down, ssh-refused, auth-failure, slow-cli[=MS], drop-config[=LINES],
-    /// host-key-changed, snmp-timeout, wrong-sysname[=NAME], interface-down=IFNAME,
-    /// no-write-memory, legacy-ssh, reboot, clear.
+    /// Faults: down, ssh-refused, ssh-hang, auth-failure, slow-cli[=MS],
+    /// drop-config[=LINES], host-key-changed, snmp-timeout, wrong-sysname[=NAME],
+    /// interface-down=IFNAME, no-write-memory, legacy-ssh, reboot, clear.
     Fault {
         /// The asset whose twin to affect.
         asset: String,

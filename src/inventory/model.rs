@@ -669,6 +669,23 @@ pub struct SshSettings {
     /// firmware; the audit flags it).
     #[serde(default)]
     pub algorithms: Option<SshAlgorithms>,
+    /// Time allowed to connect and finish the handshake, and again to log in (default
+    /// 10s): raise it for sites behind slow links.
+    #[serde(default, deserialize_with = "positive_timeout")]
+    pub timeout: Option<super::monitoring::Span>,
+}
+
+/// A timeout of zero would fail every connection before it starts.
+fn positive_timeout<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<super::monitoring::Span>, D::Error> {
+    let span = super::monitoring::Span::deserialize(deserializer)?;
+    if span.0.is_zero() {
+        return Err(serde::de::Error::custom(
+            "a timeout of 0 fails every connection: give at least 1s",
+        ));
+    }
+    Ok(Some(span))
 }
 
 /// SNMP versions.

@@ -152,6 +152,14 @@ pub fn ssh_port(inventory: &Inventory, asset: &Located<Asset>) -> u16 {
         .map_or(22, |port| port.get())
 }
 
+/// The SSH connect and login timeout that applies (10 s unless a level sets one).
+pub fn ssh_timeout(inventory: &Inventory, asset: &Located<Asset>) -> std::time::Duration {
+    levels(inventory, asset)
+        .into_iter()
+        .find_map(|(_, level)| level.ssh().and_then(|ssh| ssh.timeout))
+        .map_or(std::time::Duration::from_secs(10), |span| span.0)
+}
+
 /// The SSH algorithm set that applies, and where it was written (None: the default,
 /// `modern`).
 pub fn ssh_algorithms<'a>(

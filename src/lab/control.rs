@@ -7,9 +7,10 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// The faults `netparc lab fault` knows, for help and "did you mean".
-pub const FAULTS: [&str; 13] = [
+pub const FAULTS: [&str; 14] = [
     "down",
     "ssh-refused",
+    "ssh-hang",
     "auth-failure",
     "slow-cli",
     "drop-config",
@@ -72,6 +73,7 @@ pub fn apply(
     match name {
         "down" => device.set_faults(|f| f.down = on),
         "ssh-refused" => device.set_faults(|f| f.ssh_refused = on),
+        "ssh-hang" => device.set_faults(|f| f.ssh_hang = on),
         "auth-failure" => device.set_faults(|f| f.auth_failure = on),
         "snmp-timeout" => device.set_faults(|f| f.snmp_timeout = on),
         "no-write-memory" => device.set_faults(|f| f.no_write_memory = on),

@@ -103,6 +103,9 @@ pub struct Faults {
     pub down: bool,
     /// SSH connections are refused.
     pub ssh_refused: bool,
+    /// SSH connections are accepted and never answered (a stuck daemon, a firewall that
+    /// drops what it lets through).
+    pub ssh_hang: bool,
     /// Every authentication attempt fails.
     pub auth_failure: bool,
     /// Each CLI line is answered after this delay.

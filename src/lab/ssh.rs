@@ -1,8 +1,9 @@
 //! The twins' SSH server (russh): one listener per device on its loopback address; password
 //! and public-key authentication against the device's credentials; PTY + shell sessions with
 //! echo, line editing and `--More--` paging around the platform's `CliSession`; exec
-//! channels with stdout, stderr and exit status. Faults (down, refused, authentication
-//! failure, slow CLI, dropped connection, reload) are applied here, at the protocol edge.
+//! channels with stdout, stderr and exit status. Faults (down, refused, hung, authentication
+//! failure, slow CLI, dropped connection, reload, legacy algorithms) are applied here, at
+//! the protocol edge.
 //! After each command the device stores what it saved, if that changed
 //! ([`Device::sync_saved`]), before the client gets its answer.
 
@@ -14,6 +15,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::io::AsyncReadExt;
 use tokio::net::TcpListener;
 
 /// Creates a fresh CLI session for the device's platform.
@@ -130,6 +132,20 @@ pub async fn bind(
                 // a closed port, rather than a protocol error.
                 let _ = stream.set_zero_linger();
                 drop(stream);
+                continue;
+            }
+            if faults.ssh_hang {
+                // A stuck SSH daemon, or a firewall that accepts and drops: the connection
+                // opens and nothing ever answers. Held until the client gives up.
+                tokio::spawn(async move {
+                    let mut stream = stream;
+                    let mut sink = [0u8; 1024];
+                    while let Ok(read) = stream.read(&mut sink).await {
+                        if read == 0 {
+                            break;
+                        }
+                    }
+                });
                 continue;
             }
             let _ = stream.set_nodelay(true);
