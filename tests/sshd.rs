@@ -1,8 +1,9 @@
 //! Interop: netparc's SSH client (`transport::ssh`) against OpenSSH's own server, started by
 //! hand on a loopback address with a private configuration, host key and authorized key.
-//! Key exchange lists are set as real devices set them: IOS XE 16 offers NIST-curve ECDH and
-//! SHA-1 Diffie-Hellman only, IOS 15 SHA-1 Diffie-Hellman only. A missing sshd fails the test
-//! with how to install it: `.ci/run` installs openssh-server without starting its service.
+//! Key exchanges and host key signatures are restricted as real devices restrict them: IOS XE
+//! 16 offers NIST-curve ECDH and SHA-1 Diffie-Hellman only, IOS 15 SHA-1 Diffie-Hellman and
+//! SHA-1 RSA signatures only. A missing sshd fails the test with how to install it: `.ci/run`
+//! installs openssh-server without starting its service.
 
 use netparc::transport::ssh::{
     Credential, HostKeyPolicy, SshAlgorithms, SshOptions, SshSession, TransportError,
@@ -47,17 +48,28 @@ fn user() -> String {
 }
 
 impl Sshd {
-    /// Start sshd on `ip` offering only the key exchanges `kex` (comma-separated; None: its
-    /// defaults), and wait until it says it listens.
-    fn start(ip: &str, kex: Option<&str>) -> Sshd {
+    /// Start sshd on `ip` with an Ed25519 host key (an RSA one, made by ssh-keygen, with
+    /// `rsa`) and `settings` added to its configuration (`KexAlgorithms …`), and wait until
+    /// it says it listens.
+    fn start(ip: &str, rsa: bool, settings: &str) -> Sshd {
         assert!(
             Path::new(SSHD).exists(),
             "OpenSSH's server is not installed at {SSHD}: install openssh-server (as .ci/run \
              does, with its service kept stopped)"
         );
         let dir = tempfile::tempdir().unwrap();
-        let host_key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).unwrap();
-        write_key(&host_key, &dir.path().join("host_key"));
+        let host_key_path = dir.path().join("host_key");
+        if rsa {
+            let made = Command::new("ssh-keygen")
+                .args(["-q", "-t", "rsa", "-b", "2048", "-N", "", "-f"])
+                .arg(&host_key_path)
+                .status()
+                .expect("ssh-keygen (openssh-client) is installed");
+            assert!(made.success());
+        } else {
+            let host_key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).unwrap();
+            write_key(&host_key, &host_key_path);
+        }
         let client_key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).unwrap();
         std::fs::write(
             dir.path().join("authorized_keys"),
@@ -80,13 +92,10 @@ impl Sshd {
              PasswordAuthentication no\n\
              KbdInteractiveAuthentication no\n\
              PermitRootLogin prohibit-password\n\
-             LogLevel VERBOSE\n",
+             LogLevel VERBOSE\n\
+             {settings}\n",
             dir = dir.path().display()
         );
-        let config = match kex {
-            Some(kex) => format!("{config}KexAlgorithms {kex}\n"),
-            None => config,
-        };
         let config_path = dir.path().join("sshd_config");
         std::fs::write(&config_path, config).unwrap();
         // As root, sshd wants its privilege separation directory.
@@ -162,7 +171,7 @@ impl Sshd {
 
 #[tokio::test]
 async fn runs_commands_on_openssh_with_exit_status_and_known_hosts() {
-    let sshd = Sshd::start("127.94.0.1", None);
+    let sshd = Sshd::start("127.94.0.1", false, "");
     let session = SshSession::connect("gw1", sshd.address, &sshd.options(SshAlgorithms::Modern))
         .await
         .unwrap();
@@ -190,16 +199,19 @@ async fn an_ios_xe_16_key_exchange_list_is_met_with_nist_curves() {
     // russh's own default list has no NIST-curve key exchange: this server would refuse it.
     let sshd = Sshd::start(
         "127.94.0.2",
-        Some(
-            "ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521,diffie-hellman-group14-sha1",
-        ),
+        false,
+        "KexAlgorithms ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521,diffie-hellman-group14-sha1",
     );
     sshd.reach("sw-old", SshAlgorithms::Modern).await;
 }
 
 #[tokio::test]
 async fn a_sha1_only_server_is_refused_by_modern_and_reached_by_legacy() {
-    let sshd = Sshd::start("127.94.0.3", Some("diffie-hellman-group14-sha1"));
+    let sshd = Sshd::start(
+        "127.94.0.3",
+        false,
+        "KexAlgorithms diffie-hellman-group14-sha1",
+    );
     let error = SshSession::connect(
         "sw-ancient",
         sshd.address,
@@ -220,4 +232,29 @@ async fn a_sha1_only_server_is_refused_by_modern_and_reached_by_legacy() {
         "{error}"
     );
     sshd.reach("sw-ancient", SshAlgorithms::Legacy).await;
+}
+
+#[tokio::test]
+async fn an_rsa_key_signed_with_sha1_only_needs_legacy() {
+    // IOS 15 signs its RSA host key with SHA-1 only (`ssh-rsa`).
+    let sshd = Sshd::start("127.94.0.4", true, "HostKeyAlgorithms ssh-rsa");
+    let error = SshSession::connect("sw-rsa", sshd.address, &sshd.options(SshAlgorithms::Modern))
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        error.to_string().starts_with(&format!(
+            "sw-rsa ({}): no common host key algorithm: the device offers ssh-rsa (SHA-1 or CBC only); netparc offers modern algorithms unless told otherwise",
+            sshd.address
+        )),
+        "{error}"
+    );
+    sshd.reach("sw-rsa", SshAlgorithms::Legacy).await;
+    // The same key signed with SHA-2, as IOS XE does: modern meets it.
+    let sshd = Sshd::start(
+        "127.94.0.5",
+        true,
+        "HostKeyAlgorithms rsa-sha2-512,rsa-sha2-256",
+    );
+    sshd.reach("sw-rsa2", SshAlgorithms::Modern).await;
 }
