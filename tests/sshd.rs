@@ -258,3 +258,20 @@ async fn an_rsa_key_signed_with_sha1_only_needs_legacy() {
     );
     sshd.reach("sw-rsa2", SshAlgorithms::Modern).await;
 }
+
+#[tokio::test]
+async fn cbc_ciphers_and_sha1_macs_only_need_legacy() {
+    let sshd = Sshd::start("127.94.0.6", false, "Ciphers aes256-cbc\nMACs hmac-sha1");
+    let error = SshSession::connect("sw-cbc", sshd.address, &sshd.options(SshAlgorithms::Modern))
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        error.to_string().starts_with(&format!(
+            "sw-cbc ({}): no common cipher algorithm: the device offers aes256-cbc (SHA-1 or CBC only)",
+            sshd.address
+        )),
+        "{error}"
+    );
+    sshd.reach("sw-cbc", SshAlgorithms::Legacy).await;
+}
