@@ -63,6 +63,15 @@ const LINGER_QUIET_MIN: Duration = Duration::from_micros(500);
 /// The longest the writer lingers before journaling what it has.
 const LINGER_MAX: Duration = Duration::from_millis(30);
 
+/// The committer starts once no record was journaled for this long (see `commit_delay`)…
+const COMMIT_QUIET: Duration = Duration::from_millis(5);
+
+/// …or once the oldest waiting record has waited this long…
+const COMMIT_MAX_DELAY: Duration = Duration::from_millis(100);
+
+/// …or once this many records wait.
+const COMMIT_MAX_RECORDS: usize = 512;
+
 /// Attempts at moving the branch when something else moved it meanwhile.
 const CAS_ATTEMPTS: usize = 3;
 
@@ -124,6 +133,11 @@ struct State {
     failed: Option<Arc<BackupError>>,
     /// The store is being dropped: the committer finishes and stops.
     closing: bool,
+    /// Callers of `flush` waiting: the committer starts at once.
+    flushing: usize,
+    /// When records were last journaled, and when the oldest pending one was.
+    journaled_at: Option<Instant>,
+    oldest_pending_at: Option<Instant>,
     /// Tests: the committer leaves journaled records alone, as if the process had died.
     #[cfg(test)]
     hold: bool,
@@ -169,6 +183,27 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 fn wait<'m, T>(condvar: &Condvar, guard: MutexGuard<'m, T>) -> MutexGuard<'m, T> {
     condvar.wait(guard).unwrap_or_else(PoisonError::into_inner)
+}
+
+/// How much longer the committer lets journaled records wait at `now`, while saves are
+/// still arriving: a run's devices journal their backups within milliseconds of each other,
+/// and one git round for all of them costs a fraction of the CPU of one per batch (each
+/// round is a `fast-import` and an `update-ref` process), and keeps git's fsyncs away from
+/// the journal's while devices wait on it. None: commit now (nothing came for
+/// `COMMIT_QUIET`, the oldest record waited `COMMIT_MAX_DELAY`, `COMMIT_MAX_RECORDS` wait,
+/// or someone flushes or closes the store).
+fn commit_delay(state: &State, now: Instant) -> Option<Duration> {
+    if state.pending.is_empty()
+        || state.flushing > 0
+        || state.closing
+        || state.pending.len() >= COMMIT_MAX_RECORDS
+    {
+        return None;
+    }
+    let quiet_end = state.journaled_at? + COMMIT_QUIET;
+    let age_end = state.oldest_pending_at? + COMMIT_MAX_DELAY;
+    let due = quiet_end.min(age_end);
+    (due > now).then(|| due - now)
 }
 
 impl Writer {
@@ -242,9 +277,12 @@ impl Writer {
     /// if one did.
     pub(super) fn flush(&self) -> Result<(), BackupError> {
         let mut state = lock(&self.core.state);
+        state.flushing += 1;
+        self.core.changed.notify_all();
         while !state.idle() {
             state = wait(&self.core.changed, state);
         }
+        state.flushing -= 1;
         match &state.failed {
             Some(cause) => Err(self.core.stalled(cause)),
             None => Ok(()),
@@ -426,6 +464,13 @@ impl Core {
                 .insert(format!("{}.cfg", record.asset), record.id.clone());
         }
         // Journaled means committed, whatever happens to the answers below.
+        if !records.is_empty() {
+            let now = Instant::now();
+            state.journaled_at = Some(now);
+            if state.pending.is_empty() {
+                state.oldest_pending_at = Some(now);
+            }
+        }
         state.pending.extend(records);
         // Unchanged files whose last commit is not known yet: one history walk for all.
         let unknown: HashSet<String> = jobs
@@ -645,6 +690,14 @@ impl Core {
                     return;
                 }
                 state = wait(&self.changed, state);
+                continue;
+            }
+            if let Some(left) = commit_delay(&state, Instant::now()) {
+                state = self
+                    .changed
+                    .wait_timeout(state, left)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
                 continue;
             }
             let records = state.pending.clone();
@@ -1068,5 +1121,50 @@ impl FileLock {
             }
             Err(error) => Err(BackupError::io(path, error)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn waiting(records: usize, journaled: Instant, oldest: Instant) -> State {
+        State {
+            pending: vec![Record::default(); records],
+            journaled_at: Some(journaled),
+            oldest_pending_at: Some(oldest),
+            ..State::default()
+        }
+    }
+
+    #[test]
+    fn the_committer_waits_for_a_quiet_moment_but_not_for_ever() {
+        let now = Instant::now();
+        // Nothing to commit: nothing to wait for.
+        assert_eq!(commit_delay(&State::default(), now), None);
+        // A batch just journaled: wait for the quiet period.
+        assert_eq!(commit_delay(&waiting(3, now, now), now), Some(COMMIT_QUIET));
+        // Quiet long enough: commit.
+        let quiet = now + COMMIT_QUIET;
+        assert_eq!(commit_delay(&waiting(3, now, now), quiet), None);
+        // Saves keep coming, but the oldest has waited its longest: commit.
+        let later = now + COMMIT_MAX_DELAY;
+        assert_eq!(commit_delay(&waiting(3, later, now), later), None);
+        let almost = later - Duration::from_millis(2);
+        assert_eq!(
+            commit_delay(&waiting(3, almost, now), almost),
+            Some(Duration::from_millis(2))
+        );
+        // Enough records, a flush, or closing: commit now.
+        assert_eq!(
+            commit_delay(&waiting(COMMIT_MAX_RECORDS, now, now), now),
+            None
+        );
+        let mut flushed = waiting(3, now, now);
+        flushed.flushing = 1;
+        assert_eq!(commit_delay(&flushed, now), None);
+        let mut closing = waiting(3, now, now);
+        closing.closing = true;
+        assert_eq!(commit_delay(&closing, now), None);
     }
 }
