@@ -51,7 +51,8 @@
 //! default when neither the playbook nor `--forks` sets it).
 //!
 //! Every run also gives the CPU time of the process (`getrusage`): netparc's and the twins',
-//! which share it, as `netparc run --lab` does; and for Nornir, the Python process's own.
+//! which share it, as `netparc run --lab` does, and apart, that of the git processes the
+//! backup store ran (`RUSAGE_CHILDREN`); for Nornir, the Python process's own.
 //! The bench runs with mimalloc as its global allocator, as the `netparc` binary does.
 //!
 //! Knobs: `NETPARC_PUSH_DEVICES` (default `100,1000`), `NETPARC_PUSH_REPS` (netparc runs per
@@ -438,7 +439,7 @@ async fn size(config: &Config, devices: usize) -> (Summary, bool) {
 
     println!();
     println!(
-        "| run | wall (min) | wall (median) | CPU, median (per device) | per device: median | p95 | max | checks |"
+        "| run | wall (min) | wall (median) | CPU, median (per device), and git's | per device: median | p95 | max | checks |"
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---|");
     for row in &rows {
@@ -968,6 +969,8 @@ struct NetparcRun {
     preparation: Duration,
     /// CPU time of the process during the run: netparc's and the twins' together.
     cpu: Duration,
+    /// CPU time of the git processes the backup store ran and waited for meanwhile.
+    git_cpu: Duration,
     report: Option<RunReport>,
     problems: Vec<String>,
 }
@@ -1003,6 +1006,7 @@ async fn netparc_run(
     let events: EventSink = Arc::new(|_| {});
     let (_cancel_tx, cancel) = tokio::sync::watch::channel(false);
     let cpu_before = cpu_time(libc::RUSAGE_SELF);
+    let git_before = cpu_time(libc::RUSAGE_CHILDREN);
     let started = Instant::now();
     let result = if store {
         launch::launch(
@@ -1017,6 +1021,7 @@ async fn netparc_run(
     };
     let wall = started.elapsed();
     let cpu = cpu_time(libc::RUSAGE_SELF).saturating_sub(cpu_before);
+    let git_cpu = cpu_time(libc::RUSAGE_CHILDREN).saturating_sub(git_before);
     let mut problems = Vec::new();
     let report = match result {
         Ok(report) => Some(report),
@@ -1036,6 +1041,7 @@ async fn netparc_run(
     NetparcRun {
         wall,
         cpu,
+        git_cpu,
         preparation,
         report,
         problems,
@@ -1194,6 +1200,7 @@ fn report_problems(run: &NetparcRun) {
 struct Runs {
     walls: Vec<Duration>,
     cpu: Vec<Duration>,
+    git_cpu: Vec<Duration>,
     preparation: Vec<Duration>,
     engine: Vec<Duration>,
     per_device: Latencies,
@@ -1205,6 +1212,7 @@ impl Runs {
     fn add(&mut self, run: NetparcRun) {
         self.walls.push(run.wall);
         self.cpu.push(run.cpu);
+        self.git_cpu.push(run.git_cpu);
         self.preparation.push(run.preparation);
         if !run.problems.is_empty() {
             self.failed += 1;
@@ -1222,10 +1230,14 @@ impl Runs {
 
     fn row(&self, name: &str) -> String {
         format!(
-            "| {name} | **{}** | {} | {} | {} | {} |",
+            "| {name} | **{}** | {} | {}{} | {} | {} |",
             secs(min(&self.walls)),
             secs(median(&self.walls)),
             cpu_cell(median(&self.cpu), self.devices),
+            match median(&self.git_cpu) {
+                git if git.is_zero() => String::new(),
+                git => format!(", git {}", secs(git)),
+            },
             self.per_device.cells(),
             if self.failed == 0 {
                 format!("{} devices changed, 20 lines each, read back", self.devices)
