@@ -221,10 +221,7 @@ async fn a_changed_host_key_is_always_refused_with_both_fingerprints() {
     .unwrap();
     let mut opts = options(&running, PASSWORD, true);
     opts.host_keys.known_hosts = path;
-    let error = SshSession::connect("sw2", replacement.address, &opts)
-        .await
-        .err()
-        .unwrap();
+    let error = refusal("sw2", replacement.address, &opts).await;
     let new = replacement
         .host_key
         .public_key()
@@ -352,10 +349,7 @@ async fn faults_refused_down_auth_slow_and_dropped() {
     let running = start("sw5", "127.91.0.5", |_| {}).await;
     let opts = options(&running, PASSWORD, true);
     running.device.set_faults(|f| f.ssh_refused = true);
-    let error = SshSession::connect("sw5", running.address, &opts)
-        .await
-        .err()
-        .unwrap();
+    let error = refusal("sw5", running.address, &opts).await;
     assert!(
         matches!(
             error,
@@ -367,10 +361,7 @@ async fn faults_refused_down_auth_slow_and_dropped() {
         f.ssh_refused = false;
         f.auth_failure = true;
     });
-    let error = SshSession::connect("sw5", running.address, &opts)
-        .await
-        .err()
-        .unwrap();
+    let error = refusal("sw5", running.address, &opts).await;
     assert!(
         matches!(error, TransportError::AuthFailed { .. }),
         "{error}"
@@ -424,10 +415,7 @@ async fn an_old_firmware_needs_legacy_algorithms_and_says_which_it_offers() {
     let running = start("sw8", "127.91.0.8", |_| {}).await;
     running.device.set_faults(|f| f.legacy_ssh = true);
     let modern = options(&running, PASSWORD, true);
-    let error = SshSession::connect("sw8", running.address, &modern)
-        .await
-        .err()
-        .unwrap();
+    let error = refusal("sw8", running.address, &modern).await;
     assert!(
         matches!(
             error,
@@ -457,9 +445,20 @@ async fn an_old_firmware_needs_legacy_algorithms_and_says_which_it_offers() {
     session.close().await;
     // legacy puts the strong algorithms first: a modern device still negotiates them
     running.device.set_faults(|f| f.legacy_ssh = false);
-    let session = SshSession::connect("sw8", running.address, &legacy)
-        .await
-        .unwrap();
+    log_in_and_out("sw8", running.address, &legacy).await;
+}
+
+/// Why connecting with `opts` fails (it must).
+async fn refusal(name: &str, address: SocketAddr, opts: &SshOptions) -> TransportError {
+    match SshSession::connect(name, address, opts).await {
+        Ok(_) => panic!("{name}: connected, but should not have"),
+        Err(error) => error,
+    }
+}
+
+/// Connect, authenticate and close: the device is reachable with `opts`.
+async fn log_in_and_out(name: &str, address: SocketAddr, opts: &SshOptions) {
+    let session = SshSession::connect(name, address, opts).await.unwrap();
     session.close().await;
 }
 
@@ -471,10 +470,7 @@ async fn a_device_that_accepts_and_never_answers_times_out_while_connecting() {
         connect_timeout: Duration::from_millis(300),
         ..options(&running, PASSWORD, true)
     };
-    let error = SshSession::connect("sw9", running.address, &opts)
-        .await
-        .err()
-        .unwrap();
+    let error = refusal("sw9", running.address, &opts).await;
     assert!(
         matches!(
             error,
@@ -494,10 +490,7 @@ async fn a_device_that_accepts_and_never_answers_times_out_while_connecting() {
     );
     // Answering again: the next connection works.
     running.device.set_faults(|f| f.ssh_hang = false);
-    let session = SshSession::connect("sw9", running.address, &opts)
-        .await
-        .unwrap();
-    session.close().await;
+    log_in_and_out("sw9", running.address, &opts).await;
 }
 
 #[tokio::test]
@@ -505,10 +498,7 @@ async fn lab_mode_refuses_any_destination_outside_loopback() {
     let running = start("sw6", "127.91.0.6", |_| {}).await;
     let opts = options(&running, PASSWORD, true);
     // never sent: the guard refuses before connecting
-    let error = SshSession::connect("sw6", "10.10.99.11:22".parse().unwrap(), &opts)
-        .await
-        .err()
-        .unwrap();
+    let error = refusal("sw6", "10.10.99.11:22".parse().unwrap(), &opts).await;
     assert!(
         matches!(error, TransportError::LabDestination(_)),
         "{error}"
@@ -596,20 +586,14 @@ async fn agent_authentication_with_a_real_ssh_agent() {
     let mut opts = options(&running, "", true);
     opts.credential = Credential::Agent(Some(agent.socket.clone()));
     // an empty agent: said so, not a vague authentication failure
-    let error = SshSession::connect("sw7", running.address, &opts)
-        .await
-        .err()
-        .unwrap();
+    let error = refusal("sw7", running.address, &opts).await;
     assert!(
         matches!(error, TransportError::Agent { .. }) && error.to_string().contains("no key"),
         "{error}"
     );
     // a key the device does not know, then the one it does: each is offered in turn
     agent.add(&other_key);
-    let error = SshSession::connect("sw7", running.address, &opts)
-        .await
-        .err()
-        .unwrap();
+    let error = refusal("sw7", running.address, &opts).await;
     assert!(
         matches!(error, TransportError::AuthFailed { .. }),
         "{error}"
@@ -629,10 +613,7 @@ async fn agent_authentication_with_a_real_ssh_agent() {
     session.close().await;
     // no agent at that socket
     drop(agent);
-    let error = SshSession::connect("sw7", running.address, &opts)
-        .await
-        .err()
-        .unwrap();
+    let error = refusal("sw7", running.address, &opts).await;
     assert!(
         matches!(error, TransportError::Agent { .. }) && error.to_string().contains("cannot reach"),
         "{error}"

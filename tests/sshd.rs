@@ -155,6 +155,25 @@ impl Sshd {
         self.dir.path().join("known_hosts")
     }
 
+    /// Connecting as `name` with the modern algorithms fails for want of a common one, and
+    /// says so: `{name} ({address}): {expected}…`.
+    async fn refused_by_modern(&self, name: &str, expected: &str) {
+        let error =
+            match SshSession::connect(name, self.address, &self.options(SshAlgorithms::Modern))
+                .await
+            {
+                Ok(_) => panic!("{name}: connected with modern algorithms"),
+                Err(error) => error,
+            };
+        assert!(
+            matches!(error, TransportError::NoCommonAlgorithm { .. }),
+            "{error:?}"
+        );
+        let text = error.to_string();
+        let wanted = format!("{name} ({}): {expected}", self.address);
+        assert!(text.starts_with(&wanted), "{text}\nwanted: {wanted}");
+    }
+
     /// Log in as `name` offering `algorithms`, and run a command.
     async fn reach(&self, name: &str, algorithms: SshAlgorithms) {
         let session = SshSession::connect(name, self.address, &self.options(algorithms))
@@ -212,25 +231,11 @@ async fn a_sha1_only_server_is_refused_by_modern_and_reached_by_legacy() {
         false,
         "KexAlgorithms diffie-hellman-group14-sha1",
     );
-    let error = SshSession::connect(
+    sshd.refused_by_modern(
         "sw-ancient",
-        sshd.address,
-        &sshd.options(SshAlgorithms::Modern),
+        "no common key exchange algorithm: the device offers diffie-hellman-group14-sha1 (SHA-1 or CBC only); netparc offers modern algorithms unless told otherwise: set `ssh: { algorithms: legacy }`",
     )
-    .await
-    .err()
-    .unwrap();
-    assert!(
-        matches!(error, TransportError::NoCommonAlgorithm { .. }),
-        "{error:?}"
-    );
-    assert!(
-        error.to_string().starts_with(&format!(
-            "sw-ancient ({}): no common key exchange algorithm: the device offers diffie-hellman-group14-sha1 (SHA-1 or CBC only); netparc offers modern algorithms unless told otherwise: set `ssh: {{ algorithms: legacy }}`",
-            sshd.address
-        )),
-        "{error}"
-    );
+    .await;
     sshd.reach("sw-ancient", SshAlgorithms::Legacy).await;
 }
 
@@ -238,17 +243,11 @@ async fn a_sha1_only_server_is_refused_by_modern_and_reached_by_legacy() {
 async fn an_rsa_key_signed_with_sha1_only_needs_legacy() {
     // IOS 15 signs its RSA host key with SHA-1 only (`ssh-rsa`).
     let sshd = Sshd::start("127.94.0.4", true, "HostKeyAlgorithms ssh-rsa");
-    let error = SshSession::connect("sw-rsa", sshd.address, &sshd.options(SshAlgorithms::Modern))
-        .await
-        .err()
-        .unwrap();
-    assert!(
-        error.to_string().starts_with(&format!(
-            "sw-rsa ({}): no common host key algorithm: the device offers ssh-rsa (SHA-1 or CBC only); netparc offers modern algorithms unless told otherwise",
-            sshd.address
-        )),
-        "{error}"
-    );
+    sshd.refused_by_modern(
+        "sw-rsa",
+        "no common host key algorithm: the device offers ssh-rsa (SHA-1 or CBC only); netparc offers modern algorithms unless told otherwise",
+    )
+    .await;
     sshd.reach("sw-rsa", SshAlgorithms::Legacy).await;
     // The same key signed with SHA-2, as IOS XE does: modern meets it.
     let sshd = Sshd::start(
@@ -262,16 +261,10 @@ async fn an_rsa_key_signed_with_sha1_only_needs_legacy() {
 #[tokio::test]
 async fn cbc_ciphers_and_sha1_macs_only_need_legacy() {
     let sshd = Sshd::start("127.94.0.6", false, "Ciphers aes256-cbc\nMACs hmac-sha1");
-    let error = SshSession::connect("sw-cbc", sshd.address, &sshd.options(SshAlgorithms::Modern))
-        .await
-        .err()
-        .unwrap();
-    assert!(
-        error.to_string().starts_with(&format!(
-            "sw-cbc ({}): no common cipher algorithm: the device offers aes256-cbc (SHA-1 or CBC only)",
-            sshd.address
-        )),
-        "{error}"
-    );
+    sshd.refused_by_modern(
+        "sw-cbc",
+        "no common cipher algorithm: the device offers aes256-cbc (SHA-1 or CBC only)",
+    )
+    .await;
     sshd.reach("sw-cbc", SshAlgorithms::Legacy).await;
 }
