@@ -1082,6 +1082,14 @@ async fn backups_commit_once_per_change_and_restore_brings_a_revision_back() {
     let history = store.history("sw-hq-02").unwrap();
     assert_eq!(history.len(), 2, "one commit per change: {history:#?}");
     assert_eq!(history[0].id, provisioned_revision);
+    // `sw-hq-02: <step> (run <id>)` in git, the asset named once.
+    assert!(
+        history[0]
+            .message
+            .ends_with(&format!(" (run {})", after.run))
+            && !history[0].message.contains("sw-hq-02"),
+        "{history:#?}"
+    );
     // Restore the factory revision (by its short hash): check mode first, then for real.
     let resolver = open_resolver(&bench.inventory);
     let short = &factory_revision[..8];

@@ -769,7 +769,8 @@ impl<'a> Worker<'a> {
             Ok(store) => store,
             Err(reason) => return Err(self.fail(reason).await),
         };
-        let message = format!("{}: {message} (run {})", self.asset(), self.shared.run);
+        // The store puts the asset's name in front of the commit message itself.
+        let message = format!("{message} (run {})", self.shared.run);
         // The store runs git: a blocking call, kept off the runtime's workers.
         let (asset, text) = (self.asset().to_string(), running.clone());
         let saved = tokio::task::spawn_blocking(move || store.save(&asset, &text, &message))
