@@ -3,7 +3,8 @@
 //! Key exchanges and host key signatures are restricted as real devices restrict them: IOS XE
 //! 16 offers NIST-curve ECDH and SHA-1 Diffie-Hellman only, IOS 15 SHA-1 Diffie-Hellman and
 //! SHA-1 RSA signatures only. A missing sshd fails the test with how to install it: `.ci/run`
-//! installs openssh-server without starting its service.
+//! installs openssh-server without starting its service. The Linux driver is driven on this
+//! host through it too: real bash and coreutils instead of the twin's shell.
 
 use netparc::transport::ssh::{
     Credential, HostKeyPolicy, SshAlgorithms, SshOptions, SshSession, TransportError,
@@ -267,4 +268,90 @@ async fn cbc_ciphers_and_sha1_macs_only_need_legacy() {
     )
     .await;
     sshd.reach("sw-cbc", SshAlgorithms::Legacy).await;
+}
+
+/// The Linux driver on a real host: OpenSSH's exec channels, bash, coreutils.
+#[tokio::test]
+async fn the_linux_driver_installs_checks_and_removes_files_on_a_real_host() {
+    use netparc::driver::{self, DriverOptions, Mode};
+    use std::os::unix::fs::PermissionsExt;
+    let sshd = Sshd::start("127.94.0.7", false, "");
+    let root = sshd.dir.path().join("etc");
+    let d = root.display();
+    let server = format!(
+        "# netparc: path=\"{d}/openvpn/server.conf\" mode=0600 reload=\"touch {d}/reloaded\" owns=\"{d}/openvpn/ccd\"\nport 1194\n"
+    );
+    let client = format!(
+        "# netparc: path=\"{d}/openvpn/ccd/pc-01\" mode=0644\nifconfig-push 10.8.0.10 255.255.255.0\n"
+    );
+    let first = format!("{server}{client}");
+    let mut linux = driver::connect(
+        "linux",
+        "gw-real",
+        sshd.address,
+        &sshd.options(SshAlgorithms::Modern),
+        DriverOptions {
+            intended: Some(first.clone()),
+            ..DriverOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    // Nothing installed yet: both files written, the service reloaded once.
+    let running = linux.running_config().await.unwrap();
+    assert_eq!(running, "");
+    let plan = linux.plan(&first, &running, Mode::Merge).unwrap();
+    assert_eq!(plan.files.len(), 2, "{plan:?}");
+    linux.apply(&plan).await.unwrap();
+    let mode = |path: &str| {
+        std::fs::metadata(root.join(path))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(
+        std::fs::read_to_string(root.join("openvpn/server.conf")).unwrap(),
+        server
+    );
+    assert_eq!(mode("openvpn/server.conf"), 0o600);
+    assert_eq!(
+        std::fs::read_to_string(root.join("openvpn/ccd/pc-01")).unwrap(),
+        client
+    );
+    assert_eq!(mode("openvpn/ccd/pc-01"), 0o644);
+    assert!(root.join("reloaded").exists(), "the reload ran");
+    // Read back: nothing left to do.
+    let running = linux.running_config().await.unwrap();
+    assert_eq!(running, first);
+    assert!(
+        linux
+            .plan(&first, &running, Mode::Merge)
+            .unwrap()
+            .is_empty()
+    );
+    // The client goes: its owned file is removed, the service reloaded again.
+    std::fs::remove_file(root.join("reloaded")).unwrap();
+    let plan = linux.plan(&server, &running, Mode::Merge).unwrap();
+    linux.apply(&plan).await.unwrap();
+    assert!(!root.join("openvpn/ccd/pc-01").exists());
+    assert!(root.join("reloaded").exists(), "the reload ran again");
+    // A reload that fails is an error naming it, with what it said.
+    let broken = server.replace(
+        &format!("reload=\"touch {d}/reloaded\""),
+        "reload=\"echo cannot reload >&2; exit 3\"",
+    ) + "verb 3\n";
+    let running = linux.running_config().await.unwrap();
+    let plan = linux.plan(&broken, &running, Mode::Merge).unwrap();
+    let error = linux.apply(&plan).await.err().unwrap().to_string();
+    assert_eq!(
+        error,
+        "gw-real: `echo cannot reload >&2; exit 3` failed (exit status 3): cannot reload"
+    );
+    // What the engine does then: the backup taken before the change goes back.
+    std::fs::remove_file(root.join("reloaded")).unwrap();
+    linux.restore(&first).await.unwrap();
+    assert_eq!(linux.running_config().await.unwrap(), first);
+    assert!(root.join("reloaded").exists(), "restored, then reloaded");
+    linux.close().await;
 }
