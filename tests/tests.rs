@@ -22,6 +22,7 @@ mod plan;
 mod playbook;
 mod probe;
 mod secrets;
+mod snmpd;
 mod sshd;
 mod state;
 mod verify;
