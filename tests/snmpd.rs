@@ -4,13 +4,13 @@
 //! interfaces in IF-MIB. A missing snmpd fails the test with how to install it: `.ci/run`
 //! installs the snmpd package without starting its service.
 
+use crate::util::ServerProcess;
 use netparc::inventory::{SnmpAuthProtocol, SnmpPrivProtocol};
 use netparc::probe::snmp::{SnmpCredentials, SnmpProbe, SnmpSettings};
 use netparc::secrets::Secret;
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 const SNMPD: &str = "/usr/sbin/snmpd";
@@ -20,16 +20,9 @@ const PRIV: &str = "interop-priv-Phrase-7";
 
 /// One snmpd, killed when dropped.
 struct Snmpd {
-    child: Child,
+    _process: ServerProcess,
     address: SocketAddr,
     _dir: tempfile::TempDir,
-}
-
-impl Drop for Snmpd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Snmpd {
@@ -58,39 +51,18 @@ impl Snmpd {
         );
         let config_path = dir.path().join("snmpd.conf");
         std::fs::write(&config_path, config).unwrap();
-        let mut child = Command::new(SNMPD)
-            // Foreground, log to stderr, no configuration but this one.
-            .args(["-f", "-Le", "-C", "-c"])
-            .arg(&config_path)
-            // Its persistent state (the v3 user's keys) stays in the test's folder; no MIB
-            // files are read (the test asks by OID).
+        let mut command = Command::new(SNMPD);
+        // Foreground, log to stderr, no configuration but this one.
+        command.args(["-f", "-Le", "-C", "-c"]).arg(&config_path);
+        // Its persistent state (the v3 user's keys) stays in the test's folder; no MIB file
+        // is read (the test asks by OID).
+        command
             .env("SNMP_PERSISTENT_DIR", dir.path().join("persist"))
             .env("MIBS", "")
-            .env("MIBDIRS", dir.path().join("no-mibs"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let mut lines = BufReader::new(stderr).lines();
-        let mut said = Vec::new();
-        loop {
-            match lines.next() {
-                Some(Ok(line)) => {
-                    let running = line.starts_with("NET-SNMP version");
-                    said.push(line);
-                    if running {
-                        break;
-                    }
-                }
-                _ => panic!("snmpd stopped before running:\n{}", said.join("\n")),
-            }
-        }
-        // Keep draining its log so it never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+            .env("MIBDIRS", dir.path().join("no-mibs"));
+        let process = ServerProcess::start(command, |line| line.starts_with("NET-SNMP version"));
         Snmpd {
-            child,
+            _process: process,
             address: format!("{ip}:{port}").parse().unwrap(),
             _dir: dir,
         }
@@ -113,6 +85,14 @@ fn v3(auth_password: &str) -> SnmpSettings {
         privacy: SnmpPrivProtocol::Aes,
         priv_password: Secret::new(PRIV),
     })
+}
+
+/// Why polling with `settings` fails (it must).
+async fn refusal(probe: &SnmpProbe, address: SocketAddr, settings: &SnmpSettings) -> String {
+    match probe.poll(address, settings).await {
+        Ok(facts) => panic!("{address} answered: {facts:?}"),
+        Err(error) => error.to_string(),
+    }
 }
 
 #[tokio::test]
@@ -149,12 +129,7 @@ async fn net_snmp_refusals_read_as_what_went_wrong() {
     let snmpd = Snmpd::start("127.95.0.2");
     let probe = SnmpProbe::new();
     // A wrong v3 passphrase: net-snmp reports it (usmStatsWrongDigests).
-    let error = probe
-        .poll(snmpd.address, &v3("not-the-passphrase-7"))
-        .await
-        .err()
-        .unwrap()
-        .to_string();
+    let error = refusal(&probe, snmpd.address, &v3("not-the-passphrase-7")).await;
     assert_eq!(
         error,
         format!(
@@ -166,12 +141,7 @@ async fn net_snmp_refusals_read_as_what_went_wrong() {
     let wrong = settings(SnmpCredentials::V2c {
         community: Secret::new("not-the-community"),
     });
-    let error = probe
-        .poll(snmpd.address, &wrong)
-        .await
-        .err()
-        .unwrap()
-        .to_string();
+    let error = refusal(&probe, snmpd.address, &wrong).await;
     assert_eq!(
         error,
         format!(

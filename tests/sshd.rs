@@ -6,14 +6,14 @@
 //! installs openssh-server without starting its service. The Linux driver is driven on this
 //! host through it too: real bash and coreutils instead of the twin's shell.
 
+use crate::util::ServerProcess;
 use netparc::transport::ssh::{
     Credential, HostKeyPolicy, SshAlgorithms, SshOptions, SshSession, TransportError,
 };
 use russh::keys::{Algorithm, PrivateKey};
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,17 +21,10 @@ const SSHD: &str = "/usr/sbin/sshd";
 
 /// One OpenSSH server, killed when dropped.
 struct Sshd {
-    child: Child,
+    _process: ServerProcess,
     address: SocketAddr,
     client_key: Arc<PrivateKey>,
     dir: tempfile::TempDir,
-}
-
-impl Drop for Sshd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn write_key(key: &PrivateKey, path: &Path) {
@@ -101,35 +94,11 @@ impl Sshd {
         std::fs::write(&config_path, config).unwrap();
         // As root, sshd wants its privilege separation directory.
         let _ = std::fs::create_dir_all("/run/sshd");
-        let mut child = Command::new(SSHD)
-            .arg("-D")
-            .arg("-e")
-            .arg("-f")
-            .arg(&config_path)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let mut lines = BufReader::new(stderr).lines();
-        let mut said = Vec::new();
-        loop {
-            match lines.next() {
-                Some(Ok(line)) => {
-                    let listening = line.contains("Server listening on");
-                    said.push(line);
-                    if listening {
-                        break;
-                    }
-                }
-                _ => panic!("sshd stopped before listening:\n{}", said.join("\n")),
-            }
-        }
-        // Keep draining its log so it never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+        let mut command = Command::new(SSHD);
+        command.arg("-D").arg("-e").arg("-f").arg(&config_path);
+        let process = ServerProcess::start(command, |line| line.contains("Server listening on"));
         Sshd {
-            child,
+            _process: process,
             address: format!("{ip}:{port}").parse().unwrap(),
             client_key: Arc::new(client_key),
             dir,

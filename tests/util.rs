@@ -363,3 +363,54 @@ pub async fn privileged_shell(
     }
     (session, shell)
 }
+
+/// A third-party server started by a test (sshd, snmpd), killed when dropped.
+pub struct ServerProcess {
+    child: std::process::Child,
+}
+
+impl ServerProcess {
+    /// Spawn `command` with its log on stderr and wait until a line of it satisfies
+    /// `ready` (the server says it listens): no sleep stands in for that. Its log is drained
+    /// afterwards, so it never blocks on a full pipe. Panics with what it said if it stops
+    /// first.
+    pub fn start(mut command: std::process::Command, ready: impl Fn(&str) -> bool) -> Self {
+        use std::io::{BufRead, BufReader};
+        use std::process::Stdio;
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|error| panic!("cannot start {command:?}: {error}"));
+        let Some(stderr) = child.stderr.take() else {
+            panic!("{command:?}: no stderr");
+        };
+        let mut lines = BufReader::new(stderr).lines();
+        let mut said = Vec::new();
+        loop {
+            match lines.next() {
+                Some(Ok(line)) => {
+                    let done = ready(&line);
+                    said.push(line);
+                    if done {
+                        break;
+                    }
+                }
+                _ => panic!(
+                    "{command:?} stopped before it was ready:\n{}",
+                    said.join("\n")
+                ),
+            }
+        }
+        std::thread::spawn(move || for _ in lines {});
+        ServerProcess { child }
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
