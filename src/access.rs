@@ -160,6 +160,7 @@ impl Access {
                 secrets.push(secret);
             }
         }
+        let timeout = vars::ssh_timeout(inventory, asset);
         Ok(Endpoint {
             asset: name.clone(),
             platform,
@@ -171,8 +172,8 @@ impl Access {
                     known_hosts: self.known_hosts.clone(),
                     accept_new: self.accept_new,
                 },
-                connect_timeout: vars::ssh_timeout(inventory, asset),
-                auth_timeout: vars::ssh_timeout(inventory, asset),
+                connect_timeout: timeout,
+                auth_timeout: timeout,
                 keepalive: Some(Duration::from_secs(15)),
                 lab_mode: self.lab.is_some(),
                 algorithms: vars::ssh_algorithms(inventory, asset)

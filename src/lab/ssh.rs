@@ -7,7 +7,7 @@
 //! After each command the device stores what it saved, if that changed
 //! ([`Device::sync_saved`]), before the client gets its answer.
 
-use super::device::{CliSession, Device};
+use super::device::{CliSession, Device, Platform};
 use russh::keys::{PrivateKey, PublicKey};
 use russh::server::{Auth, Msg, Session};
 use russh::{Channel, ChannelId, Disconnect};
@@ -57,7 +57,7 @@ fn config(host_key: PrivateKey, offered: russh::Preferred) -> russh::server::Con
 ///   Diffie-Hellman, AES-CTR and AES-CBC, HMAC-SHA1.
 ///
 /// The host key type stays the twin's own (Ed25519).
-fn offered_algorithms(platform: super::device::Platform, legacy: bool) -> russh::Preferred {
+fn offered_algorithms(platform: Platform, legacy: bool) -> russh::Preferred {
     use russh::{cipher, kex, mac};
     use std::borrow::Cow;
     const MARKERS: [kex::Name; 2] = [
@@ -81,7 +81,7 @@ fn offered_algorithms(platform: super::device::Platform, legacy: bool) -> russh:
         };
     }
     match platform {
-        super::device::Platform::Ios => russh::Preferred {
+        Platform::Ios => russh::Preferred {
             kex: Cow::Owned(
                 [
                     &[
@@ -108,7 +108,7 @@ fn offered_algorithms(platform: super::device::Platform, legacy: bool) -> russh:
             mac: Cow::Borrowed(&[mac::HMAC_SHA256_ETM, mac::HMAC_SHA512_ETM]),
             ..defaults
         },
-        super::device::Platform::Linux | super::device::Platform::Host => defaults,
+        Platform::Linux | Platform::Host => defaults,
     }
 }
 

@@ -87,6 +87,9 @@ impl SshAlgorithms {
             kex::DH_G16_SHA512,
             kex::DH_G15_SHA512,
             kex::DH_G14_SHA256,
+        ];
+        // Markers, not algorithms: they go last.
+        const KEX_EXTENSIONS: &[kex::Name] = &[
             kex::EXTENSION_SUPPORT_AS_CLIENT,
             kex::EXTENSION_OPENSSH_STRICT_KEX_AS_CLIENT,
         ];
@@ -108,12 +111,12 @@ impl SshAlgorithms {
         let mut cipher = defaults.cipher.to_vec();
         let mut mac = defaults.mac.to_vec();
         if self == SshAlgorithms::Legacy {
-            // The extension names stay last: they are markers, not algorithms.
-            kex.splice(kex.len() - 2..kex.len() - 2, LEGACY_KEX.iter().cloned());
+            kex.extend_from_slice(LEGACY_KEX);
             key.push(Algorithm::Rsa { hash: None });
             cipher.extend_from_slice(LEGACY_CIPHERS);
             mac.extend_from_slice(LEGACY_MACS);
         }
+        kex.extend_from_slice(KEX_EXTENSIONS);
         russh::Preferred {
             kex: Cow::Owned(kex),
             key: Cow::Owned(key),
@@ -664,35 +667,18 @@ fn no_common_algorithm(
         return None;
     };
     let legacy = SshAlgorithms::Legacy.preferred();
-    let (kind, legacy_names): (&'static str, Vec<String>) = match kind {
-        russh::AlgorithmKind::Kex => (
-            "key exchange",
-            legacy.kex.iter().map(|n| n.as_ref().to_owned()).collect(),
-        ),
+    fn names<N: AsRef<str>>(list: &[N]) -> Vec<String> {
+        list.iter().map(|name| name.as_ref().to_owned()).collect()
+    }
+    let (kind, legacy_names) = match kind {
+        russh::AlgorithmKind::Kex => ("key exchange", names(&legacy.kex)),
         russh::AlgorithmKind::Key => (
             "host key",
-            legacy.key.iter().map(|a| a.to_string()).collect(),
+            legacy.key.iter().map(|key| key.to_string()).collect(),
         ),
-        russh::AlgorithmKind::Cipher => (
-            "cipher",
-            legacy
-                .cipher
-                .iter()
-                .map(|n| n.as_ref().to_owned())
-                .collect(),
-        ),
-        russh::AlgorithmKind::Mac => (
-            "MAC",
-            legacy.mac.iter().map(|n| n.as_ref().to_owned()).collect(),
-        ),
-        russh::AlgorithmKind::Compression => (
-            "compression",
-            legacy
-                .compression
-                .iter()
-                .map(|n| n.as_ref().to_owned())
-                .collect(),
-        ),
+        russh::AlgorithmKind::Cipher => ("cipher", names(&legacy.cipher)),
+        russh::AlgorithmKind::Mac => ("MAC", names(&legacy.mac)),
+        russh::AlgorithmKind::Compression => ("compression", names(&legacy.compression)),
     };
     let legacy_would_do = theirs.iter().any(|name| legacy_names.contains(name));
     let hint = if algorithms == SshAlgorithms::Modern && legacy_would_do {
